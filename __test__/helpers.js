@@ -1,0 +1,157 @@
+'use strict'
+/**
+ * Shared test helpers: real SQLite files in fresh temp directories, Auth.js-shaped fixtures,
+ * and an independent reader (sql.js, a separate SQLite build) for looking at a closed file.
+ */
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { randomUUID } = require('node:crypto')
+
+const { RustAdapter } = require('..')
+
+const tempDirs = []
+
+/** A new empty temp directory, removed when the test file finishes. */
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-rust-adapter-'))
+  tempDirs.push(dir)
+  return dir
+}
+
+/** A path for a new SQLite file in a fresh temp directory. */
+function tempFile(name = 'auth.sqlite') {
+  return path.join(tempDir(), name)
+}
+
+const openAdapters = []
+
+/** A RustAdapter on a new file (or the given config); closed after the test file. */
+function newAdapter(config = {}) {
+  const filename = config.filename ?? tempFile()
+  const adapter = RustAdapter({ ...config, filename })
+  openAdapters.push(adapter)
+  return Object.assign(adapter, { filename })
+}
+
+afterAll(async () => {
+  for (const adapter of openAdapters.splice(0)) {
+    await adapter.close().catch(() => {})
+  }
+  for (const dir of tempDirs.splice(0)) {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** An Auth.js-style user (as core would pass to createUser). */
+function userFixture(overrides = {}) {
+  return {
+    id: randomUUID(),
+    name: 'Fill Murray',
+    email: `fill-${randomUUID()}@murray.com`,
+    image: 'https://www.fillmurray.com/460/300',
+    emailVerified: new Date(),
+    ...overrides,
+  }
+}
+
+/** An Auth.js-style OAuth account for `userId`. */
+function accountFixture(userId, overrides = {}) {
+  return {
+    userId,
+    provider: 'github',
+    providerAccountId: randomUUID(),
+    type: 'oauth',
+    access_token: randomUUID(),
+    expires_at: 2592000,
+    id_token: randomUUID(),
+    refresh_token: randomUUID(),
+    token_type: 'bearer',
+    scope: 'user',
+    session_state: randomUUID(),
+    ...overrides,
+  }
+}
+
+/** An Auth.js-style session for `userId`, expiring in a week. */
+function sessionFixture(userId, overrides = {}) {
+  return {
+    sessionToken: randomUUID(),
+    userId,
+    expires: new Date(Date.now() + 7 * 24 * 3600 * 1000),
+    ...overrides,
+  }
+}
+
+/** A verification token as Auth.js stores it (already hashed), expiring in 15 minutes. */
+function verificationTokenFixture(overrides = {}) {
+  return {
+    identifier: `someone-${randomUUID()}@example.com`,
+    token: require('node:crypto').createHash('sha256').update(`${randomUUID()}anything`).digest('hex'),
+    expires: new Date(Date.now() + 15 * 60 * 1000),
+    ...overrides,
+  }
+}
+
+/** A WebAuthn authenticator for `userId`. */
+function authenticatorFixture(userId, providerAccountId, overrides = {}) {
+  return {
+    credentialID: randomUUID(),
+    userId,
+    providerAccountId,
+    credentialPublicKey: randomUUID(),
+    counter: Math.floor(Math.random() * 100),
+    credentialBackedUp: true,
+    credentialDeviceType: 'platform',
+    transports: 'usb,ble,nfc',
+    ...overrides,
+  }
+}
+
+let sqlJs
+/**
+ * Opens a SQLite file with sql.js (an independent SQLite, compiled to WebAssembly) and returns
+ * `{ all(sql, params), get(sql, params), exec(sql), save(), close() }`. Use it on files whose
+ * adapters are closed (sql.js reads the main file, not a live WAL).
+ */
+async function inspect(filename) {
+  if (!sqlJs) sqlJs = await require('sql.js')()
+  const data = fs.existsSync(filename) ? fs.readFileSync(filename) : undefined
+  const db = new sqlJs.Database(data)
+  return {
+    all(sql, params = []) {
+      const stmt = db.prepare(sql)
+      stmt.bind(params)
+      const rows = []
+      while (stmt.step()) rows.push(stmt.getAsObject())
+      stmt.free()
+      return rows
+    },
+    get(sql, params = []) {
+      return this.all(sql, params)[0] ?? null
+    },
+    exec(sql) {
+      db.exec(sql)
+    },
+    /** Writes the in-memory database back to `filename`. */
+    save() {
+      fs.writeFileSync(filename, Buffer.from(db.export()))
+    },
+    close() {
+      db.close()
+    },
+  }
+}
+
+module.exports = {
+  RustAdapter,
+  tempDir,
+  tempFile,
+  newAdapter,
+  userFixture,
+  accountFixture,
+  sessionFixture,
+  verificationTokenFixture,
+  authenticatorFixture,
+  inspect,
+}

@@ -1,0 +1,188 @@
+//! App-defined properties ("extras"), stored as one JSON object per row.
+//!
+//! Plain JSON loses Dates and non-finite numbers, and would confuse a user's own object
+//! that happens to look like a tag, so three tags keep every value exact:
+//!
+//! | JavaScript value              | stored JSON                          |
+//! |-------------------------------|--------------------------------------|
+//! | `Date`                        | `{"$date": <epoch ms>}`              |
+//! | `NaN`, `Infinity`, `-Infinity`| `{"$number": "NaN"}` etc.            |
+//! | object with a key starting `$`| `{"$object": { ...its keys... }}`    |
+//!
+//! Everything else (string, finite number, boolean, null, array, object) is plain JSON.
+
+use serde_json::{Map, Number, Value};
+
+use super::MAX_STRING_BYTES;
+use crate::error::{AdapterError, Result};
+use crate::model::Extras;
+
+const DATE_TAG: &str = "$date";
+const NUMBER_TAG: &str = "$number";
+const OBJECT_TAG: &str = "$object";
+
+/// Largest stored extras object per row (4 MiB of JSON).
+pub const MAX_EXTRAS_BYTES: usize = 4 * MAX_STRING_BYTES;
+
+/// A stored value, decoded back into what JavaScript should see.
+#[derive(Debug, PartialEq)]
+pub enum Decoded<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(&'a str),
+    Date(f64),
+    Array(&'a [Value]),
+    Object(&'a Map<String, Value>),
+}
+
+/// Encodes a Date (epoch ms).
+pub fn date(ms: f64) -> Value {
+    let mut m = Map::with_capacity(1);
+    m.insert(DATE_TAG.into(), number_value(ms));
+    Value::Object(m)
+}
+
+fn number_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        Value::Number(Number::from(n as i64))
+    } else {
+        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
+/// Encodes a JavaScript number, keeping NaN and the infinities.
+pub fn number(n: f64) -> Value {
+    if n.is_finite() {
+        return number_value(n);
+    }
+    let text = if n.is_nan() {
+        "NaN"
+    } else if n > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    let mut m = Map::with_capacity(1);
+    m.insert(NUMBER_TAG.into(), Value::String(text.into()));
+    Value::Object(m)
+}
+
+/// Encodes a plain object whose entries are already encoded.
+pub fn object(entries: Map<String, Value>) -> Value {
+    if entries.keys().any(|k| k.starts_with('$')) {
+        let mut m = Map::with_capacity(1);
+        m.insert(OBJECT_TAG.into(), Value::Object(entries));
+        Value::Object(m)
+    } else {
+        Value::Object(entries)
+    }
+}
+
+/// Decodes one stored value.
+pub fn decode(value: &Value) -> Decoded<'_> {
+    match value {
+        Value::Null => Decoded::Null,
+        Value::Bool(b) => Decoded::Bool(*b),
+        Value::Number(n) => Decoded::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => Decoded::String(s),
+        Value::Array(items) => Decoded::Array(items),
+        Value::Object(m) => {
+            if m.len() == 1 {
+                if let Some(Value::Number(n)) = m.get(DATE_TAG) {
+                    return Decoded::Date(n.as_f64().unwrap_or(f64::NAN));
+                }
+                if let Some(Value::String(s)) = m.get(NUMBER_TAG) {
+                    return Decoded::Number(match s.as_str() {
+                        "Infinity" => f64::INFINITY,
+                        "-Infinity" => f64::NEG_INFINITY,
+                        _ => f64::NAN,
+                    });
+                }
+                if let Some(Value::Object(inner)) = m.get(OBJECT_TAG) {
+                    return Decoded::Object(inner);
+                }
+            }
+            Decoded::Object(m)
+        }
+    }
+}
+
+/// The column text for a row's extras (`None` when there are none).
+pub fn to_column(extras: &Extras) -> Result<Option<String>> {
+    if extras.is_empty() {
+        return Ok(None);
+    }
+    let text = serde_json::to_string(extras)
+        .map_err(|e| AdapterError::invalid("extra properties", format!("cannot be stored: {e}")))?;
+    if text.len() > MAX_EXTRAS_BYTES {
+        return Err(AdapterError::invalid(
+            "extra properties",
+            format!(
+                "take {} bytes; at most {MAX_EXTRAS_BYTES} bytes of extra properties are stored per row",
+                text.len()
+            ),
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// Parses a row's extras column.
+pub fn from_column(text: Option<&str>) -> Result<Extras> {
+    match text {
+        None => Ok(Extras::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            AdapterError::new(
+                crate::error::ErrorCode::DbError,
+                format!("the stored extra properties are not valid JSON: {e}"),
+            )
+        }),
+    }
+}
+
+/// Wraps a decoding failure as a rusqlite conversion error for column `index`.
+pub fn corrupt(index: usize, e: AdapterError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(decode(&date(1234.0)), Decoded::Date(1234.0));
+    }
+
+    #[test]
+    fn non_finite_numbers_round_trip() {
+        assert!(matches!(decode(&number(f64::NAN)), Decoded::Number(n) if n.is_nan()));
+        assert_eq!(decode(&number(f64::INFINITY)), Decoded::Number(f64::INFINITY));
+        assert_eq!(decode(&number(f64::NEG_INFINITY)), Decoded::Number(f64::NEG_INFINITY));
+        assert_eq!(decode(&number(1.5)), Decoded::Number(1.5));
+    }
+
+    #[test]
+    fn a_user_object_that_looks_like_a_tag_stays_an_object() {
+        let mut m = Map::new();
+        m.insert("$date".into(), Value::from(5));
+        let stored = object(m.clone());
+        assert_eq!(decode(&stored), Decoded::Object(&m));
+        let text = serde_json::to_string(&stored).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(decode(&back), Decoded::Object(&m));
+    }
+
+    #[test]
+    fn empty_extras_store_nothing() {
+        assert_eq!(to_column(&Extras::new()).unwrap(), None);
+        assert!(from_column(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn oversized_extras_are_refused() {
+        let mut e = Extras::new();
+        e.insert("blob".into(), Value::String("x".repeat(MAX_EXTRAS_BYTES)));
+        assert!(to_column(&e).is_err());
+    }
+}

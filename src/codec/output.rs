@@ -1,0 +1,182 @@
+//! Model values to JavaScript objects.
+//!
+//! Shapes follow `@auth/core/adapters`: dates are `Date`s, booleans are booleans, numbers are
+//! numbers. Optional columns that are empty (`NULL`) are left out, except
+//! `user.emailVerified`, which Auth.js types as `Date | null` and is always present.
+//! App-defined extras are spread onto the object with their original types.
+
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
+use serde_json::Value;
+
+use super::extras::{self, Decoded};
+use super::js::{Js, Raw};
+use crate::error::Result;
+use crate::model::{Account, Authenticator, Extras, Session, User, VerificationToken};
+
+/// A value that can be built as a JavaScript value.
+pub trait ToJs {
+    /// Builds the JavaScript value.
+    fn to_js(&self, js: &Js) -> Result<Raw>;
+}
+
+/// Wraps a [`ToJs`] value so N-API methods can return it (directly or in a Promise).
+pub struct Out<T>(pub T);
+
+impl<T: ToJs> ToNapiValue for Out<T> {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let js = unsafe { Js::new(env) };
+        Ok(val.0.to_js(&js)?)
+    }
+}
+
+/// The result of `getSessionAndUser`.
+pub struct SessionAndUser {
+    pub session: Session,
+    pub user: User,
+}
+
+fn set_opt_str(js: &Js, obj: Raw, key: &std::ffi::CStr, value: &Option<String>) -> Result<()> {
+    if let Some(v) = value {
+        js.set(obj, key, js.str(v)?)?;
+    }
+    Ok(())
+}
+
+fn set_extras(js: &Js, obj: Raw, extra: &Extras) -> Result<()> {
+    for (key, value) in extra {
+        if key == "__proto__" {
+            continue;
+        }
+        js.set_dynamic(obj, key, extra_to_js(js, value)?)?;
+    }
+    Ok(())
+}
+
+/// Builds the JavaScript value of one stored extra.
+pub fn extra_to_js(js: &Js, value: &Value) -> Result<Raw> {
+    match extras::decode(value) {
+        Decoded::Null => js.null(),
+        Decoded::Bool(b) => js.bool(b),
+        Decoded::Number(n) => js.num(n),
+        Decoded::String(s) => js.str(s),
+        Decoded::Date(ms) => js.date(ms),
+        Decoded::Array(items) => {
+            let arr = js.array(items.len())?;
+            for (i, item) in items.iter().enumerate() {
+                js.set_element(arr, i as u32, extra_to_js(js, item)?)?;
+            }
+            Ok(arr)
+        }
+        Decoded::Object(entries) => {
+            let obj = js.object()?;
+            set_extras(js, obj, entries)?;
+            Ok(obj)
+        }
+    }
+}
+
+impl ToJs for User {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"id", js.str(&self.id)?)?;
+        set_opt_str(js, obj, c"name", &self.name)?;
+        set_opt_str(js, obj, c"email", &self.email)?;
+        let verified = match self.email_verified {
+            Some(ms) => js.date(ms as f64)?,
+            None => js.null()?,
+        };
+        js.set(obj, c"emailVerified", verified)?;
+        set_opt_str(js, obj, c"image", &self.image)?;
+        set_extras(js, obj, &self.extra)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for Account {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"userId", js.str(&self.user_id)?)?;
+        js.set(obj, c"type", js.str(&self.kind)?)?;
+        js.set(obj, c"provider", js.str(&self.provider)?)?;
+        js.set(obj, c"providerAccountId", js.str(&self.provider_account_id)?)?;
+        set_opt_str(js, obj, c"access_token", &self.access_token)?;
+        set_opt_str(js, obj, c"refresh_token", &self.refresh_token)?;
+        if let Some(at) = self.expires_at {
+            js.set(obj, c"expires_at", js.num(at)?)?;
+        }
+        set_opt_str(js, obj, c"token_type", &self.token_type)?;
+        set_opt_str(js, obj, c"scope", &self.scope)?;
+        set_opt_str(js, obj, c"id_token", &self.id_token)?;
+        set_opt_str(js, obj, c"session_state", &self.session_state)?;
+        set_extras(js, obj, &self.extra)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for Session {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"sessionToken", js.str(&self.session_token)?)?;
+        js.set(obj, c"userId", js.str(&self.user_id)?)?;
+        js.set(obj, c"expires", js.date(self.expires as f64)?)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for SessionAndUser {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"session", self.session.to_js(js)?)?;
+        js.set(obj, c"user", self.user.to_js(js)?)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for VerificationToken {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"identifier", js.str(&self.identifier)?)?;
+        js.set(obj, c"token", js.str(&self.token)?)?;
+        js.set(obj, c"expires", js.date(self.expires as f64)?)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for Authenticator {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"credentialID", js.str(&self.credential_id)?)?;
+        js.set(obj, c"userId", js.str(&self.user_id)?)?;
+        js.set(obj, c"providerAccountId", js.str(&self.provider_account_id)?)?;
+        js.set(obj, c"credentialPublicKey", js.str(&self.credential_public_key)?)?;
+        js.set(obj, c"counter", js.num(self.counter as f64)?)?;
+        js.set(obj, c"credentialDeviceType", js.str(&self.credential_device_type)?)?;
+        js.set(obj, c"credentialBackedUp", js.bool(self.credential_backed_up)?)?;
+        let transports = match &self.transports {
+            Some(t) => js.str(t)?,
+            None => js.null()?,
+        };
+        js.set(obj, c"transports", transports)?;
+        Ok(obj)
+    }
+}
+
+impl<T: ToJs> ToJs for Vec<T> {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let arr = js.array(self.len())?;
+        for (i, item) in self.iter().enumerate() {
+            js.set_element(arr, i as u32, item.to_js(js)?)?;
+        }
+        Ok(arr)
+    }
+}
+
+impl<T: ToJs> ToJs for Option<T> {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        match self {
+            Some(v) => v.to_js(js),
+            None => js.null(),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The Auth.js models as plain Rust values, independent of JavaScript and of SQL.
+//!
+//! Dates are epoch milliseconds (`i64`). Fields an app adds beyond the Auth.js models
+//! (custom profile fields, provider-specific token fields) live in [`Extras`], already in
+//! their stored, type-tagged JSON form (see `codec::extras`).
+
+/// App-defined properties of a user or account, in stored (tagged JSON) form, in insertion order.
+pub type Extras = serde_json::Map<String, serde_json::Value>;
+
+/// Epoch milliseconds.
+pub type Millis = i64;
+
+/// A change to one nullable column in a partial update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch<T> {
+    /// The property was absent (or `undefined`): leave the column as it is.
+    Keep,
+    /// The property was `null`: clear the column.
+    Clear,
+    /// The property was given: store this value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// True when the column must be written.
+    pub fn is_change(&self) -> bool {
+        !matches!(self, Patch::Keep)
+    }
+
+    /// The value to bind when the column is written.
+    pub fn as_option(&self) -> Option<&T> {
+        match self {
+            Patch::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// An Auth.js `AdapterUser`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<Millis>,
+    pub image: Option<String>,
+    pub extra: Extras,
+}
+
+/// `updateUser` input: the id plus the properties that change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPatch {
+    pub id: String,
+    pub name: Patch<String>,
+    pub email: Patch<String>,
+    pub email_verified: Patch<Millis>,
+    pub image: Patch<String>,
+    /// Extra properties to set (a `null` value is stored as `null`).
+    pub extra: Extras,
+}
+
+/// An Auth.js `AdapterAccount`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub user_id: String,
+    /// `"oauth" | "oidc" | "email" | "webauthn"`.
+    pub kind: String,
+    pub provider: String,
+    pub provider_account_id: String,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Seconds since the epoch, as the provider gave it.
+    pub expires_at: Option<f64>,
+    pub token_type: Option<String>,
+    pub scope: Option<String>,
+    pub id_token: Option<String>,
+    pub session_state: Option<String>,
+    pub extra: Extras,
+}
+
+/// An Auth.js `AdapterSession`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub session_token: String,
+    pub user_id: String,
+    pub expires: Millis,
+}
+
+/// `updateSession` input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPatch {
+    pub session_token: String,
+    pub user_id: Option<String>,
+    pub expires: Option<Millis>,
+}
+
+/// An Auth.js `VerificationToken` (the token is already hashed by Auth.js).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationToken {
+    pub identifier: String,
+    pub token: String,
+    pub expires: Millis,
+}
+
+/// An Auth.js `AdapterAuthenticator` (a WebAuthn credential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticator {
+    pub credential_id: String,
+    pub user_id: String,
+    pub provider_account_id: String,
+    pub credential_public_key: String,
+    pub counter: i64,
+    pub credential_device_type: String,
+    pub credential_backed_up: bool,
+    pub transports: Option<String>,
+}

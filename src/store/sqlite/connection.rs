@@ -1,0 +1,70 @@
+//! Opening SQLite connections with the pragmas every connection needs.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema;
+use crate::config::Config;
+use crate::error::{AdapterError, Result};
+
+/// How many prepared statements each connection keeps ready.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
+    let conn = if config.is_memory() {
+        Connection::open_in_memory()
+    } else {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(&config.filename, flags)
+    }
+    .map_err(|e| {
+        AdapterError::new(
+            crate::error::ErrorCode::DbUnavailable,
+            format!("config.filename: cannot open {:?}: {e}", config.filename),
+        )
+    })?;
+    let sqlite = |e| AdapterError::from_sqlite(e, "connection");
+    conn.busy_timeout(Duration::from_millis(u64::from(config.busy_timeout_ms)))
+        .map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    // Checked before anything writes to the file, so a newer file stays untouched.
+    schema::refuse_newer(&conn)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = {};
+         PRAGMA cache_size = -{};
+         PRAGMA temp_store = MEMORY;",
+        config.synchronous.pragma(),
+        config.cache_size_kib
+    ))
+    .map_err(sqlite)?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON").map_err(sqlite)?;
+    }
+    Ok(conn)
+}
+
+/// Opens the writer connection and switches the file to WAL mode.
+pub fn open_writer(config: &Config) -> Result<Connection> {
+    let conn = open_raw(config, false)?;
+    if !config.is_memory() {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| AdapterError::from_sqlite(e, "connection"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(AdapterError::new(
+                crate::error::ErrorCode::DbUnavailable,
+                format!("config.filename: could not switch {:?} to WAL mode (got {mode})", config.filename),
+            ));
+        }
+    }
+    Ok(conn)
+}
+
+/// Opens a read-only connection (used on the JavaScript thread for point reads).
+pub fn open_reader(config: &Config) -> Result<Connection> {
+    open_raw(config, true)
+}

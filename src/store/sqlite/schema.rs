@@ -1,0 +1,195 @@
+//! The SQLite schema and its versioned migrations.
+//!
+//! The version lives in `PRAGMA user_version`. Each migration runs in its own
+//! `BEGIN IMMEDIATE` transaction, so several processes opening one file at once migrate it
+//! exactly once. A file whose version is newer than [`LATEST_VERSION`] is refused untouched.
+
+use rusqlite::Connection;
+
+use crate::error::{AdapterError, ErrorCode, Result};
+
+/// Migration `n` (1-based) brings a file from version `n - 1` to version `n`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the Auth.js core models (users, accounts, sessions, verification tokens).
+    "
+    CREATE TABLE users (
+        id             TEXT PRIMARY KEY NOT NULL,
+        name           TEXT,
+        email          TEXT UNIQUE,
+        email_verified INTEGER,
+        image          TEXT,
+        extra          TEXT
+    );
+    CREATE TABLE accounts (
+        provider            TEXT NOT NULL,
+        provider_account_id TEXT NOT NULL,
+        user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        type                TEXT NOT NULL,
+        access_token        TEXT,
+        refresh_token       TEXT,
+        expires_at          INTEGER,
+        token_type          TEXT,
+        scope               TEXT,
+        id_token            TEXT,
+        session_state       TEXT,
+        extra               TEXT,
+        PRIMARY KEY (provider, provider_account_id)
+    );
+    CREATE INDEX accounts_user_id_idx ON accounts(user_id);
+    CREATE TABLE sessions (
+        session_token TEXT PRIMARY KEY NOT NULL,
+        user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        expires       INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+    CREATE TABLE verification_tokens (
+        identifier TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        expires    INTEGER NOT NULL,
+        PRIMARY KEY (identifier, token)
+    ) WITHOUT ROWID;
+    ",
+    // 2: WebAuthn authenticators (passkeys).
+    "
+    CREATE TABLE authenticators (
+        credential_id          TEXT PRIMARY KEY NOT NULL,
+        user_id                TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider_account_id    TEXT NOT NULL,
+        credential_public_key  TEXT NOT NULL,
+        counter                INTEGER NOT NULL,
+        credential_device_type TEXT NOT NULL,
+        credential_backed_up   INTEGER NOT NULL,
+        transports             TEXT
+    );
+    CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
+    ",
+];
+
+/// The schema version this library writes and reads.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Reads `PRAGMA user_version`.
+pub fn version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| AdapterError::from_sqlite(e, "schema"))
+}
+
+/// Fails with `SCHEMA_TOO_NEW` when the file was written by a newer library.
+pub fn refuse_newer(conn: &Connection) -> Result<()> {
+    let found = version(conn)?;
+    if found > LATEST_VERSION {
+        return Err(AdapterError::new(
+            ErrorCode::SchemaTooNew,
+            format!(
+                "the database schema is version {found}, but this authjs-rust-adapter only knows up to version {LATEST_VERSION}; upgrade the package (the file was left unchanged)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies every missing migration up to `target`, one transaction each.
+pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "migration");
+    loop {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+        let step = (|| {
+            let current = version(conn)?;
+            if current > LATEST_VERSION {
+                refuse_newer(conn)?;
+            }
+            if current >= target {
+                return Ok(false);
+            }
+            conn.execute_batch(MIGRATIONS[current as usize])
+                .map_err(sqlite)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
+                .map_err(sqlite)?;
+            Ok(true)
+        })();
+        match step {
+            Ok(more) => {
+                conn.execute_batch("COMMIT").map_err(sqlite)?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Brings the file to [`LATEST_VERSION`].
+pub fn migrate(conn: &Connection) -> Result<()> {
+    migrate_to(conn, LATEST_VERSION)
+}
+
+/// The JavaScript property name of a column, for error messages.
+pub fn js_field_of_column(column: &str) -> &str {
+    match column {
+        "email_verified" => "emailVerified",
+        "provider_account_id" => "providerAccountId",
+        "user_id" => "userId",
+        "session_token" => "sessionToken",
+        "credential_id" => "credentialID",
+        "credential_public_key" => "credentialPublicKey",
+        "credential_device_type" => "credentialDeviceType",
+        "credential_backed_up" => "credentialBackedUp",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_migrated_to_the_latest_version() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users','accounts','sessions','verification_tokens','authenticators')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 5);
+    }
+
+    #[test]
+    fn a_version_one_file_keeps_its_rows_when_migrated() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 1).unwrap();
+        conn.execute("INSERT INTO users (id, email) VALUES ('u1', 'a@b.c')", [])
+            .unwrap();
+        migrate(&conn).unwrap();
+        let email: String = conn
+            .query_row("SELECT email FROM users WHERE id = 'u1'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(email, "a@b.c");
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+    }
+
+    #[test]
+    fn a_newer_file_is_refused() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST_VERSION + 1))
+            .unwrap();
+        let err = migrate(&conn).unwrap_err();
+        assert_eq!(err.code, ErrorCode::SchemaTooNew);
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION + 1);
+    }
+}

@@ -1,0 +1,40 @@
+//! Queries on `verification_tokens`.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{AdapterError, Result};
+use crate::model::VerificationToken;
+
+fn sqlite(e: rusqlite::Error) -> AdapterError {
+    AdapterError::from_sqlite(e, "verificationToken")
+}
+
+/// Stores a verification token and returns it.
+pub fn insert(conn: &Connection, token: &VerificationToken) -> Result<VerificationToken> {
+    conn.prepare_cached(
+        "INSERT INTO verification_tokens (identifier, token, expires) VALUES (?1, ?2, ?3)",
+    )
+    .and_then(|mut s| s.execute(params![token.identifier, token.token, token.expires]))
+    .map_err(sqlite)?;
+    Ok(token.clone())
+}
+
+/// Deletes the token matching both identifier and token and returns it, in one statement,
+/// so of several concurrent callers (even in other processes) exactly one gets it.
+pub fn take(conn: &Connection, identifier: &str, token: &str) -> Result<Option<VerificationToken>> {
+    conn.prepare_cached(
+        "DELETE FROM verification_tokens WHERE identifier = ?1 AND token = ?2
+         RETURNING identifier, token, expires",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![identifier, token], |r| {
+            Ok(VerificationToken {
+                identifier: r.get(0)?,
+                token: r.get(1)?,
+                expires: r.get(2)?,
+            })
+        })
+        .optional()
+    })
+    .map_err(sqlite)
+}

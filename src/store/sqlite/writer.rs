@@ -1,0 +1,193 @@
+//! The single writer thread with group commit.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::thread;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::{lock, SharedConnection};
+use crate::error::{AdapterError, ErrorCode, Result};
+
+/// Most writes folded into one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Called after the batch's COMMIT with its outcome; answers the caller.
+type Completion = Box<dyn FnOnce(std::result::Result<(), &AdapterError>) + Send>;
+/// One queued write: given the connection (or why there is none), runs and returns its completion.
+type Job = Box<dyn FnOnce(std::result::Result<&Connection, AdapterError>) -> Completion + Send>;
+
+enum Message {
+    Job(Job),
+    Close(oneshot::Sender<()>),
+}
+
+/// Handle to the writer thread.
+pub struct Writer {
+    tx: mpsc::Sender<Message>,
+    slot: SharedConnection,
+}
+
+/// Turns a received write result into the caller's result.
+pub fn settle<T>(received: std::result::Result<Result<T>, oneshot::error::RecvError>) -> Result<T> {
+    received.unwrap_or_else(|_| {
+        Err(AdapterError::new(
+            ErrorCode::DbError,
+            "the write was dropped by the writer thread (internal error)",
+        ))
+    })
+}
+
+impl Writer {
+    /// Starts the thread that owns `slot` for writing.
+    pub fn start(slot: SharedConnection) -> Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let thread_slot = slot.clone();
+        thread::Builder::new()
+            .name("authjs-sqlite-writer".into())
+            .spawn(move || run(thread_slot, rx))
+            .map_err(|e| {
+                AdapterError::new(ErrorCode::DbError, format!("cannot start the writer thread: {e}"))
+            })?;
+        Ok(Writer { tx, slot })
+    }
+
+    /// The connection slot the writer uses.
+    pub fn slot(&self) -> &SharedConnection {
+        &self.slot
+    }
+
+    /// Queues `f`; the receiver gets its result after commit.
+    pub fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T>> {
+        let (reply, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let outcome = match conn {
+                Ok(conn) => in_savepoint(conn, f),
+                Err(e) => Err(e),
+            };
+            Box::new(move |commit: std::result::Result<(), &AdapterError>| {
+                let result = match (commit, outcome) {
+                    (Ok(()), outcome) => outcome,
+                    // The write itself failed: its own error explains more than the commit's.
+                    (Err(_), Err(own)) => Err(own),
+                    (Err(e), Ok(_)) => Err(e.clone()),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        if let Err(mpsc::SendError(Message::Job(job))) = self.tx.send(Message::Job(job)) {
+            job(Err(AdapterError::closed()))(Ok(()));
+        }
+        rx
+    }
+
+    /// Asks the thread to finish queued writes and close the connection.
+    pub fn close(&self) -> oneshot::Receiver<()> {
+        let (ack, rx) = oneshot::channel();
+        if let Err(mpsc::SendError(Message::Close(ack))) = self.tx.send(Message::Close(ack)) {
+            let _ = ack.send(());
+        }
+        rx
+    }
+}
+
+/// Runs `f` inside a savepoint, undoing only its own changes when it fails or panics.
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "transaction");
+    conn.prepare_cached("SAVEPOINT write_job")
+        .and_then(|mut s| s.execute([]))
+        .map_err(sqlite)?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(AdapterError::new(
+            ErrorCode::DbError,
+            format!("internal error while writing (the write was undone): {what}"),
+        ))
+    });
+    if outcome.is_err() {
+        let _ = conn.execute_batch("ROLLBACK TO write_job");
+    }
+    conn.prepare_cached("RELEASE write_job")
+        .and_then(|mut s| s.execute([]))
+        .map_err(sqlite)?;
+    outcome
+}
+
+fn run(slot: SharedConnection, rx: mpsc::Receiver<Message>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::new();
+        let mut close = None;
+        match first {
+            Message::Job(job) => batch.push(job),
+            Message::Close(ack) => close = Some(ack),
+        }
+        while close.is_none() && batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Close(ack)) => close = Some(ack),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            run_batch(&slot, batch);
+        }
+        if let Some(ack) = close {
+            shut_down(&slot, rx);
+            let _ = ack.send(());
+            return;
+        }
+    }
+    // Every handle is gone (the adapter was garbage-collected): close quietly.
+    lock(&slot).take();
+}
+
+fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
+    if let Some(conn) = lock(slot).take() {
+        // Folds the WAL back into the main file; the last connection's close removes it.
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        let _ = conn.close();
+    }
+    // Anything queued after close() fails cleanly instead of hanging.
+    for message in rx.try_iter() {
+        match message {
+            Message::Job(job) => job(Err(AdapterError::closed()))(Ok(())),
+            Message::Close(ack) => {
+                let _ = ack.send(());
+            }
+        }
+    }
+}
+
+fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
+    let guard = lock(slot);
+    let Some(conn) = guard.as_ref() else {
+        for job in batch {
+            job(Err(AdapterError::closed()))(Ok(()));
+        }
+        return;
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = AdapterError::from_sqlite(e, "transaction");
+        for job in batch {
+            job(Err(err.clone()))(Ok(()));
+        }
+        return;
+    }
+    let completions: Vec<Completion> = batch.into_iter().map(|job| job(Ok(conn))).collect();
+    let commit = conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        AdapterError::from_sqlite(e, "commit")
+    });
+    drop(guard);
+    for complete in completions {
+        complete(commit.as_ref().map(|_| ()));
+    }
+}
