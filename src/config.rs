@@ -110,9 +110,13 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
     }
     for (key, _) in js.own_keys(value, "config")? {
         let field = format!("config.{key}");
-        let Some(v) = js.get(value, &key)? else { continue };
+        let Some(v) = js.get(value, &key)? else {
+            continue;
+        };
         let t = js.type_of(v)?;
-        let wrong = |expected: &str| AdapterError::invalid(&field, format!("must be {expected} (got {})", t.name()));
+        let wrong = |expected: &str| {
+            AdapterError::invalid(&field, format!("must be {expected} (got {})", t.name()))
+        };
         match key.as_str() {
             "filename" => {
                 if t != Type::String {
@@ -126,7 +130,10 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 let n = js.number(v, &field)?;
                 if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX)) {
-                    return Err(AdapterError::invalid(&field, format!("must be a non-negative integer (got {n})")));
+                    return Err(AdapterError::invalid(
+                        &field,
+                        format!("must be a non-negative integer (got {n})"),
+                    ));
                 }
                 if key == "busyTimeout" {
                     config.busy_timeout_ms = n as u32;
@@ -140,12 +147,10 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 config.synchronous = Config::parse_synchronous(&js.string(v, &field, 16)?)?;
             }
-            _ => {
-                return Err(AdapterError::invalid(
-                    &field,
-                    "is not a known option (expected filename, busyTimeout, cacheSize or synchronous)",
-                ))
-            }
+            _ => return Err(AdapterError::invalid(
+                &field,
+                "is not a known option (expected filename, busyTimeout, cacheSize or synchronous)",
+            )),
         }
     }
     config.validate()

@@ -87,11 +87,14 @@ impl AdapterError {
         if let rusqlite::Error::SqliteFailure(ffi, msg) = &err {
             let msg = msg.clone().unwrap_or_default();
             match ffi.extended_code {
-                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
                     let field = unique_field(&msg);
                     return Self::new(
                         ErrorCode::UniqueViolation,
-                        format!("{entity}.{field} already exists: another row has the same {field}"),
+                        format!(
+                            "{entity}.{field} already exists: another row has the same {field}"
+                        ),
                     );
                 }
                 rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
@@ -102,9 +105,11 @@ impl AdapterError {
                 _ => {}
             }
             return match ffi.code {
-                C::DatabaseBusy | C::DatabaseLocked | C::CannotOpen | C::SystemIoFailure | C::DiskFull => {
-                    Self::new(ErrorCode::DbUnavailable, format!("{entity}: {err}"))
-                }
+                C::DatabaseBusy
+                | C::DatabaseLocked
+                | C::CannotOpen
+                | C::SystemIoFailure
+                | C::DiskFull => Self::new(ErrorCode::DbUnavailable, format!("{entity}: {err}")),
                 C::TooBig => Self::invalid(entity, "is too large to store"),
                 _ => Self::new(ErrorCode::DbError, format!("{entity}: {err}")),
             };

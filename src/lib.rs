@@ -37,17 +37,19 @@ fn js(env: &Env) -> Js {
     unsafe { Js::new(env.raw()) }
 }
 
+/// The codec handle of an argument of the current call.
+fn raw(value: &Unknown) -> codec::js::Raw {
+    // SAFETY: `value` is an argument of the call in progress.
+    unsafe { codec::js::Raw::new(value.raw()) }
+}
+
 /// Returns a Promise that settles with the queued write's result once it has committed.
 fn settle_later<'e, T: ToJs + Send + 'static>(
     env: &'e Env,
     queued: Result<tokio::sync::oneshot::Receiver<Result<T>>>,
 ) -> napi::Result<PromiseRaw<'e, Out<T>>> {
     let rx = queued?;
-    env.spawn_future(async move {
-        sqlite::settle(rx.await)
-            .map(Out)
-            .map_err(napi::Error::from)
-    })
+    env.spawn_future(async move { sqlite::settle(rx.await).map(Out).map_err(napi::Error::from) })
 }
 
 #[napi]
@@ -55,7 +57,7 @@ impl NativeAdapter {
     /// Opens (creating and migrating) the database described by `config`.
     #[napi(constructor, catch_unwind)]
     pub fn new(env: &Env, config: Unknown) -> napi::Result<Self> {
-        let config = config::from_js(&js(env), config.raw())?;
+        let config = config::from_js(&js(env), raw(&config))?;
         Ok(NativeAdapter {
             store: Arc::new(SqliteStore::open(&config)?),
         })
@@ -63,140 +65,241 @@ impl NativeAdapter {
 
     /// `createUser(user)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
-        let user = input::user(&js(env), user.raw())?;
+    pub fn create_user<'e>(
+        &self,
+        env: &'e Env,
+        user: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
+        let user = input::user(&js(env), raw(&user))?;
         settle_later(env, self.store.write(move |c| users::insert(c, &user)))
     }
 
     /// `getUser(id)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_user(&self, env: &Env, id: Unknown) -> napi::Result<Out<Option<model::User>>> {
-        let id = input::string_arg(&js(env), id.raw(), "id")?;
+        let id = input::string_arg(&js(env), raw(&id), "id")?;
         Ok(Out(self.store.read(|c| users::by_id(c, &id))?))
     }
 
     /// `getUserByEmail(email)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user_by_email(&self, env: &Env, email: Unknown) -> napi::Result<Out<Option<model::User>>> {
-        let email = input::string_arg(&js(env), email.raw(), "email")?;
+    pub fn get_user_by_email(
+        &self,
+        env: &Env,
+        email: Unknown,
+    ) -> napi::Result<Out<Option<model::User>>> {
+        let email = input::string_arg(&js(env), raw(&email), "email")?;
         Ok(Out(self.store.read(|c| users::by_email(c, &email))?))
     }
 
     /// `getUserByAccount({ provider, providerAccountId })`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user_by_account(&self, env: &Env, key: Unknown) -> napi::Result<Out<Option<model::User>>> {
-        let (provider, id) = input::account_key(&js(env), key.raw())?;
-        Ok(Out(self.store.read(|c| users::by_account(c, &provider, &id))?))
+    pub fn get_user_by_account(
+        &self,
+        env: &Env,
+        key: Unknown,
+    ) -> napi::Result<Out<Option<model::User>>> {
+        let (provider, id) = input::account_key(&js(env), raw(&key))?;
+        Ok(Out(self
+            .store
+            .read(|c| users::by_account(c, &provider, &id))?))
     }
 
     /// `updateUser({ id, ...changes })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
-        let patch = input::user_patch(&js(env), user.raw())?;
+    pub fn update_user<'e>(
+        &self,
+        env: &'e Env,
+        user: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
+        let patch = input::user_patch(&js(env), raw(&user))?;
         settle_later(env, self.store.write(move |c| users::update(c, &patch)))
     }
 
     /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn delete_user<'e>(&self, env: &'e Env, id: Unknown) -> napi::Result<PromiseRaw<'e, Out<Option<model::User>>>> {
-        let id = input::string_arg(&js(env), id.raw(), "userId")?;
+    pub fn delete_user<'e>(
+        &self,
+        env: &'e Env,
+        id: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::User>>>> {
+        let id = input::string_arg(&js(env), raw(&id), "userId")?;
         settle_later(env, self.store.write(move |c| users::delete(c, &id)))
     }
 
     /// `linkAccount(account)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn link_account<'e>(&self, env: &'e Env, account: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::Account>>> {
-        let account = input::account(&js(env), account.raw())?;
-        settle_later(env, self.store.write(move |c| accounts::insert(c, &account)))
+    pub fn link_account<'e>(
+        &self,
+        env: &'e Env,
+        account: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::Account>>> {
+        let account = input::account(&js(env), raw(&account))?;
+        settle_later(
+            env,
+            self.store.write(move |c| accounts::insert(c, &account)),
+        )
     }
 
     /// `unlinkAccount({ provider, providerAccountId })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn unlink_account<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<PromiseRaw<'e, Out<Option<model::Account>>>> {
-        let (provider, id) = input::account_key(&js(env), key.raw())?;
-        settle_later(env, self.store.write(move |c| accounts::delete(c, &provider, &id)))
+    pub fn unlink_account<'e>(
+        &self,
+        env: &'e Env,
+        key: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Account>>>> {
+        let (provider, id) = input::account_key(&js(env), raw(&key))?;
+        settle_later(
+            env,
+            self.store
+                .write(move |c| accounts::delete(c, &provider, &id)),
+        )
     }
 
     /// `getAccount(providerAccountId, provider)` (note the argument order).
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_account(&self, env: &Env, provider_account_id: Unknown, provider: Unknown) -> napi::Result<Out<Option<model::Account>>> {
+    pub fn get_account(
+        &self,
+        env: &Env,
+        provider_account_id: Unknown,
+        provider: Unknown,
+    ) -> napi::Result<Out<Option<model::Account>>> {
         let js = js(env);
-        let id = input::string_arg(&js, provider_account_id.raw(), "providerAccountId")?;
-        let provider = input::string_arg(&js, provider.raw(), "provider")?;
-        Ok(Out(self.store.read(|c| accounts::get(c, &provider, &id))?))
+        let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
+        let provider = input::string_arg(&js, raw(&provider), "provider")?;
+        Ok(Out(self
+            .store
+            .read(|c| accounts::get(c, &provider, &id))?))
     }
 
     /// `createSession(session)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::Session>>> {
-        let session = input::session(&js(env), session.raw())?;
-        settle_later(env, self.store.write(move |c| sessions::insert(c, &session)))
+    pub fn create_session<'e>(
+        &self,
+        env: &'e Env,
+        session: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::Session>>> {
+        let session = input::session(&js(env), raw(&session))?;
+        settle_later(
+            env,
+            self.store.write(move |c| sessions::insert(c, &session)),
+        )
     }
 
     /// `getSessionAndUser(sessionToken)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_session_and_user(&self, env: &Env, session_token: Unknown) -> napi::Result<Out<Option<SessionAndUser>>> {
-        let token = input::string_arg(&js(env), session_token.raw(), "sessionToken")?;
+    pub fn get_session_and_user(
+        &self,
+        env: &Env,
+        session_token: Unknown,
+    ) -> napi::Result<Out<Option<SessionAndUser>>> {
+        let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         let found = self.store.read(|c| sessions::with_user(c, &token))?;
-        Ok(Out(found.map(|(session, user)| SessionAndUser { session, user })))
+        Ok(Out(
+            found.map(|(session, user)| SessionAndUser { session, user })
+        ))
     }
 
     /// `updateSession({ sessionToken, ...changes })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
-        let patch = input::session_patch(&js(env), session.raw())?;
+    pub fn update_session<'e>(
+        &self,
+        env: &'e Env,
+        session: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
+        let patch = input::session_patch(&js(env), raw(&session))?;
         settle_later(env, self.store.write(move |c| sessions::update(c, &patch)))
     }
 
     /// `deleteSession(sessionToken)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn delete_session<'e>(&self, env: &'e Env, session_token: Unknown) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
-        let token = input::string_arg(&js(env), session_token.raw(), "sessionToken")?;
+    pub fn delete_session<'e>(
+        &self,
+        env: &'e Env,
+        session_token: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
+        let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         settle_later(env, self.store.write(move |c| sessions::delete(c, &token)))
     }
 
     /// `createVerificationToken(token)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_verification_token<'e>(&self, env: &'e Env, token: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::VerificationToken>>> {
-        let token = input::verification_token(&js(env), token.raw())?;
+    pub fn create_verification_token<'e>(
+        &self,
+        env: &'e Env,
+        token: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::VerificationToken>>> {
+        let token = input::verification_token(&js(env), raw(&token))?;
         settle_later(env, self.store.write(move |c| tokens::insert(c, &token)))
     }
 
     /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn use_verification_token<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<PromiseRaw<'e, Out<Option<model::VerificationToken>>>> {
-        let (identifier, token) = input::token_key(&js(env), key.raw())?;
-        settle_later(env, self.store.write(move |c| tokens::take(c, &identifier, &token)))
+    pub fn use_verification_token<'e>(
+        &self,
+        env: &'e Env,
+        key: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::VerificationToken>>>> {
+        let (identifier, token) = input::token_key(&js(env), raw(&key))?;
+        settle_later(
+            env,
+            self.store
+                .write(move |c| tokens::take(c, &identifier, &token)),
+        )
     }
 
     /// `createAuthenticator(authenticator)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_authenticator<'e>(&self, env: &'e Env, authenticator: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
-        let a = input::authenticator(&js(env), authenticator.raw())?;
-        settle_later(env, self.store.write(move |c| authenticators::insert(c, &a)))
+    pub fn create_authenticator<'e>(
+        &self,
+        env: &'e Env,
+        authenticator: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
+        let a = input::authenticator(&js(env), raw(&authenticator))?;
+        settle_later(
+            env,
+            self.store.write(move |c| authenticators::insert(c, &a)),
+        )
     }
 
     /// `getAuthenticator(credentialID)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_authenticator(&self, env: &Env, credential_id: Unknown) -> napi::Result<Out<Option<model::Authenticator>>> {
-        let id = input::string_arg(&js(env), credential_id.raw(), "credentialID")?;
+    pub fn get_authenticator(
+        &self,
+        env: &Env,
+        credential_id: Unknown,
+    ) -> napi::Result<Out<Option<model::Authenticator>>> {
+        let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
         Ok(Out(self.store.read(|c| authenticators::get(c, &id))?))
     }
 
     /// `listAuthenticatorsByUserId(userId)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn list_authenticators_by_user_id(&self, env: &Env, user_id: Unknown) -> napi::Result<Out<Vec<model::Authenticator>>> {
-        let id = input::string_arg(&js(env), user_id.raw(), "userId")?;
+    pub fn list_authenticators_by_user_id(
+        &self,
+        env: &Env,
+        user_id: Unknown,
+    ) -> napi::Result<Out<Vec<model::Authenticator>>> {
+        let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
         Ok(Out(self.store.read(|c| authenticators::by_user(c, &id))?))
     }
 
     /// `updateAuthenticatorCounter(credentialID, newCounter)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_authenticator_counter<'e>(&self, env: &'e Env, credential_id: Unknown, counter: Unknown) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
+    pub fn update_authenticator_counter<'e>(
+        &self,
+        env: &'e Env,
+        credential_id: Unknown,
+        counter: Unknown,
+    ) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
         let js = js(env);
-        let id = input::string_arg(&js, credential_id.raw(), "credentialID")?;
-        let counter = input::counter(&js, counter.raw(), "newCounter")?;
-        settle_later(env, self.store.write(move |c| authenticators::update_counter(c, &id, counter)))
+        let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
+        let counter = input::counter(&js, raw(&counter), "newCounter")?;
+        settle_later(
+            env,
+            self.store
+                .write(move |c| authenticators::update_counter(c, &id, counter)),
+        )
     }
 
     /// Closes the database; queued writes finish first, later calls fail with `CLOSED`.

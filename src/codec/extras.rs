@@ -47,7 +47,9 @@ fn number_value(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
         Value::Number(Number::from(n as i64))
     } else {
-        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+        Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -157,8 +159,14 @@ mod tests {
     #[test]
     fn non_finite_numbers_round_trip() {
         assert!(matches!(decode(&number(f64::NAN)), Decoded::Number(n) if n.is_nan()));
-        assert_eq!(decode(&number(f64::INFINITY)), Decoded::Number(f64::INFINITY));
-        assert_eq!(decode(&number(f64::NEG_INFINITY)), Decoded::Number(f64::NEG_INFINITY));
+        assert_eq!(
+            decode(&number(f64::INFINITY)),
+            Decoded::Number(f64::INFINITY)
+        );
+        assert_eq!(
+            decode(&number(f64::NEG_INFINITY)),
+            Decoded::Number(f64::NEG_INFINITY)
+        );
         assert_eq!(decode(&number(1.5)), Decoded::Number(1.5));
     }
 

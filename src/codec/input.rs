@@ -68,7 +68,10 @@ impl<'a> Fields<'a> {
     /// A string that must be present and non-empty.
     fn required_string(&self, key: &str) -> Result<String> {
         match self.raw(key)? {
-            Some((v, Type::String)) => non_empty(self.js.string(v, &self.name(key), MAX_STRING_BYTES)?, &self.name(key)),
+            Some((v, Type::String)) => non_empty(
+                self.js.string(v, &self.name(key), MAX_STRING_BYTES)?,
+                &self.name(key),
+            ),
             Some((v, t)) => Err(AdapterError::invalid(
                 &self.name(key),
                 format!("must be a string (got {})", describe(self.js, v, t)),
@@ -82,7 +85,11 @@ impl<'a> Fields<'a> {
         match self.raw(key)? {
             None => Ok(Patch::Keep),
             Some((_, Type::Null)) => Ok(Patch::Clear),
-            Some((v, Type::String)) => Ok(Patch::Set(self.js.string(v, &self.name(key), MAX_STRING_BYTES)?)),
+            Some((v, Type::String)) => Ok(Patch::Set(self.js.string(
+                v,
+                &self.name(key),
+                MAX_STRING_BYTES,
+            )?)),
             Some((v, t)) => Err(AdapterError::invalid(
                 &self.name(key),
                 format!("must be a string or null (got {})", describe(self.js, v, t)),
@@ -148,14 +155,20 @@ fn date(js: &Js, v: Raw, t: Type, field: &str) -> Result<Millis> {
             Some(ms) => dates::from_millis(ms, field),
             None => Err(AdapterError::invalid(
                 field,
-                format!("must be a Date, an ISO-8601 string or epoch milliseconds (got {})", describe(js, v, t)),
+                format!(
+                    "must be a Date, an ISO-8601 string or epoch milliseconds (got {})",
+                    describe(js, v, t)
+                ),
             )),
         },
         Type::String => dates::from_iso(&js.string(v, field, 64)?, field),
         Type::Number => dates::from_millis(js.number(v, field)?, field),
         _ => Err(AdapterError::invalid(
             field,
-            format!("must be a Date, an ISO-8601 string or epoch milliseconds (got {})", t.name()),
+            format!(
+                "must be a Date, an ISO-8601 string or epoch milliseconds (got {})",
+                t.name()
+            ),
         )),
     }
 }
@@ -284,11 +297,15 @@ pub fn account(js: &Js, v: Raw) -> Result<Account> {
         Some((v, t)) => {
             return Err(AdapterError::invalid(
                 "account.expires_at",
-                format!("must be a number of seconds since the epoch (got {})", describe(js, v, t)),
+                format!(
+                    "must be a number of seconds since the epoch (got {})",
+                    describe(js, v, t)
+                ),
             ))
         }
     };
-    let opt = |key: &str| -> Result<Option<String>> { Ok(f.optional_string(key)?.as_option().cloned()) };
+    let opt =
+        |key: &str| -> Result<Option<String>> { Ok(f.optional_string(key)?.as_option().cloned()) };
     Ok(Account {
         user_id: f.required_string("userId")?,
         kind: f.required_string("type")?,
@@ -308,7 +325,10 @@ pub fn account(js: &Js, v: Raw) -> Result<Account> {
 /// `{ provider, providerAccountId }`.
 pub fn account_key(js: &Js, v: Raw) -> Result<(String, String)> {
     let f = Fields::new(js, v, "account")?;
-    Ok((f.required_string("provider")?, f.required_string("providerAccountId")?))
+    Ok((
+        f.required_string("provider")?,
+        f.required_string("providerAccountId")?,
+    ))
 }
 
 /// `createSession` input.
@@ -354,7 +374,10 @@ pub fn verification_token(js: &Js, v: Raw) -> Result<VerificationToken> {
 /// `useVerificationToken` input: `{ identifier, token }`.
 pub fn token_key(js: &Js, v: Raw) -> Result<(String, String)> {
     let f = Fields::new(js, v, "verificationToken")?;
-    Ok((f.required_string("identifier")?, f.required_string("token")?))
+    Ok((
+        f.required_string("identifier")?,
+        f.required_string("token")?,
+    ))
 }
 
 /// A WebAuthn signature counter: a non-negative safe integer.
@@ -365,7 +388,10 @@ pub fn counter(js: &Js, v: Raw, field: &str) -> Result<i64> {
             if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
                 Ok(n as i64)
             } else {
-                Err(AdapterError::invalid(field, format!("must be a non-negative integer (got {n})")))
+                Err(AdapterError::invalid(
+                    field,
+                    format!("must be a non-negative integer (got {n})"),
+                ))
             }
         }
         t => Err(AdapterError::invalid(
@@ -380,7 +406,12 @@ pub fn authenticator(js: &Js, v: Raw) -> Result<Authenticator> {
     let f = Fields::new(js, v, "authenticator")?;
     let counter = match f.raw("counter")? {
         Some((v, _)) => counter(js, v, "authenticator.counter")?,
-        None => return Err(AdapterError::invalid("authenticator.counter", "is required")),
+        None => {
+            return Err(AdapterError::invalid(
+                "authenticator.counter",
+                "is required",
+            ))
+        }
     };
     let backed_up = match f.raw("credentialBackedUp")? {
         Some((v, Type::Boolean)) => js.boolean(v, "authenticator.credentialBackedUp")?,
@@ -390,7 +421,12 @@ pub fn authenticator(js: &Js, v: Raw) -> Result<Authenticator> {
                 format!("must be a boolean (got {})", describe(js, v, t)),
             ))
         }
-        None => return Err(AdapterError::invalid("authenticator.credentialBackedUp", "is required")),
+        None => {
+            return Err(AdapterError::invalid(
+                "authenticator.credentialBackedUp",
+                "is required",
+            ))
+        }
     };
     Ok(Authenticator {
         credential_id: f.required_string("credentialID")?,

@@ -10,8 +10,27 @@ use napi::sys;
 
 use crate::error::{AdapterError, ErrorCode, Result};
 
-/// A raw JavaScript value of the current call.
-pub type Raw = sys::napi_value;
+/// A JavaScript value handle of the current call.
+///
+/// Only obtainable through [`Raw::new`] (unsafe) or from [`Js`] methods, so every handle the
+/// codec touches belongs to the call in progress.
+#[derive(Clone, Copy)]
+pub struct Raw(sys::napi_value);
+
+impl Raw {
+    /// Wraps a handle.
+    ///
+    /// # Safety
+    /// `value` must be a live handle of the N-API call in progress.
+    pub unsafe fn new(value: sys::napi_value) -> Self {
+        Raw(value)
+    }
+
+    /// The underlying handle.
+    pub fn get(self) -> sys::napi_value {
+        self.0
+    }
+}
 
 /// The JavaScript type of a value, as `typeof` sees it (with `null` apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +99,10 @@ impl Js {
     /// `typeof value`.
     pub fn type_of(&self, value: Raw) -> Result<Type> {
         let mut t = 0;
-        check(unsafe { sys::napi_typeof(self.env, value, &mut t) }, "a value")?;
+        check(
+            unsafe { sys::napi_typeof(self.env, value.0, &mut t) },
+            "a value",
+        )?;
         Ok(match t {
             sys::ValueType::napi_undefined => Type::Undefined,
             sys::ValueType::napi_null => Type::Null,
@@ -97,30 +119,36 @@ impl Js {
 
     /// `obj[key]`, or `None` when it is `undefined`.
     pub fn get(&self, obj: Raw, key: &str) -> Result<Option<Raw>> {
-        let ckey = CString::new(key).map_err(|_| AdapterError::invalid(key, "is not a valid key"))?;
+        let ckey =
+            CString::new(key).map_err(|_| AdapterError::invalid(key, "is not a valid key"))?;
         let mut out = ptr::null_mut();
         check(
-            unsafe { sys::napi_get_named_property(self.env, obj, ckey.as_ptr(), &mut out) },
+            unsafe { sys::napi_get_named_property(self.env, obj.0, ckey.as_ptr(), &mut out) },
             key,
         )?;
-        Ok(match self.type_of(out)? {
+        Ok(match self.type_of(Raw(out))? {
             Type::Undefined => None,
-            _ => Some(out),
+            _ => Some(Raw(out)),
         })
     }
 
     /// `obj[key]` for a key that is itself a JavaScript value.
     pub fn get_by(&self, obj: Raw, key: Raw) -> Result<Raw> {
         let mut out = ptr::null_mut();
-        check(unsafe { sys::napi_get_property(self.env, obj, key, &mut out) }, "a property")?;
-        Ok(out)
+        check(
+            unsafe { sys::napi_get_property(self.env, obj.0, key.0, &mut out) },
+            "a property",
+        )?;
+        Ok(Raw(out))
     }
 
     /// Reads a string value (the caller checked its type), refusing more than `max` bytes.
     pub fn string(&self, value: Raw, field: &str, max: usize) -> Result<String> {
         let mut len = 0usize;
         check(
-            unsafe { sys::napi_get_value_string_utf8(self.env, value, ptr::null_mut(), 0, &mut len) },
+            unsafe {
+                sys::napi_get_value_string_utf8(self.env, value.0, ptr::null_mut(), 0, &mut len)
+            },
             field,
         )?;
         if len > max {
@@ -135,7 +163,7 @@ impl Js {
             unsafe {
                 sys::napi_get_value_string_utf8(
                     self.env,
-                    value,
+                    value.0,
                     buf.as_mut_ptr().cast(),
                     buf.len(),
                     &mut written,
@@ -150,45 +178,66 @@ impl Js {
     /// Reads a number value (the caller checked its type).
     pub fn number(&self, value: Raw, field: &str) -> Result<f64> {
         let mut n = 0f64;
-        check(unsafe { sys::napi_get_value_double(self.env, value, &mut n) }, field)?;
+        check(
+            unsafe { sys::napi_get_value_double(self.env, value.0, &mut n) },
+            field,
+        )?;
         Ok(n)
     }
 
     /// Reads a boolean value (the caller checked its type).
     pub fn boolean(&self, value: Raw, field: &str) -> Result<bool> {
         let mut b = false;
-        check(unsafe { sys::napi_get_value_bool(self.env, value, &mut b) }, field)?;
+        check(
+            unsafe { sys::napi_get_value_bool(self.env, value.0, &mut b) },
+            field,
+        )?;
         Ok(b)
     }
 
     /// The time value of a `Date`, or `None` when `value` is not a Date.
     pub fn date_value(&self, value: Raw) -> Result<Option<f64>> {
         let mut is_date = false;
-        check(unsafe { sys::napi_is_date(self.env, value, &mut is_date) }, "a value")?;
+        check(
+            unsafe { sys::napi_is_date(self.env, value.0, &mut is_date) },
+            "a value",
+        )?;
         if !is_date {
             return Ok(None);
         }
         let mut t = 0f64;
-        check(unsafe { sys::napi_get_date_value(self.env, value, &mut t) }, "a Date")?;
+        check(
+            unsafe { sys::napi_get_date_value(self.env, value.0, &mut t) },
+            "a Date",
+        )?;
         Ok(Some(t))
     }
 
     /// True for arrays.
     pub fn is_array(&self, value: Raw) -> Result<bool> {
         let mut is = false;
-        check(unsafe { sys::napi_is_array(self.env, value, &mut is) }, "a value")?;
+        check(
+            unsafe { sys::napi_is_array(self.env, value.0, &mut is) },
+            "a value",
+        )?;
         Ok(is)
     }
 
     /// The elements of an array.
     pub fn elements(&self, array: Raw, field: &str) -> Result<Vec<Raw>> {
         let mut len = 0u32;
-        check(unsafe { sys::napi_get_array_length(self.env, array, &mut len) }, field)?;
+        check(
+            unsafe { sys::napi_get_array_length(self.env, array.0, &mut len) },
+            field,
+        )?;
         (0..len)
             .map(|i| {
                 let mut out = ptr::null_mut();
-                check(unsafe { sys::napi_get_element(self.env, array, i, &mut out) }, field)?;
-                Ok(out)
+                check(
+                    unsafe { sys::napi_get_element(self.env, array.0, i, &mut out) },
+                    field,
+                )?;
+                Ok(Raw(out))
             })
             .collect()
     }
@@ -200,7 +249,7 @@ impl Js {
             unsafe {
                 sys::napi_get_all_property_names(
                     self.env,
-                    obj,
+                    obj.0,
                     sys::KeyCollectionMode::own_only,
                     sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
                     sys::KeyConversion::numbers_to_strings,
@@ -209,7 +258,7 @@ impl Js {
             },
             field,
         )?;
-        self.elements(names, field)?
+        self.elements(Raw(names), field)?
             .into_iter()
             .map(|key| Ok((self.string(key, field, super::MAX_STRING_BYTES)?, key)))
             .collect()
@@ -220,8 +269,11 @@ impl Js {
     /// A new empty object.
     pub fn object(&self) -> Result<Raw> {
         let mut out = ptr::null_mut();
-        check(unsafe { sys::napi_create_object(self.env, &mut out) }, "an object")?;
-        Ok(out)
+        check(
+            unsafe { sys::napi_create_object(self.env, &mut out) },
+            "an object",
+        )?;
+        Ok(Raw(out))
     }
 
     /// A new array of `len` holes.
@@ -231,18 +283,21 @@ impl Js {
             unsafe { sys::napi_create_array_with_length(self.env, len, &mut out) },
             "an array",
         )?;
-        Ok(out)
+        Ok(Raw(out))
     }
 
     /// `array[index] = value`.
     pub fn set_element(&self, array: Raw, index: u32, value: Raw) -> Result<()> {
-        check(unsafe { sys::napi_set_element(self.env, array, index, value) }, "an element")
+        check(
+            unsafe { sys::napi_set_element(self.env, array.0, index, value.0) },
+            "an element",
+        )
     }
 
     /// `obj[key] = value` for a fixed, NUL-free key.
     pub fn set(&self, obj: Raw, key: &std::ffi::CStr, value: Raw) -> Result<()> {
         check(
-            unsafe { sys::napi_set_named_property(self.env, obj, key.as_ptr(), value) },
+            unsafe { sys::napi_set_named_property(self.env, obj.0, key.as_ptr(), value.0) },
             "a property",
         )
     }
@@ -250,7 +305,10 @@ impl Js {
     /// `obj[key] = value` for any key (used for app-defined keys).
     pub fn set_dynamic(&self, obj: Raw, key: &str, value: Raw) -> Result<()> {
         let key = self.str(key)?;
-        check(unsafe { sys::napi_set_property(self.env, obj, key, value) }, "a property")
+        check(
+            unsafe { sys::napi_set_property(self.env, obj.0, key.0, value.0) },
+            "a property",
+        )
     }
 
     /// A string.
@@ -258,38 +316,52 @@ impl Js {
         let mut out = ptr::null_mut();
         check(
             unsafe {
-                sys::napi_create_string_utf8(self.env, s.as_ptr().cast(), s.len() as isize, &mut out)
+                sys::napi_create_string_utf8(
+                    self.env,
+                    s.as_ptr().cast(),
+                    s.len() as isize,
+                    &mut out,
+                )
             },
             "a string",
         )?;
-        Ok(out)
+        Ok(Raw(out))
     }
 
     /// A number.
     pub fn num(&self, n: f64) -> Result<Raw> {
         let mut out = ptr::null_mut();
-        check(unsafe { sys::napi_create_double(self.env, n, &mut out) }, "a number")?;
-        Ok(out)
+        check(
+            unsafe { sys::napi_create_double(self.env, n, &mut out) },
+            "a number",
+        )?;
+        Ok(Raw(out))
     }
 
     /// `true` or `false`.
     pub fn bool(&self, b: bool) -> Result<Raw> {
         let mut out = ptr::null_mut();
-        check(unsafe { sys::napi_get_boolean(self.env, b, &mut out) }, "a boolean")?;
-        Ok(out)
+        check(
+            unsafe { sys::napi_get_boolean(self.env, b, &mut out) },
+            "a boolean",
+        )?;
+        Ok(Raw(out))
     }
 
     /// `null`.
     pub fn null(&self) -> Result<Raw> {
         let mut out = ptr::null_mut();
         check(unsafe { sys::napi_get_null(self.env, &mut out) }, "null")?;
-        Ok(out)
+        Ok(Raw(out))
     }
 
     /// A `Date` for epoch milliseconds.
     pub fn date(&self, ms: f64) -> Result<Raw> {
         let mut out = ptr::null_mut();
-        check(unsafe { sys::napi_create_date(self.env, ms, &mut out) }, "a Date")?;
-        Ok(out)
+        check(
+            unsafe { sys::napi_create_date(self.env, ms, &mut out) },
+            "a Date",
+        )?;
+        Ok(Raw(out))
     }
 }

@@ -26,7 +26,7 @@ pub struct Out<T>(pub T);
 impl<T: ToJs> ToNapiValue for Out<T> {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let js = unsafe { Js::new(env) };
-        Ok(val.0.to_js(&js)?)
+        Ok(val.0.to_js(&js)?.get())
     }
 }
 
@@ -99,7 +99,11 @@ impl ToJs for Account {
         js.set(obj, c"userId", js.str(&self.user_id)?)?;
         js.set(obj, c"type", js.str(&self.kind)?)?;
         js.set(obj, c"provider", js.str(&self.provider)?)?;
-        js.set(obj, c"providerAccountId", js.str(&self.provider_account_id)?)?;
+        js.set(
+            obj,
+            c"providerAccountId",
+            js.str(&self.provider_account_id)?,
+        )?;
         set_opt_str(js, obj, c"access_token", &self.access_token)?;
         set_opt_str(js, obj, c"refresh_token", &self.refresh_token)?;
         if let Some(at) = self.expires_at {
@@ -148,11 +152,27 @@ impl ToJs for Authenticator {
         let obj = js.object()?;
         js.set(obj, c"credentialID", js.str(&self.credential_id)?)?;
         js.set(obj, c"userId", js.str(&self.user_id)?)?;
-        js.set(obj, c"providerAccountId", js.str(&self.provider_account_id)?)?;
-        js.set(obj, c"credentialPublicKey", js.str(&self.credential_public_key)?)?;
+        js.set(
+            obj,
+            c"providerAccountId",
+            js.str(&self.provider_account_id)?,
+        )?;
+        js.set(
+            obj,
+            c"credentialPublicKey",
+            js.str(&self.credential_public_key)?,
+        )?;
         js.set(obj, c"counter", js.num(self.counter as f64)?)?;
-        js.set(obj, c"credentialDeviceType", js.str(&self.credential_device_type)?)?;
-        js.set(obj, c"credentialBackedUp", js.bool(self.credential_backed_up)?)?;
+        js.set(
+            obj,
+            c"credentialDeviceType",
+            js.str(&self.credential_device_type)?,
+        )?;
+        js.set(
+            obj,
+            c"credentialBackedUp",
+            js.bool(self.credential_backed_up)?,
+        )?;
         let transports = match &self.transports {
             Some(t) => js.str(t)?,
             None => js.null()?,

@@ -11,7 +11,8 @@ fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "account")
 }
 
-const SELECT: &str = "SELECT user_id, type, provider, provider_account_id, access_token, refresh_token,
+const SELECT: &str =
+    "SELECT user_id, type, provider, provider_account_id, access_token, refresh_token,
         expires_at, token_type, scope, id_token, session_state, extra FROM accounts";
 
 fn from_row(row: &Row) -> rusqlite::Result<Account> {
@@ -66,7 +67,11 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<Account> {
 }
 
 /// The account `(provider, providerAccountId)`.
-pub fn get(conn: &Connection, provider: &str, provider_account_id: &str) -> Result<Option<Account>> {
+pub fn get(
+    conn: &Connection,
+    provider: &str,
+    provider_account_id: &str,
+) -> Result<Option<Account>> {
     conn.prepare_cached(&format!(
         "{SELECT} WHERE provider = ?1 AND provider_account_id = ?2"
     ))
@@ -78,7 +83,11 @@ pub fn get(conn: &Connection, provider: &str, provider_account_id: &str) -> Resu
 }
 
 /// Unlinks the account and returns what was deleted, or `None`.
-pub fn delete(conn: &Connection, provider: &str, provider_account_id: &str) -> Result<Option<Account>> {
+pub fn delete(
+    conn: &Connection,
+    provider: &str,
+    provider_account_id: &str,
+) -> Result<Option<Account>> {
     conn.prepare_cached(
         "DELETE FROM accounts WHERE provider = ?1 AND provider_account_id = ?2
          RETURNING user_id, type, provider, provider_account_id, access_token, refresh_token,

@@ -65,11 +65,18 @@ pub fn by_user(conn: &Connection, user_id: &str) -> Result<Vec<Authenticator>> {
 }
 
 /// Sets the signature counter; `NOT_FOUND` when the credential ID is unknown.
-pub fn update_counter(conn: &Connection, credential_id: &str, counter: i64) -> Result<Authenticator> {
+pub fn update_counter(
+    conn: &Connection,
+    credential_id: &str,
+    counter: i64,
+) -> Result<Authenticator> {
     conn.prepare_cached(&format!(
         "UPDATE authenticators SET counter = ?2 WHERE credential_id = ?1 RETURNING {COLUMNS}"
     ))
-    .and_then(|mut s| s.query_row(params![credential_id, counter], from_row).optional())
+    .and_then(|mut s| {
+        s.query_row(params![credential_id, counter], from_row)
+            .optional()
+    })
     .map_err(sqlite)?
     .ok_or_else(|| {
         AdapterError::not_found(format!(

@@ -42,7 +42,8 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
     ))
     .map_err(sqlite)?;
     if read_only {
-        conn.execute_batch("PRAGMA query_only = ON").map_err(sqlite)?;
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(sqlite)?;
     }
     Ok(conn)
 }
@@ -57,7 +58,10 @@ pub fn open_writer(config: &Config) -> Result<Connection> {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AdapterError::new(
                 crate::error::ErrorCode::DbUnavailable,
-                format!("config.filename: could not switch {:?} to WAL mode (got {mode})", config.filename),
+                format!(
+                    "config.filename: could not switch {:?} to WAL mode (got {mode})",
+                    config.filename
+                ),
             ));
         }
     }

@@ -20,9 +20,17 @@ fn from_row(row: &Row) -> rusqlite::Result<Session> {
 
 /// Creates a session and returns it as stored.
 pub fn insert(conn: &Connection, session: &Session) -> Result<Session> {
-    conn.prepare_cached("INSERT INTO sessions (session_token, user_id, expires) VALUES (?1, ?2, ?3)")
-        .and_then(|mut s| s.execute(params![session.session_token, session.user_id, session.expires]))
-        .map_err(sqlite)?;
+    conn.prepare_cached(
+        "INSERT INTO sessions (session_token, user_id, expires) VALUES (?1, ?2, ?3)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            session.session_token,
+            session.user_id,
+            session.expires
+        ])
+    })
+    .map_err(sqlite)?;
     Ok(session.clone())
 }
 
@@ -35,8 +43,10 @@ pub fn with_user(conn: &Connection, session_token: &str) -> Result<Option<(Sessi
           WHERE s.session_token = ?1",
     )
     .and_then(|mut s| {
-        s.query_row([session_token], |r| Ok((from_row(r)?, users::from_row(r, 3)?)))
-            .optional()
+        s.query_row([session_token], |r| {
+            Ok((from_row(r)?, users::from_row(r, 3)?))
+        })
+        .optional()
     })
     .map_err(sqlite)
 }

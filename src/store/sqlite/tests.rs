@@ -1,0 +1,332 @@
+//! Storage-layer tests: real SQLite files in temp directories, through [`SqliteStore`].
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::*;
+use crate::config::Config;
+use crate::error::ErrorCode;
+use crate::model::*;
+
+fn config_in(dir: &tempfile::TempDir) -> Config {
+    Config {
+        filename: dir
+            .path()
+            .join("auth.sqlite")
+            .to_string_lossy()
+            .into_owned(),
+        ..Config::default()
+    }
+}
+
+fn user(id: &str, email: Option<&str>) -> User {
+    User {
+        id: id.into(),
+        name: Some("Fill Murray".into()),
+        email: email.map(Into::into),
+        email_verified: Some(1_700_000_000_123),
+        image: None,
+        extra: Extras::new(),
+    }
+}
+
+fn session(token: &str, user_id: &str) -> Session {
+    Session {
+        session_token: token.into(),
+        user_id: user_id.into(),
+        expires: 1_900_000_000_000,
+    }
+}
+
+fn account(user_id: &str, provider_account_id: &str) -> Account {
+    Account {
+        user_id: user_id.into(),
+        kind: "oauth".into(),
+        provider: "github".into(),
+        provider_account_id: provider_account_id.into(),
+        access_token: Some("at".into()),
+        refresh_token: None,
+        expires_at: Some(2_592_000.0),
+        token_type: Some("bearer".into()),
+        scope: None,
+        id_token: None,
+        session_state: None,
+        extra: Extras::new(),
+    }
+}
+
+fn add_user(store: &SqliteStore, u: User) -> User {
+    store.write_blocking(move |c| users::insert(c, &u)).unwrap()
+}
+
+#[test]
+fn a_written_user_is_read_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let mut u = user("u1", Some("a@example.com"));
+    u.extra.insert("role".into(), Value::from("admin"));
+    add_user(&store, u.clone());
+    assert_eq!(
+        store.read(|c| users::by_id(c, "u1")).unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        store.read(|c| users::by_email(c, "a@example.com")).unwrap(),
+        Some(u)
+    );
+    assert_eq!(store.read(|c| users::by_id(c, "nobody")).unwrap(), None);
+}
+
+#[test]
+fn a_duplicate_email_is_a_unique_violation_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", Some("a@example.com")));
+    let dup = user("u2", Some("a@example.com"));
+    let err = store
+        .write_blocking(move |c| users::insert(c, &dup))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::UniqueViolation);
+    assert!(err.detail.contains("user.email"), "{}", err.detail);
+}
+
+#[test]
+fn users_without_email_do_not_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", None));
+    add_user(&store, user("u2", None));
+}
+
+#[test]
+fn a_partial_update_changes_only_the_given_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", Some("a@example.com")));
+    let patch = UserPatch {
+        id: "u1".into(),
+        name: Patch::Set("New".into()),
+        email: Patch::Keep,
+        email_verified: Patch::Clear,
+        image: Patch::Keep,
+        extra: Extras::new(),
+    };
+    let updated = store
+        .write_blocking(move |c| users::update(c, &patch))
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("New"));
+    assert_eq!(updated.email.as_deref(), Some("a@example.com"));
+    assert_eq!(updated.email_verified, None);
+}
+
+#[test]
+fn updating_an_unknown_user_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let patch = UserPatch {
+        id: "ghost".into(),
+        name: Patch::Set("x".into()),
+        email: Patch::Keep,
+        email_verified: Patch::Keep,
+        image: Patch::Keep,
+        extra: Extras::new(),
+    };
+    let err = store
+        .write_blocking(move |c| users::update(c, &patch))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}
+
+#[test]
+fn deleting_a_user_cascades_to_accounts_sessions_and_authenticators() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", Some("a@example.com")));
+    store
+        .write_blocking(|c| accounts::insert(c, &account("u1", "p1")))
+        .unwrap();
+    store
+        .write_blocking(|c| sessions::insert(c, &session("t1", "u1")))
+        .unwrap();
+    let auth = Authenticator {
+        credential_id: "cred".into(),
+        user_id: "u1".into(),
+        provider_account_id: "p1".into(),
+        credential_public_key: "key".into(),
+        counter: 0,
+        credential_device_type: "platform".into(),
+        credential_backed_up: false,
+        transports: None,
+    };
+    store
+        .write_blocking(move |c| authenticators::insert(c, &auth))
+        .unwrap();
+    let deleted = store.write_blocking(|c| users::delete(c, "u1")).unwrap();
+    assert_eq!(deleted.map(|u| u.id).as_deref(), Some("u1"));
+    assert_eq!(
+        store.read(|c| accounts::get(c, "github", "p1")).unwrap(),
+        None
+    );
+    assert_eq!(store.read(|c| sessions::with_user(c, "t1")).unwrap(), None);
+    assert_eq!(
+        store.read(|c| authenticators::get(c, "cred")).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn the_session_join_returns_session_and_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let u = add_user(&store, user("u1", Some("a@example.com")));
+    store
+        .write_blocking(|c| sessions::insert(c, &session("t1", "u1")))
+        .unwrap();
+    let (s, found) = store
+        .read(|c| sessions::with_user(c, "t1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(s, session("t1", "u1"));
+    assert_eq!(found, u);
+}
+
+#[test]
+fn a_session_for_an_unknown_user_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let err = store
+        .write_blocking(|c| sessions::insert(c, &session("t1", "ghost")))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    assert!(err.detail.contains("userId"));
+}
+
+#[test]
+fn a_verification_token_is_taken_exactly_once_across_stores_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let first = SqliteStore::open(&config).unwrap();
+    for i in 0..20 {
+        let t = VerificationToken {
+            identifier: "a@example.com".into(),
+            token: format!("tok{i}"),
+            expires: 1,
+        };
+        first
+            .write_blocking(move |c| tokens::insert(c, &t))
+            .unwrap();
+    }
+    let stores: Vec<Arc<SqliteStore>> = (0..4)
+        .map(|_| Arc::new(SqliteStore::open(&config).unwrap()))
+        .collect();
+    let handles: Vec<_> = stores
+        .into_iter()
+        .map(|store| {
+            std::thread::spawn(move || {
+                (0..20)
+                    .filter(|i| {
+                        let token = format!("tok{i}");
+                        store
+                            .write_blocking(move |c| tokens::take(c, "a@example.com", &token))
+                            .unwrap()
+                            .is_some()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let won: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(won, 20);
+}
+
+#[test]
+fn a_failing_write_does_not_undo_writes_committed_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let receivers: Vec<_> = (0..50)
+        .map(|i| {
+            // Every tenth user reuses an email, so its insert fails inside the shared batch.
+            let email = if i % 10 == 9 {
+                "dup@example.com".to_string()
+            } else {
+                format!("u{i}@example.com")
+            };
+            let u = user(&format!("u{i}"), Some(&email));
+            store.write(move |c| users::insert(c, &u)).unwrap()
+        })
+        .collect();
+    let results: Vec<_> = receivers
+        .into_iter()
+        .map(|rx| settle(rx.blocking_recv()))
+        .collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 46, "45 unique emails plus the first dup@example.com");
+    let count: i64 = store
+        .read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+                .unwrap())
+        })
+        .unwrap();
+    assert_eq!(count, 46);
+}
+
+#[test]
+fn committed_writes_survive_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    add_user(&store, user("u1", Some("a@example.com")));
+    store.close().blocking_recv().unwrap();
+    let err = store.read(|c| users::by_id(c, "u1")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Closed);
+    let reopened = SqliteStore::open(&config).unwrap();
+    assert!(reopened.read(|c| users::by_id(c, "u1")).unwrap().is_some());
+}
+
+#[test]
+fn an_in_memory_store_reads_its_own_writes() {
+    let store = SqliteStore::open(&Config {
+        filename: ":memory:".into(),
+        ..Config::default()
+    })
+    .unwrap();
+    add_user(&store, user("u1", None));
+    assert!(store.read(|c| users::by_id(c, "u1")).unwrap().is_some());
+}
+
+#[test]
+fn a_file_from_a_newer_version_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    {
+        let conn = rusqlite::Connection::open(&config.filename).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE future (x); PRAGMA user_version = {};",
+            schema::LATEST_VERSION + 1
+        ))
+        .unwrap();
+    }
+    let before = std::fs::read(&config.filename).unwrap();
+    let err = SqliteStore::open(&config).err().unwrap();
+    assert_eq!(err.code, ErrorCode::SchemaTooNew);
+    assert_eq!(std::fs::read(&config.filename).unwrap(), before);
+}
+
+#[test]
+fn the_file_is_in_wal_mode_with_foreign_keys_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let (mode, fk): (String, i64) = store
+        .read(|c| {
+            Ok((
+                c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                    .unwrap(),
+                c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                    .unwrap(),
+            ))
+        })
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(fk, 1);
+}

@@ -22,8 +22,7 @@ pub fn from_row(row: &Row, at: usize) -> rusqlite::Result<User> {
         email: row.get(at + 2)?,
         email_verified: row.get(at + 3)?,
         image: row.get(at + 4)?,
-        extra: extras::from_column(extra.as_deref())
-            .map_err(|e| extras::corrupt(at + 5, e))?,
+        extra: extras::from_column(extra.as_deref()).map_err(|e| extras::corrupt(at + 5, e))?,
     })
 }
 
@@ -72,7 +71,11 @@ pub fn by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
 }
 
 /// The user who owns the account `(provider, providerAccountId)`.
-pub fn by_account(conn: &Connection, provider: &str, provider_account_id: &str) -> Result<Option<User>> {
+pub fn by_account(
+    conn: &Connection,
+    provider: &str,
+    provider_account_id: &str,
+) -> Result<Option<User>> {
     one(
         conn,
         "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.extra
@@ -99,7 +102,12 @@ pub fn update(conn: &Connection, patch: &UserPatch) -> Result<User> {
     }
     push(&mut sets, &mut args, "name", &patch.name);
     push(&mut sets, &mut args, "email", &patch.email);
-    push(&mut sets, &mut args, "email_verified", &patch.email_verified);
+    push(
+        &mut sets,
+        &mut args,
+        "email_verified",
+        &patch.email_verified,
+    );
     push(&mut sets, &mut args, "image", &patch.image);
     let merged_extra;
     if !patch.extra.is_empty() {
@@ -147,7 +155,9 @@ impl<T: ToSql> ToSql for Patch<T> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         match self {
             Patch::Set(v) => v.to_sql(),
-            _ => Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Null)),
+            _ => Ok(rusqlite::types::ToSqlOutput::Owned(
+                rusqlite::types::Value::Null,
+            )),
         }
     }
 }

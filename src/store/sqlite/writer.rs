@@ -48,7 +48,10 @@ impl Writer {
             .name("authjs-sqlite-writer".into())
             .spawn(move || run(thread_slot, rx))
             .map_err(|e| {
-                AdapterError::new(ErrorCode::DbError, format!("cannot start the writer thread: {e}"))
+                AdapterError::new(
+                    ErrorCode::DbError,
+                    format!("cannot start the writer thread: {e}"),
+                )
             })?;
         Ok(Writer { tx, slot })
     }

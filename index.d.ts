@@ -1,0 +1,267 @@
+/**
+ * authjs-rust-adapter — an Auth.js database adapter on embedded SQLite, written in Rust.
+ *
+ * ```ts
+ * import { RustAdapter } from "authjs-rust-adapter"
+ * export const { handlers, auth } = NextAuth({ adapter: RustAdapter({ filename: "auth.sqlite" }), providers: [] })
+ * ```
+ *
+ * Runs in Node.js runtimes only (not the Edge runtime). With Next.js, list the package in
+ * `serverExternalPackages` so the native binary is not bundled.
+ *
+ * @packageDocumentation
+ */
+
+/** Options of {@link RustAdapter}. Every option is optional. */
+export interface RustAdapterConfig {
+  /**
+   * Path of the SQLite file, created with its schema on first use. Relative paths are resolved
+   * against the working directory. `":memory:"` gives a private in-memory database.
+   * @defaultValue `"auth.sqlite"`
+   */
+  filename?: string
+  /**
+   * Milliseconds a call waits for a lock held by another connection or process before it
+   * fails with `DB_UNAVAILABLE`.
+   * @defaultValue `5000`
+   */
+  busyTimeout?: number
+  /**
+   * SQLite page cache per connection, in KiB.
+   * @defaultValue `16384` (16 MiB)
+   */
+  cacheSize?: number
+  /**
+   * Commit durability. `"full"`: every acknowledged write is fsynced and survives power loss.
+   * `"normal"`: an acknowledged write survives a crash of the process, but the last commits may
+   * be lost on power loss; commits are cheaper.
+   * @defaultValue `"full"`
+   */
+  synchronous?: "full" | "normal"
+}
+
+/**
+ * A value an app may add to a user or account (through `profile()` / `account()` callbacks);
+ * it is stored and returned with its type.
+ */
+export type ExtraValue =
+  | string
+  | number
+  | boolean
+  | null
+  | Date
+  | ExtraValue[]
+  | { [key: string]: ExtraValue }
+
+/** Date input: a `Date`, an ISO-8601 string with a time zone, or epoch milliseconds. */
+export type DateInput = Date | string | number
+
+/**
+ * What `createUser` takes. Properties beyond these (e.g. `role` from a `profile()` callback)
+ * are stored too and returned with their types (see {@link ExtraValue}).
+ */
+export interface RustAdapterUserInput {
+  /** The id to use; a random UUID when absent. */
+  id?: string
+  email?: string | null
+  emailVerified?: DateInput | null
+  name?: string | null
+  image?: string | null
+}
+
+/** A user as Auth.js stores it (`AdapterUser`), plus any extra properties the app added. */
+export interface RustAdapterUser {
+  /** Primary key: the id Auth.js generated, or a random UUID when none was given. */
+  id: string
+  /** Unique when present. Absent for OAuth providers that give no email. */
+  email: string
+  /** When the email address was verified, or `null`. */
+  emailVerified: Date | null
+  /** Display name (absent when not set). */
+  name?: string | null
+  /** Avatar URL (absent when not set). */
+  image?: string | null
+  /** Extra properties, returned with their original types. */
+  [key: string]: unknown
+}
+
+/** The kinds of account Auth.js links. */
+export type RustAdapterAccountType = "oauth" | "oidc" | "email" | "webauthn"
+
+/** A JSON value, as token endpoints return them. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** A provider account linked to a user (`AdapterAccount`), plus provider-specific fields. */
+export type RustAdapterAccount = {
+  /** The user this account belongs to. */
+  userId: string
+  /** The kind of provider. */
+  type: RustAdapterAccountType
+  /** Provider id, e.g. `"github"`. With `providerAccountId` it is unique. */
+  provider: string
+  /** The user's id at the provider. */
+  providerAccountId: string
+  access_token?: string
+  refresh_token?: string
+  /** When the access token expires, in **seconds** since the epoch. */
+  expires_at?: number
+  token_type?: Lowercase<string>
+  scope?: string
+  id_token?: string
+  session_state?: string
+  /** Provider-specific fields (e.g. `refresh_token_expires_in`), returned with their types. */
+  [key: string]: JsonValue | undefined
+}
+
+/** A database session (`AdapterSession`). */
+export interface RustAdapterSession {
+  /** The session cookie's value. Unique. */
+  sessionToken: string
+  /** The signed-in user. */
+  userId: string
+  /** When the session expires. */
+  expires: Date
+}
+
+/** A single-use email sign-in token (`VerificationToken`); `token` is already hashed by Auth.js. */
+export interface RustAdapterVerificationToken {
+  /** Usually the email address. */
+  identifier: string
+  /** The hashed token. */
+  token: string
+  /** When the token stops being valid. */
+  expires: Date
+}
+
+/** A WebAuthn credential (passkey) of a user (`AdapterAuthenticator`). */
+export interface RustAdapterAuthenticator {
+  /** Base64 credential ID. Unique. */
+  credentialID: string
+  /** The owner. */
+  userId: string
+  /** The id of the `webauthn` account this credential belongs to. */
+  providerAccountId: string
+  /** Base64 public key. */
+  credentialPublicKey: string
+  /** Signature counter. */
+  counter: number
+  /** `"singleDevice"` or `"multiDevice"` (or `"platform"` etc., stored as given). */
+  credentialDeviceType: string
+  /** Whether the credential is backed up. */
+  credentialBackedUp: boolean
+  /** Comma-separated transports, or `null`. */
+  transports?: string | null
+}
+
+/** Stable values of `error.code` on every error the adapter rejects with. */
+export type RustAdapterErrorCode =
+  /** A unique rule was broken; the message names the field. */
+  | "UNIQUE_VIOLATION"
+  /** The row to update does not exist, or `userId` refers to no user. */
+  | "NOT_FOUND"
+  /** An argument has the wrong type, is missing, empty, too large, or an invalid date. */
+  | "INVALID_INPUT"
+  /** The database is locked past `busyTimeout`, or cannot be opened or written. */
+  | "DB_UNAVAILABLE"
+  /** The adapter was closed with `close()`. */
+  | "CLOSED"
+  /** The file was written by a newer version of this package; it was left unchanged. */
+  | "SCHEMA_TOO_NEW"
+  /** Any other database failure. */
+  | "DB_ERROR"
+  /** The native binary for this platform could not be loaded. */
+  | "NO_PREBUILT_BINARY"
+
+/** An error from the adapter: a normal `Error` whose `code` is stable. */
+export interface RustAdapterError extends Error {
+  /** Stable machine-readable code; the message starts with it. */
+  code: RustAdapterErrorCode
+}
+
+/**
+ * The adapter object. Every method is an own property that works detached (Auth.js calls
+ * them unbound), and every method returns a Promise.
+ */
+export interface RustAdapterInstance {
+  /** Stores a new user. Uses `user.id` when given, else a random UUID. */
+  createUser(user: RustAdapterUserInput): Promise<RustAdapterUser>
+  /** The user with this id, or `null`. */
+  getUser(id: string): Promise<RustAdapterUser | null>
+  /** The user with this email, or `null`. */
+  getUserByEmail(email: string): Promise<RustAdapterUser | null>
+  /** The user who owns this provider account, or `null`. */
+  getUserByAccount(
+    account: Pick<RustAdapterAccount, "provider" | "providerAccountId">,
+  ): Promise<RustAdapterUser | null>
+  /**
+   * Partial update by id: only given properties change; `null` clears one. Resolves to the
+   * whole user; rejects with `NOT_FOUND` for an unknown id.
+   */
+  updateUser(user: RustAdapterUserInput & { id: string }): Promise<RustAdapterUser>
+  /** Deletes the user with their accounts, sessions and authenticators; resolves to the deleted user or `null`. */
+  deleteUser(userId: string): Promise<RustAdapterUser | null>
+  /** Links a provider account to a user; provider-specific fields are kept. */
+  linkAccount(account: RustAdapterAccount): Promise<RustAdapterAccount>
+  /** Unlinks a provider account; resolves to the deleted account, or `undefined` when there was none. */
+  unlinkAccount(
+    account: Pick<RustAdapterAccount, "provider" | "providerAccountId">,
+  ): Promise<RustAdapterAccount | undefined>
+  /** The account, or `null`. Note the argument order: `providerAccountId` first. */
+  getAccount(providerAccountId: string, provider: string): Promise<RustAdapterAccount | null>
+  /** Creates a database session. */
+  createSession(session: {
+    sessionToken: string
+    userId: string
+    expires: DateInput
+  }): Promise<RustAdapterSession>
+  /** The session and its user in one query, or `null`. Called on every signed-in request. */
+  getSessionAndUser(
+    sessionToken: string,
+  ): Promise<{ session: RustAdapterSession; user: RustAdapterUser } | null>
+  /** Partial update by token; resolves to the updated session, or `null` when there is none. */
+  updateSession(session: {
+    sessionToken: string
+    userId?: string
+    expires?: DateInput
+  }): Promise<RustAdapterSession | null>
+  /** Deletes a session; resolves to the deleted session or `null`. */
+  deleteSession(sessionToken: string): Promise<RustAdapterSession | null>
+  /** Stores a verification token (magic link). */
+  createVerificationToken(token: {
+    identifier: string
+    token: string
+    expires: DateInput
+  }): Promise<RustAdapterVerificationToken>
+  /**
+   * Returns the token matching both identifier and token and deletes it in the same step:
+   * of concurrent callers (even in other processes) exactly one gets it; the others get `null`.
+   */
+  useVerificationToken(params: {
+    identifier: string
+    token: string
+  }): Promise<RustAdapterVerificationToken | null>
+  /** Stores a WebAuthn credential; rejects when it cannot (e.g. `UNIQUE_VIOLATION`). */
+  createAuthenticator(authenticator: RustAdapterAuthenticator): Promise<RustAdapterAuthenticator>
+  /** The credential with this id, or `null`. */
+  getAuthenticator(credentialID: string): Promise<RustAdapterAuthenticator | null>
+  /** Every credential of a user (`[]` for an unknown user). */
+  listAuthenticatorsByUserId(userId: string): Promise<RustAdapterAuthenticator[]>
+  /** Sets the signature counter; rejects with `NOT_FOUND` for an unknown credential. */
+  updateAuthenticatorCounter(credentialID: string, newCounter: number): Promise<RustAdapterAuthenticator>
+  /**
+   * Not part of Auth.js: lets queued writes finish, then closes the database. Later calls
+   * reject with `CLOSED`.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Creates an Auth.js adapter on an embedded SQLite file. The first call creates the file and
+ * its schema (and migrates older files); throws with `SCHEMA_TOO_NEW` for a file written by a
+ * newer version, and with `INVALID_INPUT` for a bad config.
+ *
+ * @param config - where the database lives and how it behaves; all optional.
+ */
+export declare function RustAdapter(config?: RustAdapterConfig): RustAdapterInstance
+
+export default RustAdapter
