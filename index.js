@@ -12,13 +12,18 @@ const { loadNative } = require('./load.js')
 
 const CODE_PREFIX = /^([A-Z][A-Z_]+): /
 
-/** Copies the stable code at the start of a native error's message into `error.code`. */
+/**
+ * Turns a native error into an `Error` of this realm whose `code` is the stable code at the
+ * start of its message (`CODE: detail`). Re-creating it here keeps `instanceof Error` true in
+ * every realm that loads the package (Jest runs tests in a separate VM context).
+ */
 function withCode(error) {
-  if (error instanceof Error) {
-    const match = CODE_PREFIX.exec(error.message)
-    if (match) error.code = match[1]
-  }
-  return error
+  const message = error && typeof error.message === 'string' ? error.message : String(error)
+  const match = CODE_PREFIX.exec(message)
+  if (!match && error instanceof Error) return error
+  const wrapped = new Error(message)
+  if (match) wrapped.code = match[1]
+  return wrapped
 }
 
 /** Wraps a synchronous native read so it returns a Promise and rejects instead of throwing. */
