@@ -64,16 +64,10 @@ const ADAPTER_METHODS = [
 ]
 const WEBAUTHN_METHODS = ['getAccount', 'getAuthenticator', 'createAuthenticator', 'listAuthenticatorsByUserId', 'updateAuthenticatorCounter']
 
-/** Runs `check` and, if it fails, puts `why` (what Auth.js needs) in front of the failure. */
-function because(why, check) {
+/** Runs `check` (sync or async) and, if it fails, puts `why` (what Auth.js needs) in front of the failure. Always await it. */
+async function because(why, check) {
   try {
-    const result = check()
-    if (result && typeof result.then === 'function') {
-      return result.catch((error) => {
-        throw explain(why, error)
-      })
-    }
-    return result
+    return await check()
   } catch (error) {
     throw explain(why, error)
   }
@@ -102,7 +96,10 @@ async function rejection(promise) {
  * made by a native addon or another realm fails `toBeInstanceOf` even when it is genuine.
  */
 const isDate = (value) => Object.prototype.toString.call(value) === '[object Date]'
-const isError = (value) => Object.prototype.toString.call(value) === '[object Error]'
+const isError = (value) =>
+  value instanceof Error ||
+  Object.prototype.toString.call(value) === '[object Error]' ||
+  (typeof value === 'object' && value !== null && typeof value.message === 'string' && typeof value.stack === 'string')
 
 /** A Date in the future with milliseconds kept. */
 function later(ms) {
@@ -178,11 +175,11 @@ function describeAdapter(name, factory, options = {}) {
     contract('ownMethods', 'every method is an own property that works when called detached', async () => {
       const required = webauthn ? [...ADAPTER_METHODS, ...WEBAUTHN_METHODS] : ADAPTER_METHODS
       for (const method of required) {
-        because(
+        await because(
           `${method} as an own enumerable function property: Auth.js wraps the adapter with Object.keys(adapter), so prototype methods silently vanish`,
           () => expect(Object.keys(a)).toContain(method),
         )
-        because(`${method} to be a function`, () => expect(typeof a[method]).toBe('function'))
+        await because(`${method} to be a function`, () => expect(typeof a[method]).toBe('function'))
       }
       const { getUser } = a
       await because('methods to work without `this`: Auth.js calls them unbound', async () =>
@@ -193,10 +190,10 @@ function describeAdapter(name, factory, options = {}) {
     contract('createUser', 'createUser returns the stored user with its id and a Date emailVerified', async () => {
       const input = newUser()
       const user = await a.createUser(input)
-      because('the returned user to carry an id: Auth.js links accounts and sessions to it', () =>
+      await because('the returned user to carry an id: Auth.js links accounts and sessions to it', () =>
         expect(typeof user.id).toBe('string'),
       )
-      because('emailVerified back as a Date with its milliseconds: Auth.js compares dates with valueOf()', () => {
+      await because('emailVerified back as a Date with its milliseconds: Auth.js compares dates with valueOf()', () => {
         expect(isDate(user.emailVerified)).toBe(true)
         expect(user.emailVerified.valueOf()).toBe(input.emailVerified.valueOf())
       })
@@ -206,20 +203,20 @@ function describeAdapter(name, factory, options = {}) {
 
     contract('getUser', 'getUser finds a user by id, and returns null for an unknown id', async () => {
       const user = state.user ?? (await createUser())
-      because('getUser(id) to return what createUser stored (JWT sign-in reads the user by the cookie subject)', async () =>
+      await because('getUser(id) to return what createUser stored (JWT sign-in reads the user by the cookie subject)', async () =>
         expect(await a.getUser(user.id)).toEqual(user),
       )
-      because('null (not undefined, not a throw) for an unknown id', async () =>
+      await because('null (not undefined, not a throw) for an unknown id', async () =>
         expect(await a.getUser(randomUUID())).toBeNull(),
       )
     })
 
     contract('getUserByEmail', 'getUserByEmail finds a user by email, and returns null for an unknown email', async () => {
       const user = state.user ?? (await createUser())
-      because('getUserByEmail to find the user: every magic-link request and OAuth first sign-in looks the email up', async () =>
+      await because('getUserByEmail to find the user: every magic-link request and OAuth first sign-in looks the email up', async () =>
         expect(await a.getUserByEmail(user.email)).toEqual(user),
       )
-      because('null for an unknown email: any truthy value reads as "email taken" and breaks sign-up with OAuthAccountNotLinked', async () =>
+      await because('null for an unknown email: any truthy value reads as "email taken" and breaks sign-up with OAuthAccountNotLinked', async () =>
         expect(await a.getUserByEmail(`nobody-${randomUUID()}@example.com`)).toBeNull(),
       )
     })
@@ -227,7 +224,7 @@ function describeAdapter(name, factory, options = {}) {
     contract('userWithoutEmail', 'users without an email can be created (OAuth providers may not give one)', async () => {
       const first = await a.createUser({ id: randomUUID(), emailVerified: null })
       const second = await a.createUser({ id: randomUUID(), emailVerified: null })
-      because('several users without email to coexist: the email column is nullable and unique only when present', async () => {
+      await because('several users without email to coexist: the email column is nullable and unique only when present', async () => {
         expect(await a.getUser(first.id)).not.toBeNull()
         expect(await a.getUser(second.id)).not.toBeNull()
       })
@@ -236,7 +233,7 @@ function describeAdapter(name, factory, options = {}) {
     contract('uniqueEmail', 'a second user with the same email is refused', async () => {
       const user = await createUser()
       const error = await rejection(a.createUser(newUser({ email: user.email })))
-      because('createUser to reject a duplicate email: two accounts for one address would split a person in two', () =>
+      await because('createUser to reject a duplicate email: two accounts for one address would split a person in two', () =>
         expect(isError(error)).toBe(true),
       )
     })
@@ -244,17 +241,17 @@ function describeAdapter(name, factory, options = {}) {
     contract('updateUser', 'updateUser changes only the given fields and returns the whole user', async () => {
       const user = await createUser()
       const updated = await a.updateUser({ id: user.id, name: 'Updated Name' })
-      because('updateUser to return the whole updated user', () =>
+      await because('updateUser to return the whole updated user', () =>
         expect(updated).toEqual({ ...user, name: 'Updated Name' }),
       )
-      because('a partial update to leave other fields alone (email sign-in passes only emailVerified)', async () =>
+      await because('a partial update to leave other fields alone (email sign-in passes only emailVerified)', async () =>
         expect(await a.getUser(user.id)).toEqual({ ...user, name: 'Updated Name' }),
       )
     })
 
     contract('updateUserUnknown', 'updateUser of an unknown id rejects', async () => {
       const error = await rejection(a.updateUser({ id: randomUUID(), name: 'Ghost' }))
-      because('updateUser to reject for a user that does not exist rather than invent one', () =>
+      await because('updateUser to reject for a user that does not exist rather than invent one', () =>
         expect(isError(error)).toBe(true),
       )
     })
@@ -264,7 +261,7 @@ function describeAdapter(name, factory, options = {}) {
       const account = newAccount(user.id)
       await a.linkAccount(account)
       state.account = account
-      because('the linked account to lead back to its user', async () =>
+      await because('the linked account to lead back to its user', async () =>
         expect(await a.getUserByAccount({ provider: account.provider, providerAccountId: account.providerAccountId })).toEqual(
           await a.getUser(user.id),
         ),
@@ -272,7 +269,7 @@ function describeAdapter(name, factory, options = {}) {
     })
 
     contract('getUserByAccount', 'getUserByAccount returns null for an unknown provider account', async () => {
-      because('null for an unknown (provider, providerAccountId): every OAuth callback asks this first', async () =>
+      await because('null for an unknown (provider, providerAccountId): every OAuth callback asks this first', async () =>
         expect(await a.getUserByAccount({ provider: 'github', providerAccountId: randomUUID() })).toBeNull(),
       )
     })
@@ -283,7 +280,7 @@ function describeAdapter(name, factory, options = {}) {
       await a.linkAccount(account)
       const other = await createUser()
       const error = await rejection(a.linkAccount({ ...account, userId: other.id }))
-      because('(provider, providerAccountId) to be unique: otherwise one GitHub login could sign in as two users', () =>
+      await because('(provider, providerAccountId) to be unique: otherwise one GitHub login could sign in as two users', () =>
         expect(isError(error)).toBe(true),
       )
     })
@@ -292,7 +289,7 @@ function describeAdapter(name, factory, options = {}) {
       const user = state.user ?? (await createUser())
       const session = { sessionToken: randomUUID(), userId: user.id, expires: later(30 * 24 * 3600 * 1000) }
       const created = await a.createSession(session)
-      because('createSession to return the session with expires as a Date', () => expect(created).toMatchObject(session))
+      await because('createSession to return the session with expires as a Date', () => expect(created).toMatchObject(session))
       state.session = session
     })
 
@@ -301,13 +298,13 @@ function describeAdapter(name, factory, options = {}) {
       const session = { sessionToken: randomUUID(), userId: user.id, expires: later(24 * 3600 * 1000) }
       await a.createSession(session)
       const found = await a.getSessionAndUser(session.sessionToken)
-      because('{ session, user } for a valid token: this runs on every request of a signed-in user', () =>
+      await because('{ session, user } for a valid token: this runs on every request of a signed-in user', () =>
         expect(found).toEqual({ session: expect.objectContaining(session), user }),
       )
-      because('session.expires as a Date: Auth.js checks expires.valueOf() < Date.now(); a string disables expiry', () =>
+      await because('session.expires as a Date: Auth.js checks expires.valueOf() < Date.now(); a string disables expiry', () =>
         expect(isDate(found.session.expires)).toBe(true),
       )
-      because('null for an unknown token (the user is treated as signed out)', async () =>
+      await because('null for an unknown token (the user is treated as signed out)', async () =>
         expect(await a.getSessionAndUser(randomUUID())).toBeNull(),
       )
     })
@@ -319,7 +316,7 @@ function describeAdapter(name, factory, options = {}) {
       const expires = later(30 * 24 * 3600 * 1000)
       await a.updateSession({ sessionToken: session.sessionToken, expires })
       const found = await a.getSessionAndUser(session.sessionToken)
-      because('the new expiry to be stored: Auth.js extends sessions at most once per updateAge', () =>
+      await because('the new expiry to be stored: Auth.js extends sessions at most once per updateAge', () =>
         expect(found.session.expires.valueOf()).toBe(expires.valueOf()),
       )
     })
@@ -329,7 +326,7 @@ function describeAdapter(name, factory, options = {}) {
       const session = { sessionToken: randomUUID(), userId: user.id, expires: later(3600 * 1000) }
       await a.createSession(session)
       await a.deleteSession(session.sessionToken)
-      because('a deleted session to be gone: sign-out calls deleteSession', async () =>
+      await because('a deleted session to be gone: sign-out calls deleteSession', async () =>
         expect(await a.getSessionAndUser(session.sessionToken)).toBeNull(),
       )
     })
@@ -348,7 +345,7 @@ function describeAdapter(name, factory, options = {}) {
     contract('createVerificationToken', 'createVerificationToken stores a token that can be used once', async () => {
       const token = newToken()
       await a.createVerificationToken(token)
-      because('useVerificationToken to return the stored token with expires as a Date', async () =>
+      await because('useVerificationToken to return the stored token with expires as a Date', async () =>
         expect(await a.useVerificationToken({ identifier: token.identifier, token: token.token })).toEqual(token),
       )
     })
@@ -356,11 +353,11 @@ function describeAdapter(name, factory, options = {}) {
     contract('useVerificationToken', 'useVerificationToken is single use and matches identifier and token', async () => {
       const token = newToken()
       await a.createVerificationToken(token)
-      because('null for a wrong identifier: both identifier and token must match', async () =>
+      await because('null for a wrong identifier: both identifier and token must match', async () =>
         expect(await a.useVerificationToken({ identifier: `other-${randomUUID()}@example.com`, token: token.token })).toBeNull(),
       )
       expect(await a.useVerificationToken({ identifier: token.identifier, token: token.token })).toEqual(token)
-      because('null on the second use: a magic link must sign in only once', async () =>
+      await because('null on the second use: a magic link must sign in only once', async () =>
         expect(await a.useVerificationToken({ identifier: token.identifier, token: token.token })).toBeNull(),
       )
     })
@@ -371,7 +368,7 @@ function describeAdapter(name, factory, options = {}) {
       const results = await Promise.all(
         Array.from({ length: 50 }, () => a.useVerificationToken({ identifier: token.identifier, token: token.token })),
       )
-      because('exactly one winner: find-then-delete in two steps lets a replayed link sign in twice', () =>
+      await because('exactly one winner: find-then-delete in two steps lets a replayed link sign in twice', () =>
         expect(results.filter((r) => r !== null && r !== undefined)).toHaveLength(1),
       )
     })
@@ -381,7 +378,7 @@ function describeAdapter(name, factory, options = {}) {
       const account = newAccount(user.id)
       await a.linkAccount(account)
       await a.unlinkAccount({ provider: account.provider, providerAccountId: account.providerAccountId })
-      because('an unlinked account to no longer sign anyone in', async () =>
+      await because('an unlinked account to no longer sign anyone in', async () =>
         expect(await a.getUserByAccount({ provider: account.provider, providerAccountId: account.providerAccountId })).toBeNull(),
       )
       await because('linking the same account again after unlinking to work', () => a.linkAccount(account))
@@ -391,7 +388,7 @@ function describeAdapter(name, factory, options = {}) {
       const born = new Date('1990-01-02T03:04:05.678Z')
       const extra = { role: 'admin', phone: '00000000000', logins: 3, beta: true, note: null, born, tags: ['a', 'b'], prefs: { theme: 'dark', since: born } }
       const user = await createUser(extra)
-      because('properties added by a profile() callback to be stored and returned with their types', async () =>
+      await because('properties added by a profile() callback to be stored and returned with their types', async () =>
         expect(await a.getUser(user.id)).toMatchObject(extra),
       )
     })
@@ -403,7 +400,9 @@ function describeAdapter(name, factory, options = {}) {
         a.linkAccount(account),
       )
       if (typeof a.getAccount === 'function') {
-        expect(await a.getAccount(account.providerAccountId, account.provider)).toMatchObject(account)
+        await because('the provider-specific fields to come back (apps read them, e.g. to refresh tokens)', async () =>
+          expect(await a.getAccount(account.providerAccountId, account.provider)).toMatchObject(account),
+        )
       }
     })
 
@@ -411,11 +410,11 @@ function describeAdapter(name, factory, options = {}) {
       const user = await a.createUser({ id: randomUUID(), email: `webauthn-${randomUUID()}@example.com`, emailVerified: null })
       const account = { userId: user.id, type: 'oauth', provider: 'auth0', providerAccountId: randomUUID() }
       await a.linkAccount(account)
-      because('the account for (providerAccountId, provider), in that order', async () =>
+      await because('the account for (providerAccountId, provider), in that order', async () =>
         expect(await a.getAccount(account.providerAccountId, account.provider)).toMatchObject(account),
       )
-      because('null when the provider is wrong', async () => expect(await a.getAccount(account.providerAccountId, 'other')).toBeNull())
-      because('null when the id is wrong', async () => expect(await a.getAccount(randomUUID(), account.provider)).toBeNull())
+      await because('null when the provider is wrong', async () => expect(await a.getAccount(account.providerAccountId, 'other')).toBeNull())
+      await because('null when the id is wrong', async () => expect(await a.getAccount(randomUUID(), account.provider)).toBeNull())
     })
 
     const newAuthenticator = (userId, providerAccountId, overrides = {}) => ({
@@ -439,11 +438,11 @@ function describeAdapter(name, factory, options = {}) {
     contract('createAuthenticator', 'createAuthenticator returns the credential with real booleans and numbers', async () => {
       const { user, account } = await webauthnUser()
       const input = newAuthenticator(user.id, account.providerAccountId)
-      because('credentialBackedUp as a boolean and counter as a number (not 1 / "3")', async () =>
+      await because('credentialBackedUp as a boolean and counter as a number (not 1 / "3")', async () =>
         expect(await a.createAuthenticator(input)).toMatchObject(input),
       )
       const error = await rejection(a.createAuthenticator(input))
-      because('createAuthenticator to reject a duplicate credentialID: Auth.js relies on the rejection', () =>
+      await because('createAuthenticator to reject a duplicate credentialID: Auth.js relies on the rejection', () =>
         expect(isError(error)).toBe(true),
       )
     })
@@ -452,10 +451,10 @@ function describeAdapter(name, factory, options = {}) {
       const { user, account } = await webauthnUser()
       const input = newAuthenticator(user.id, account.providerAccountId, { credentialBackedUp: false })
       await a.createAuthenticator(input)
-      because('the credential for its id (every passkey sign-in starts here)', async () =>
+      await because('the credential for its id (every passkey sign-in starts here)', async () =>
         expect(await a.getAuthenticator(input.credentialID)).toMatchObject(input),
       )
-      because('null for an unknown credential', async () => expect(await a.getAuthenticator(randomUUID())).toBeNull())
+      await because('null for an unknown credential', async () => expect(await a.getAuthenticator(randomUUID())).toBeNull())
     })
 
     contract('listAuthenticatorsByUserId', 'listAuthenticatorsByUserId returns every credential of a user', async () => {
@@ -466,11 +465,11 @@ function describeAdapter(name, factory, options = {}) {
       const b1 = newAuthenticator(two.user.id, two.account.providerAccountId)
       for (const x of [a1, a2, b1]) await a.createAuthenticator(x)
       const listed = await a.listAuthenticatorsByUserId(one.user.id)
-      because("all of the user's credentials and no one else's", () => {
+      await because("all of the user's credentials and no one else's", () => {
         expect(listed).toHaveLength(2)
         expect(listed).toEqual(expect.arrayContaining([expect.objectContaining(a1), expect.objectContaining(a2)]))
       })
-      because('[] (not null) for an unknown user', async () => expect(await a.listAuthenticatorsByUserId(randomUUID())).toEqual([]))
+      await because('[] (not null) for an unknown user', async () => expect(await a.listAuthenticatorsByUserId(randomUUID())).toEqual([]))
     })
 
     contract('updateAuthenticatorCounter', 'updateAuthenticatorCounter stores the counter and rejects for an unknown credential', async () => {
@@ -478,11 +477,11 @@ function describeAdapter(name, factory, options = {}) {
       const input = newAuthenticator(user.id, account.providerAccountId)
       await a.createAuthenticator(input)
       const updated = await a.updateAuthenticatorCounter(input.credentialID, input.counter + 1)
-      because('the updated credential with the new counter (replay protection depends on it)', () =>
+      await because('the updated credential with the new counter (replay protection depends on it)', () =>
         expect(updated.counter).toBe(input.counter + 1),
       )
       const error = await rejection(a.updateAuthenticatorCounter(randomUUID(), 1))
-      because('a rejection for an unknown credential, not a silent success', () => expect(isError(error)).toBe(true))
+      await because('a rejection for an unknown credential, not a silent success', () => expect(isError(error)).toBe(true))
     })
 
     contract('deleteUser', 'deleteUser removes the user with their sessions and accounts', async () => {
@@ -492,11 +491,11 @@ function describeAdapter(name, factory, options = {}) {
       await a.createSession(session)
       await a.linkAccount(account)
       await a.deleteUser(user.id)
-      because('the user to be gone', async () => expect(await a.getUser(user.id)).toBeNull())
-      because('their sessions to go with them (a deleted user must not stay signed in)', async () =>
+      await because('the user to be gone', async () => expect(await a.getUser(user.id)).toBeNull())
+      await because('their sessions to go with them (a deleted user must not stay signed in)', async () =>
         expect(await a.getSessionAndUser(session.sessionToken)).toBeNull(),
       )
-      because('their accounts to go with them (the OAuth login must not point at a missing user)', async () =>
+      await because('their accounts to go with them (the OAuth login must not point at a missing user)', async () =>
         expect(await a.getUserByAccount({ provider: account.provider, providerAccountId: account.providerAccountId })).toBeNull(),
       )
     })
