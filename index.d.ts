@@ -38,6 +38,37 @@ export interface RustAdapterConfig {
    * @defaultValue `"full"`
    */
   synchronous?: "full" | "normal"
+  /**
+   * Key for the HMAC-SHA-256 under which session tokens are stored. Without it, tokens are
+   * stored as plain SHA-256 hashes. Either way the file never holds a usable session token.
+   * Changing it signs everyone out (stored hashes no longer match).
+   */
+  secret?: string
+  /**
+   * AES-256 key(s) for encrypting OAuth `access_token`, `refresh_token` and `id_token` at rest
+   * (AES-256-GCM). Each key is 32 bytes, in base64 or 64 hex digits
+   * (`openssl rand -base64 32`). Give several to rotate: the **first** encrypts, all decrypt.
+   * Reading a value sealed with a key that is not configured rejects with `DECRYPT_FAILED`.
+   * @defaultValue none: tokens are stored as given
+   */
+  encryptionKey?: string | string[]
+  /**
+   * Milliseconds between background sweeps that delete expired sessions and verification
+   * tokens; `0` turns the sweeper off. The sweeper runs on a Rust thread and never keeps the
+   * Node.js process alive. {@link RustAdapterInstance.prune} sweeps on demand.
+   * @defaultValue `3600000` (one hour)
+   */
+  sweepInterval?: number
+}
+
+/** What {@link RustAdapterInstance.prune} removed. */
+export interface PruneResult {
+  /** Expired sessions deleted. */
+  sessions: number
+  /** Expired verification tokens deleted. */
+  verificationTokens: number
+  /** Both together. */
+  total: number
 }
 
 /**
@@ -169,6 +200,8 @@ export type RustAdapterErrorCode =
   | "SCHEMA_TOO_NEW"
   /** Any other database failure. */
   | "DB_ERROR"
+  /** A stored encrypted token could not be decrypted: wrong or missing `encryptionKey`, or the value was altered. */
+  | "DECRYPT_FAILED"
   /** The native binary for this platform could not be loaded. */
   | "NO_PREBUILT_BINARY"
 
@@ -248,6 +281,11 @@ export interface RustAdapterInstance {
   listAuthenticatorsByUserId(userId: string): Promise<RustAdapterAuthenticator[]>
   /** Sets the signature counter; rejects with `NOT_FOUND` for an unknown credential. */
   updateAuthenticatorCounter(credentialID: string, newCounter: number): Promise<RustAdapterAuthenticator>
+  /**
+   * Not part of Auth.js: deletes expired sessions and verification tokens now (Auth.js only
+   * deletes an expired session when its cookie comes back). Resolves to how many rows went.
+   */
+  prune(): Promise<PruneResult>
   /**
    * Not part of Auth.js: lets queued writes finish, then closes the database. Later calls
    * reject with `CLOSED`.

@@ -86,6 +86,7 @@ function RustAdapter(config) {
     updateAuthenticatorCounter: write((credentialID, newCounter) =>
       native.updateAuthenticatorCounter(credentialID, newCounter),
     ),
+    prune: write(() => native.prune()),
     close: write(() => native.close()),
   }
 }

@@ -6,6 +6,8 @@ use crate::error::{AdapterError, Result};
 pub const DEFAULT_FILENAME: &str = "auth.sqlite";
 /// Default time a call waits for a lock held by another connection or process.
 pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// Default interval of the expired-row sweeper (one hour).
+pub const DEFAULT_SWEEP_INTERVAL_MS: u32 = 60 * 60 * 1000;
 /// Default page cache per connection (16 MiB, as better-sqlite3 builds SQLite with).
 pub const DEFAULT_CACHE_SIZE_KIB: u32 = 16 * 1024;
 
@@ -39,6 +41,12 @@ pub struct Config {
     pub cache_size_kib: u32,
     /// Commit durability.
     pub synchronous: Synchronous,
+    /// Key for the HMAC of stored session tokens (SHA-256 without a key when `None`).
+    pub secret: Option<String>,
+    /// AES-256-GCM keys for OAuth tokens at rest, newest (encrypting) first; empty = off.
+    pub encryption_keys: Vec<String>,
+    /// Milliseconds between sweeps of expired sessions and verification tokens; 0 = off.
+    pub sweep_interval_ms: u32,
 }
 
 impl Default for Config {
@@ -48,6 +56,9 @@ impl Default for Config {
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
             cache_size_kib: DEFAULT_CACHE_SIZE_KIB,
             synchronous: Synchronous::Full,
+            secret: None,
+            encryption_keys: Vec::new(),
+            sweep_interval_ms: DEFAULT_SWEEP_INTERVAL_MS,
         }
     }
 }
@@ -124,7 +135,31 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 config.filename = js.string(v, &field, 4096)?;
             }
-            "busyTimeout" | "cacheSize" => {
+            "secret" => {
+                if t != Type::String {
+                    return Err(wrong("a string"));
+                }
+                config.secret = Some(js.string(v, &field, 4096)?);
+            }
+            "encryptionKey" => {
+                config.encryption_keys = match t {
+                    Type::String => vec![js.string(v, &field, 4096)?],
+                    Type::Object if js.is_array(v)? => js
+                        .elements(v, &field)?
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            let item_field = format!("{field}[{i}]");
+                            match js.type_of(item)? {
+                                Type::String => js.string(item, &item_field, 4096),
+                                t => Err(AdapterError::invalid(&item_field, format!("must be a string (got {})", t.name()))),
+                            }
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                    _ => return Err(wrong("a key string or an array of key strings (newest first)")),
+                };
+            }
+            "busyTimeout" | "cacheSize" | "sweepInterval" => {
                 if t != Type::Number {
                     return Err(wrong("a number"));
                 }
@@ -135,10 +170,10 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                         format!("must be a non-negative integer (got {n})"),
                     ));
                 }
-                if key == "busyTimeout" {
-                    config.busy_timeout_ms = n as u32;
-                } else {
-                    config.cache_size_kib = n as u32;
+                match key.as_str() {
+                    "busyTimeout" => config.busy_timeout_ms = n as u32,
+                    "cacheSize" => config.cache_size_kib = n as u32,
+                    _ => config.sweep_interval_ms = n as u32,
                 }
             }
             "synchronous" => {
@@ -149,7 +184,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename, busyTimeout, cacheSize or synchronous)",
+                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, secret, encryptionKey or sweepInterval)",
             )),
         }
     }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     SchemaTooNew,
     /// Any other database failure.
     DbError,
+    /// A stored encrypted value could not be decrypted (wrong or missing key, or tampering).
+    DecryptFailed,
 }
 
 impl ErrorCode {
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::Closed => "CLOSED",
             ErrorCode::SchemaTooNew => "SCHEMA_TOO_NEW",
             ErrorCode::DbError => "DB_ERROR",
+            ErrorCode::DecryptFailed => "DECRYPT_FAILED",
         }
     }
 }

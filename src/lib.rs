@@ -10,6 +10,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod secrets;
 pub mod store;
 
 use std::sync::Arc;
@@ -135,10 +136,11 @@ impl NativeAdapter {
         account: Unknown,
     ) -> napi::Result<PromiseRaw<'e, Out<model::Account>>> {
         let account = input::account(&js(env), raw(&account))?;
-        settle_later(
-            env,
-            self.store.write(move |c| accounts::insert(c, &account)),
-        )
+        settle_later(env, {
+            let secrets = self.store.secrets().clone();
+            self.store
+                .write(move |c| accounts::insert(c, &secrets, &account))
+        })
     }
 
     /// `unlinkAccount({ provider, providerAccountId })`.
@@ -151,8 +153,10 @@ impl NativeAdapter {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
         settle_later(
             env,
-            self.store
-                .write(move |c| accounts::delete(c, &provider, &id)),
+            self.store.write({
+                let secrets = self.store.secrets().clone();
+                move |c| accounts::delete(c, &secrets, &provider, &id)
+            }),
         )
     }
 
@@ -167,9 +171,9 @@ impl NativeAdapter {
         let js = js(env);
         let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
         let provider = input::string_arg(&js, raw(&provider), "provider")?;
-        Ok(Out(self
-            .store
-            .read(|c| accounts::get(c, &provider, &id))?))
+        Ok(Out(self.store.read(|c| {
+            accounts::get(c, self.store.secrets(), &provider, &id)
+        })?))
     }
 
     /// `createSession(session)`.
@@ -180,10 +184,11 @@ impl NativeAdapter {
         session: Unknown,
     ) -> napi::Result<PromiseRaw<'e, Out<model::Session>>> {
         let session = input::session(&js(env), raw(&session))?;
-        settle_later(
-            env,
-            self.store.write(move |c| sessions::insert(c, &session)),
-        )
+        settle_later(env, {
+            let secrets = self.store.secrets().clone();
+            self.store
+                .write(move |c| sessions::insert(c, &secrets, &session))
+        })
     }
 
     /// `getSessionAndUser(sessionToken)`.
@@ -194,7 +199,9 @@ impl NativeAdapter {
         session_token: Unknown,
     ) -> napi::Result<Out<Option<SessionAndUser>>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        let found = self.store.read(|c| sessions::with_user(c, &token))?;
+        let found = self
+            .store
+            .read(|c| sessions::with_user(c, self.store.secrets(), &token))?;
         Ok(Out(
             found.map(|(session, user)| SessionAndUser { session, user })
         ))
@@ -208,7 +215,12 @@ impl NativeAdapter {
         session: Unknown,
     ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
         let patch = input::session_patch(&js(env), raw(&session))?;
-        settle_later(env, self.store.write(move |c| sessions::update(c, &patch)))
+        let secrets = self.store.secrets().clone();
+        settle_later(
+            env,
+            self.store
+                .write(move |c| sessions::update(c, &secrets, &patch)),
+        )
     }
 
     /// `deleteSession(sessionToken)`.
@@ -219,7 +231,12 @@ impl NativeAdapter {
         session_token: Unknown,
     ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        settle_later(env, self.store.write(move |c| sessions::delete(c, &token)))
+        let secrets = self.store.secrets().clone();
+        settle_later(
+            env,
+            self.store
+                .write(move |c| sessions::delete(c, &secrets, &token)),
+        )
     }
 
     /// `createVerificationToken(token)`.
@@ -299,6 +316,15 @@ impl NativeAdapter {
             env,
             self.store
                 .write(move |c| authenticators::update_counter(c, &id, counter)),
+        )
+    }
+
+    /// Deletes expired sessions and verification tokens now; resolves to how many rows went.
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn prune<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Out<sqlite::Pruned>>> {
+        settle_later(
+            env,
+            self.store.write(|c| sqlite::prune(c, sqlite::now_millis())),
         )
     }
 

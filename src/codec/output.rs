@@ -182,6 +182,24 @@ impl ToJs for Authenticator {
     }
 }
 
+impl ToJs for crate::store::sqlite::Pruned {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        js.set(obj, c"sessions", js.num(self.sessions as f64)?)?;
+        js.set(
+            obj,
+            c"verificationTokens",
+            js.num(self.verification_tokens as f64)?,
+        )?;
+        js.set(
+            obj,
+            c"total",
+            js.num((self.sessions + self.verification_tokens) as f64)?,
+        )?;
+        Ok(obj)
+    }
+}
+
 impl<T: ToJs> ToJs for Vec<T> {
     fn to_js(&self, js: &Js) -> Result<Raw> {
         let arr = js.array(self.len())?;

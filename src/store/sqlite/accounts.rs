@@ -6,6 +6,39 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::codec::extras;
 use crate::error::{AdapterError, Result};
 use crate::model::Account;
+use crate::secrets::Secrets;
+
+/// The token columns that are encrypted at rest when an encryption key is configured.
+const SEALED: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+/// Associated data binding an encrypted value to its column and account.
+fn aad(column: &str, provider: &str, provider_account_id: &str) -> String {
+    format!("{column}\n{provider}\n{provider_account_id}")
+}
+
+/// Decrypts the token columns of an account read from the file.
+fn open_tokens(secrets: &Secrets, mut account: Account) -> Result<Account> {
+    let (p, id) = (
+        account.provider.clone(),
+        account.provider_account_id.clone(),
+    );
+    account.access_token = secrets.open(
+        account.access_token.take(),
+        &aad(SEALED[0], &p, &id),
+        "account.access_token",
+    )?;
+    account.refresh_token = secrets.open(
+        account.refresh_token.take(),
+        &aad(SEALED[1], &p, &id),
+        "account.refresh_token",
+    )?;
+    account.id_token = secrets.open(
+        account.id_token.take(),
+        &aad(SEALED[2], &p, &id),
+        "account.id_token",
+    )?;
+    Ok(account)
+}
 
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "account")
@@ -38,9 +71,13 @@ fn from_row(row: &Row) -> rusqlite::Result<Account> {
     })
 }
 
-/// Links an account to its user and returns it as stored.
-pub fn insert(conn: &Connection, account: &Account) -> Result<Account> {
+/// Links an account to its user and returns it as stored (tokens in the clear).
+pub fn insert(conn: &Connection, secrets: &Secrets, account: &Account) -> Result<Account> {
     let extra = extras::to_column(&account.extra)?;
+    let (p, id) = (&account.provider, &account.provider_account_id);
+    let access_token = secrets.seal(account.access_token.as_deref(), &aad(SEALED[0], p, id))?;
+    let refresh_token = secrets.seal(account.refresh_token.as_deref(), &aad(SEALED[1], p, id))?;
+    let id_token = secrets.seal(account.id_token.as_deref(), &aad(SEALED[2], p, id))?;
     conn.prepare_cached(
         "INSERT INTO accounts (user_id, type, provider, provider_account_id, access_token, refresh_token,
                                expires_at, token_type, scope, id_token, session_state, extra)
@@ -52,12 +89,12 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<Account> {
             account.kind,
             account.provider,
             account.provider_account_id,
-            account.access_token,
-            account.refresh_token,
+            access_token,
+            refresh_token,
             account.expires_at,
             account.token_type,
             account.scope,
-            account.id_token,
+            id_token,
             account.session_state,
             extra
         ])
@@ -69,6 +106,7 @@ pub fn insert(conn: &Connection, account: &Account) -> Result<Account> {
 /// The account `(provider, providerAccountId)`.
 pub fn get(
     conn: &Connection,
+    secrets: &Secrets,
     provider: &str,
     provider_account_id: &str,
 ) -> Result<Option<Account>> {
@@ -79,12 +117,15 @@ pub fn get(
         s.query_row(params![provider, provider_account_id], from_row)
             .optional()
     })
-    .map_err(sqlite)
+    .map_err(sqlite)?
+    .map(|a| open_tokens(secrets, a))
+    .transpose()
 }
 
 /// Unlinks the account and returns what was deleted, or `None`.
 pub fn delete(
     conn: &Connection,
+    secrets: &Secrets,
     provider: &str,
     provider_account_id: &str,
 ) -> Result<Option<Account>> {
@@ -97,5 +138,7 @@ pub fn delete(
         s.query_row(params![provider, provider_account_id], from_row)
             .optional()
     })
-    .map_err(sqlite)
+    .map_err(sqlite)?
+    .map(|a| open_tokens(secrets, a))
+    .transpose()
 }

@@ -36,7 +36,8 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = {};
          PRAGMA cache_size = -{};
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;",
         config.synchronous.pragma(),
         config.cache_size_kib
     ))

@@ -9,6 +9,10 @@
 //!   does not undo its neighbours, and each caller is answered only after the transaction
 //!   that holds its write has committed.
 //!
+//! - **Sweeping** expired sessions and verification tokens runs on a small Rust thread that
+//!   queues a prune on the writer every `sweepInterval`; it never keeps Node's event loop alive
+//!   and stops when the store closes or is dropped.
+//!
 //! A `":memory:"` database has a single connection shared by both sides (a second
 //! connection would see a different, empty database).
 
@@ -17,6 +21,7 @@ pub mod authenticators;
 mod connection;
 pub mod schema;
 pub mod sessions;
+mod sweeper;
 pub mod tokens;
 pub mod users;
 mod writer;
@@ -29,6 +34,8 @@ use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::error::{AdapterError, Result};
+use crate::model::Millis;
+use crate::secrets::Secrets;
 
 /// A connection slot shared with the writer thread; `None` once closed.
 pub(crate) type SharedConnection = Arc<Mutex<Option<Connection>>>;
@@ -42,27 +49,71 @@ pub(crate) fn lock(slot: &SharedConnection) -> MutexGuard<'_, Option<Connection>
 /// The SQLite store behind one `RustAdapter`.
 pub struct SqliteStore {
     reader: SharedConnection,
-    writer: writer::Writer,
+    writer: Arc<writer::Writer>,
+    secrets: Arc<Secrets>,
     closed: AtomicBool,
+    sweeper: Mutex<Option<sweeper::Sweeper>>,
+}
+
+/// Rows removed by one prune.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Expired sessions removed.
+    pub sessions: usize,
+    /// Expired verification tokens removed.
+    pub verification_tokens: usize,
+}
+
+/// Deletes expired sessions and verification tokens (run on the writer).
+pub fn prune(conn: &Connection, now: Millis) -> Result<Pruned> {
+    Ok(Pruned {
+        sessions: sessions::delete_expired(conn, now)?,
+        verification_tokens: tokens::delete_expired(conn, now)?,
+    })
+}
+
+/// The current time in epoch milliseconds.
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, and starts the writer thread.
     pub fn open(config: &Config) -> Result<Self> {
+        let secrets = Arc::new(Secrets::new(
+            config.secret.as_deref(),
+            &config.encryption_keys,
+        )?);
         let write_conn = connection::open_writer(config)?;
-        schema::migrate(&write_conn)?;
+        schema::migrate(&write_conn, &secrets)?;
         let write_slot: SharedConnection = Arc::new(Mutex::new(Some(write_conn)));
         let reader = if config.is_memory() {
             write_slot.clone()
         } else {
             Arc::new(Mutex::new(Some(connection::open_reader(config)?)))
         };
-        let writer = writer::Writer::start(write_slot)?;
+        let writer = Arc::new(writer::Writer::start(write_slot)?);
+        let sweeper = (config.sweep_interval_ms > 0).then(|| {
+            sweeper::Sweeper::start(
+                std::time::Duration::from_millis(u64::from(config.sweep_interval_ms)),
+                Arc::downgrade(&writer),
+            )
+        });
         Ok(SqliteStore {
             reader,
             writer,
+            secrets,
             closed: AtomicBool::new(false),
+            sweeper: Mutex::new(sweeper.transpose()?),
         })
+    }
+
+    /// The secrets used to hash session tokens and seal OAuth tokens.
+    pub fn secrets(&self) -> &Arc<Secrets> {
+        &self.secrets
     }
 
     fn check_open(&self) -> Result<()> {
@@ -106,6 +157,10 @@ impl SqliteStore {
     /// The receiver fires once the writer thread has closed its connection.
     pub fn close(&self) -> oneshot::Receiver<()> {
         let first = !self.closed.swap(true, Ordering::AcqRel);
+        self.sweeper
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if first && !Arc::ptr_eq(&self.reader, self.writer.slot()) {
             lock(&self.reader).take();
         }

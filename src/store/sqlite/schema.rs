@@ -7,6 +7,10 @@
 use rusqlite::Connection;
 
 use crate::error::{AdapterError, ErrorCode, Result};
+use crate::secrets::Secrets;
+
+/// A data step that runs after a migration's SQL, inside the same transaction.
+type DataStep = fn(&Connection, &Secrets) -> Result<()>;
 
 /// Migration `n` (1-based) brings a file from version `n - 1` to version `n`.
 const MIGRATIONS: &[&str] = &[
@@ -63,7 +67,35 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
     ",
+    // 3: session tokens stored only as keyed hashes (see `secrets`); expiry indexes for prune().
+    "
+    ALTER TABLE sessions RENAME COLUMN session_token TO session_token_hash;
+    CREATE INDEX sessions_expires_idx ON sessions(expires);
+    CREATE INDEX verification_tokens_expires_idx ON verification_tokens(expires);
+    ",
 ];
+
+/// Data steps by version (index = version - 1).
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens)];
+
+/// Version 3: replaces every plain session token with its stored hash, so sessions created
+/// before the upgrade keep working.
+fn hash_session_tokens(conn: &Connection, secrets: &Secrets) -> Result<()> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "migration");
+    let tokens: Vec<String> = conn
+        .prepare("SELECT session_token_hash FROM sessions")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite)?;
+    let mut update = conn
+        .prepare("UPDATE sessions SET session_token_hash = ?2 WHERE session_token_hash = ?1")
+        .map_err(sqlite)?;
+    for token in tokens {
+        update
+            .execute([&token, &secrets.session_token_hash(&token)])
+            .map_err(sqlite)?;
+    }
+    Ok(())
+}
 
 /// The schema version this library writes and reads.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -89,7 +121,7 @@ pub fn refuse_newer(conn: &Connection) -> Result<()> {
 }
 
 /// Applies every missing migration up to `target`, one transaction each.
-pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
+pub fn migrate_to(conn: &Connection, target: i64, secrets: &Secrets) -> Result<()> {
     let sqlite = |e| AdapterError::from_sqlite(e, "migration");
     loop {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
@@ -103,6 +135,9 @@ pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
             }
             conn.execute_batch(MIGRATIONS[current as usize])
                 .map_err(sqlite)?;
+            if let Some(step) = DATA_STEPS[current as usize] {
+                step(conn, secrets)?;
+            }
             conn.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
                 .map_err(sqlite)?;
             Ok(true)
@@ -123,8 +158,8 @@ pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
 }
 
 /// Brings the file to [`LATEST_VERSION`].
-pub fn migrate(conn: &Connection) -> Result<()> {
-    migrate_to(conn, LATEST_VERSION)
+pub fn migrate(conn: &Connection, secrets: &Secrets) -> Result<()> {
+    migrate_to(conn, LATEST_VERSION, secrets)
 }
 
 /// The JavaScript property name of a column, for error messages.
@@ -133,7 +168,7 @@ pub fn js_field_of_column(column: &str) -> &str {
         "email_verified" => "emailVerified",
         "provider_account_id" => "providerAccountId",
         "user_id" => "userId",
-        "session_token" => "sessionToken",
+        "session_token" | "session_token_hash" => "sessionToken",
         "credential_id" => "credentialID",
         "credential_public_key" => "credentialPublicKey",
         "credential_device_type" => "credentialDeviceType",
@@ -146,10 +181,14 @@ pub fn js_field_of_column(column: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn no_secrets() -> Secrets {
+        Secrets::default()
+    }
+
     #[test]
     fn an_empty_file_is_migrated_to_the_latest_version() {
         let conn = Connection::open_in_memory().unwrap();
-        migrate(&conn).unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
         assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
         let tables: i64 = conn
             .query_row(
@@ -164,10 +203,10 @@ mod tests {
     #[test]
     fn a_version_one_file_keeps_its_rows_when_migrated() {
         let conn = Connection::open_in_memory().unwrap();
-        migrate_to(&conn, 1).unwrap();
+        migrate_to(&conn, 1, &no_secrets()).unwrap();
         conn.execute("INSERT INTO users (id, email) VALUES ('u1', 'a@b.c')", [])
             .unwrap();
-        migrate(&conn).unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
         let email: String = conn
             .query_row("SELECT email FROM users WHERE id = 'u1'", [], |r| r.get(0))
             .unwrap();
@@ -178,8 +217,8 @@ mod tests {
     #[test]
     fn migrating_twice_changes_nothing() {
         let conn = Connection::open_in_memory().unwrap();
-        migrate(&conn).unwrap();
-        migrate(&conn).unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
         assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
     }
 
@@ -188,8 +227,25 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST_VERSION + 1))
             .unwrap();
-        let err = migrate(&conn).unwrap_err();
+        let err = migrate(&conn, &no_secrets()).unwrap_err();
         assert_eq!(err.code, ErrorCode::SchemaTooNew);
         assert_eq!(version(&conn).unwrap(), LATEST_VERSION + 1);
+    }
+
+    #[test]
+    fn plain_session_tokens_are_hashed_by_version_three() {
+        let conn = Connection::open_in_memory().unwrap();
+        let secrets = Secrets::new(Some("s"), &[]).unwrap();
+        migrate_to(&conn, 2, &secrets).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id) VALUES ('u1');
+             INSERT INTO sessions (session_token, user_id, expires) VALUES ('plain-token', 'u1', 1);",
+        )
+        .unwrap();
+        migrate(&conn, &secrets).unwrap();
+        let stored: String = conn
+            .query_row("SELECT session_token_hash FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, secrets.session_token_hash("plain-token"));
     }
 }

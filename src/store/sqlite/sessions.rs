@@ -1,31 +1,37 @@
 //! Queries on `sessions`.
+//!
+//! The table holds only the hash of each session token (see `secrets`). Callers pass the
+//! plain token; it is hashed here for the lookup and put back into the returned session, so
+//! the plain token never reaches the file.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::users;
 use crate::error::{AdapterError, Result};
-use crate::model::{Session, SessionPatch, User};
+use crate::model::{Millis, Session, SessionPatch, User};
+use crate::secrets::Secrets;
 
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "session")
 }
 
-fn from_row(row: &Row) -> rusqlite::Result<Session> {
+/// Reads `(user_id, expires)` at `at` and labels the session with the caller's token.
+fn from_row(row: &Row, at: usize, session_token: &str) -> rusqlite::Result<Session> {
     Ok(Session {
-        session_token: row.get(0)?,
-        user_id: row.get(1)?,
-        expires: row.get(2)?,
+        session_token: session_token.to_owned(),
+        user_id: row.get(at)?,
+        expires: row.get(at + 1)?,
     })
 }
 
 /// Creates a session and returns it as stored.
-pub fn insert(conn: &Connection, session: &Session) -> Result<Session> {
+pub fn insert(conn: &Connection, secrets: &Secrets, session: &Session) -> Result<Session> {
     conn.prepare_cached(
-        "INSERT INTO sessions (session_token, user_id, expires) VALUES (?1, ?2, ?3)",
+        "INSERT INTO sessions (session_token_hash, user_id, expires) VALUES (?1, ?2, ?3)",
     )
     .and_then(|mut s| {
         s.execute(params![
-            session.session_token,
+            secrets.session_token_hash(&session.session_token),
             session.user_id,
             session.expires
         ])
@@ -35,16 +41,20 @@ pub fn insert(conn: &Connection, session: &Session) -> Result<Session> {
 }
 
 /// The session and its user, in one indexed join (the hot path of every signed-in request).
-pub fn with_user(conn: &Connection, session_token: &str) -> Result<Option<(Session, User)>> {
+pub fn with_user(
+    conn: &Connection,
+    secrets: &Secrets,
+    session_token: &str,
+) -> Result<Option<(Session, User)>> {
     conn.prepare_cached(
-        "SELECT s.session_token, s.user_id, s.expires,
+        "SELECT s.user_id, s.expires,
                 u.id, u.name, u.email, u.email_verified, u.image, u.extra
            FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE s.session_token = ?1",
+          WHERE s.session_token_hash = ?1",
     )
     .and_then(|mut s| {
-        s.query_row([session_token], |r| {
-            Ok((from_row(r)?, users::from_row(r, 3)?))
+        s.query_row([secrets.session_token_hash(session_token)], |r| {
+            Ok((from_row(r, 0, session_token)?, users::from_row(r, 2)?))
         })
         .optional()
     })
@@ -52,15 +62,23 @@ pub fn with_user(conn: &Connection, session_token: &str) -> Result<Option<(Sessi
 }
 
 /// Applies a partial update; `None` when no session has this token.
-pub fn update(conn: &Connection, patch: &SessionPatch) -> Result<Option<Session>> {
+pub fn update(
+    conn: &Connection,
+    secrets: &Secrets,
+    patch: &SessionPatch,
+) -> Result<Option<Session>> {
     conn.prepare_cached(
         "UPDATE sessions SET user_id = coalesce(?2, user_id), expires = coalesce(?3, expires)
-          WHERE session_token = ?1 RETURNING session_token, user_id, expires",
+          WHERE session_token_hash = ?1 RETURNING user_id, expires",
     )
     .and_then(|mut s| {
         s.query_row(
-            params![patch.session_token, patch.user_id, patch.expires],
-            from_row,
+            params![
+                secrets.session_token_hash(&patch.session_token),
+                patch.user_id,
+                patch.expires
+            ],
+            |r| from_row(r, 0, &patch.session_token),
         )
         .optional()
     })
@@ -68,10 +86,26 @@ pub fn update(conn: &Connection, patch: &SessionPatch) -> Result<Option<Session>
 }
 
 /// Deletes the session and returns it, or `None`.
-pub fn delete(conn: &Connection, session_token: &str) -> Result<Option<Session>> {
+pub fn delete(
+    conn: &Connection,
+    secrets: &Secrets,
+    session_token: &str,
+) -> Result<Option<Session>> {
     conn.prepare_cached(
-        "DELETE FROM sessions WHERE session_token = ?1 RETURNING session_token, user_id, expires",
+        "DELETE FROM sessions WHERE session_token_hash = ?1 RETURNING user_id, expires",
     )
-    .and_then(|mut s| s.query_row([session_token], from_row).optional())
+    .and_then(|mut s| {
+        s.query_row([secrets.session_token_hash(session_token)], |r| {
+            from_row(r, 0, session_token)
+        })
+        .optional()
+    })
     .map_err(sqlite)
+}
+
+/// Deletes every session that expired before `now`; returns how many.
+pub fn delete_expired(conn: &Connection, now: Millis) -> Result<usize> {
+    conn.prepare_cached("DELETE FROM sessions WHERE expires < ?1")
+        .and_then(|mut s| s.execute([now]))
+        .map_err(sqlite)
 }

@@ -8,6 +8,7 @@ use super::*;
 use crate::config::Config;
 use crate::error::ErrorCode;
 use crate::model::*;
+use crate::secrets::Secrets;
 
 fn config_in(dir: &tempfile::TempDir) -> Config {
     Config {
@@ -144,10 +145,10 @@ fn deleting_a_user_cascades_to_accounts_sessions_and_authenticators() {
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     add_user(&store, user("u1", Some("a@example.com")));
     store
-        .write_blocking(|c| accounts::insert(c, &account("u1", "p1")))
+        .write_blocking(|c| accounts::insert(c, &Secrets::default(), &account("u1", "p1")))
         .unwrap();
     store
-        .write_blocking(|c| sessions::insert(c, &session("t1", "u1")))
+        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "u1")))
         .unwrap();
     let auth = Authenticator {
         credential_id: "cred".into(),
@@ -165,10 +166,17 @@ fn deleting_a_user_cascades_to_accounts_sessions_and_authenticators() {
     let deleted = store.write_blocking(|c| users::delete(c, "u1")).unwrap();
     assert_eq!(deleted.map(|u| u.id).as_deref(), Some("u1"));
     assert_eq!(
-        store.read(|c| accounts::get(c, "github", "p1")).unwrap(),
+        store
+            .read(|c| accounts::get(c, &Secrets::default(), "github", "p1"))
+            .unwrap(),
         None
     );
-    assert_eq!(store.read(|c| sessions::with_user(c, "t1")).unwrap(), None);
+    assert_eq!(
+        store
+            .read(|c| sessions::with_user(c, &Secrets::default(), "t1"))
+            .unwrap(),
+        None
+    );
     assert_eq!(
         store.read(|c| authenticators::get(c, "cred")).unwrap(),
         None
@@ -181,10 +189,10 @@ fn the_session_join_returns_session_and_user() {
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     let u = add_user(&store, user("u1", Some("a@example.com")));
     store
-        .write_blocking(|c| sessions::insert(c, &session("t1", "u1")))
+        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "u1")))
         .unwrap();
     let (s, found) = store
-        .read(|c| sessions::with_user(c, "t1"))
+        .read(|c| sessions::with_user(c, &Secrets::default(), "t1"))
         .unwrap()
         .unwrap();
     assert_eq!(s, session("t1", "u1"));
@@ -196,7 +204,7 @@ fn a_session_for_an_unknown_user_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     let err = store
-        .write_blocking(|c| sessions::insert(c, &session("t1", "ghost")))
+        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "ghost")))
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
     assert!(err.detail.contains("userId"));

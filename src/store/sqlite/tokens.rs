@@ -38,3 +38,10 @@ pub fn take(conn: &Connection, identifier: &str, token: &str) -> Result<Option<V
     })
     .map_err(sqlite)
 }
+
+/// Deletes every verification token that expired before `now`; returns how many.
+pub fn delete_expired(conn: &Connection, now: crate::model::Millis) -> Result<usize> {
+    conn.prepare_cached("DELETE FROM verification_tokens WHERE expires < ?1")
+        .and_then(|mut s| s.execute([now]))
+        .map_err(sqlite)
+}
