@@ -193,4 +193,97 @@ mod tests {
         e.insert("blob".into(), Value::String("x".repeat(MAX_EXTRAS_BYTES)));
         assert!(to_column(&e).is_err());
     }
+
+    /// A JavaScript-like value tree, for the round-trip property.
+    #[derive(Debug, Clone)]
+    enum Js {
+        Null,
+        Bool(bool),
+        Num(f64),
+        Str(String),
+        Date(i64),
+        Arr(Vec<Js>),
+        Obj(Vec<(String, Js)>),
+    }
+
+    fn encode(v: &Js) -> Value {
+        match v {
+            Js::Null => Value::Null,
+            Js::Bool(b) => Value::Bool(*b),
+            Js::Num(n) => number(*n),
+            Js::Str(s) => Value::String(s.clone()),
+            Js::Date(ms) => date(*ms as f64),
+            Js::Arr(items) => Value::Array(items.iter().map(encode).collect()),
+            Js::Obj(entries) => object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), encode(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Checks that `stored` decodes to what `original` was.
+    fn same(original: &Js, stored: &Value) -> bool {
+        match (original, decode(stored)) {
+            (Js::Null, Decoded::Null) => true,
+            (Js::Bool(a), Decoded::Bool(b)) => *a == b,
+            (Js::Num(a), Decoded::Number(b)) => (a.is_nan() && b.is_nan()) || *a == b,
+            (Js::Str(a), Decoded::String(b)) => a == b,
+            (Js::Date(a), Decoded::Date(b)) => *a as f64 == b,
+            (Js::Arr(a), Decoded::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+            }
+            (Js::Obj(a), Decoded::Object(b)) => {
+                // Later duplicate keys win, as in a JavaScript object literal.
+                let mut expected: Vec<(&String, &Js)> = Vec::new();
+                for (k, v) in a {
+                    expected.retain(|(ek, _)| *ek != k);
+                    expected.push((k, v));
+                }
+                expected.len() == b.len()
+                    && expected
+                        .iter()
+                        .all(|(k, v)| b.get(*k).is_some_and(|s| same(v, s)))
+            }
+            _ => false,
+        }
+    }
+
+    fn js_value() -> impl proptest::strategy::Strategy<Value = Js> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Js::Null),
+            any::<bool>().prop_map(Js::Bool),
+            any::<f64>().prop_map(Js::Num),
+            prop_oneof![
+                Just(f64::NAN),
+                Just(f64::INFINITY),
+                Just(f64::NEG_INFINITY),
+                Just(-0.0)
+            ]
+            .prop_map(Js::Num),
+            ".*".prop_map(Js::Str),
+            (-8_640_000_000_000_000i64..8_640_000_000_000_000i64).prop_map(Js::Date),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Js::Arr),
+                proptest::collection::vec(
+                    (prop_oneof!["[a-z]{0,4}", "\\$[a-z]{0,6}", ".*"], inner),
+                    0..6
+                )
+                .prop_map(Js::Obj),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_value_survives_storage_as_json_text(v in js_value()) {
+            let text = serde_json::to_string(&encode(&v)).unwrap();
+            let back: Value = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert!(same(&v, &back), "{v:?} came back as {back}");
+        }
+    }
 }
