@@ -294,12 +294,112 @@ export interface RustAdapterInstance {
 }
 
 /**
+ * The TypeORM-style database config NextAuth.js v3 apps used; accepted by {@link RustAdapter}
+ * and {@link LegacyAdapter}. `database` is the SQLite file (or `":memory:"`).
+ */
+export interface TypeOrmStyleConfig extends Omit<RustAdapterConfig, "filename"> {
+  /** Only `"sqlite"`. */
+  type: "sqlite"
+  /** The SQLite file, or `":memory:"`. */
+  database: string
+  /** Accepted for compatibility; migrations always run. */
+  synchronize?: boolean
+}
+
+/** The `appOptions` NextAuth.js v3 passes to `getAdapter` (the parts this adapter reads). */
+export interface LegacyAppOptions {
+  /** Session lifetime and extension interval, in seconds (v3 defaults: 30 days, 1 day). */
+  session?: { maxAge?: number; updateAge?: number }
+  /** Used to hash verification tokens when a call does not pass its own secret. */
+  secret?: string
+  /** Passed on to `sendVerificationRequest`. */
+  baseUrl?: string
+  [key: string]: unknown
+}
+
+/** A NextAuth.js v3 session. */
+export interface LegacySession extends RustAdapterSession {
+  /** v3's session access token, derived one-way from the session token. */
+  accessToken: string
+}
+
+/** A NextAuth.js v3 verification request (the token is stored hashed). */
+export interface LegacyVerificationRequest {
+  identifier: string
+  token: string
+  expires: Date
+}
+
+/** The email provider object NextAuth.js v3 passes to the verification methods. */
+export interface LegacyEmailProvider {
+  /** Link lifetime in seconds (default one day). */
+  maxAge?: number
+  sendVerificationRequest(params: {
+    identifier: string
+    url: string
+    token: string
+    baseUrl?: string
+    provider: LegacyEmailProvider
+  }): Promise<void> | void
+  [key: string]: unknown
+}
+
+/** The v3 adapter methods (positional arguments, v3 semantics). */
+export interface LegacyAdapterMethods {
+  displayName: string
+  createUser(profile: { name?: string | null; email?: string | null; image?: string | null; emailVerified?: Date | null }): Promise<RustAdapterUser>
+  getUser(id: string): Promise<RustAdapterUser | null>
+  getUserByEmail(email: string | null | undefined): Promise<RustAdapterUser | null>
+  getUserByProviderAccountId(providerId: string, providerAccountId: string): Promise<RustAdapterUser | null>
+  /** Always `null`: v3 stored no credentials. */
+  getUserByCredentials(credentials: unknown): Promise<null>
+  updateUser(user: RustAdapterUserInput & { id: string }): Promise<RustAdapterUser>
+  deleteUser(userId: string): Promise<RustAdapterUser | null>
+  linkAccount(
+    userId: string,
+    providerId: string,
+    providerType: RustAdapterAccountType,
+    providerAccountId: string,
+    refreshToken?: string | null,
+    accessToken?: string | null,
+    accessTokenExpires?: Date | number | string | null,
+  ): Promise<RustAdapterAccount>
+  unlinkAccount(userId: string, providerId: string, providerAccountId: string): Promise<RustAdapterAccount | undefined>
+  /** A new session with a random token, expiring after `appOptions.session.maxAge`. */
+  createSession(user: { id: string }): Promise<LegacySession>
+  /** The session, or `null`; an expired session is deleted. */
+  getSession(sessionToken: string): Promise<LegacySession | null>
+  /** Extends the session once per `updateAge` (or always with `force`); `null` when nothing changed. */
+  updateSession(session: LegacySession | RustAdapterSession, force?: boolean): Promise<LegacySession | null>
+  deleteSession(sessionToken: string): Promise<void>
+  /** Stores `sha256(token + secret)` and calls `provider.sendVerificationRequest`. */
+  createVerificationRequest(identifier: string, url: string, token: string, secret: string | undefined, provider: LegacyEmailProvider): Promise<void>
+  /** The request, or `null`; an expired one is deleted. */
+  getVerificationRequest(identifier: string, token: string, secret?: string, provider?: LegacyEmailProvider): Promise<LegacyVerificationRequest | null>
+  deleteVerificationRequest(identifier: string, token: string, secret?: string, provider?: LegacyEmailProvider): Promise<void>
+}
+
+/** What {@link LegacyAdapter} returns: the v3 adapter factory. */
+export interface LegacyAdapterFactory {
+  /** Resolves to the v3 adapter methods for NextAuth.js's `appOptions`. */
+  getAdapter(appOptions?: LegacyAppOptions): Promise<LegacyAdapterMethods>
+}
+
+/**
+ * A NextAuth.js v3 adapter (`adapter: LegacyAdapter({ type: "sqlite", database: "auth.sqlite" })`)
+ * on the same tables as {@link RustAdapter}, so data moves with the app to v4/v5.
+ *
+ * @param config - the same options as {@link RustAdapter}, or the v3 TypeORM-style config
+ */
+export declare function LegacyAdapter(config?: RustAdapterConfig | TypeOrmStyleConfig): LegacyAdapterFactory
+
+/**
  * Creates an Auth.js adapter on an embedded SQLite file. The first call creates the file and
  * its schema (and migrates older files); throws with `SCHEMA_TOO_NEW` for a file written by a
  * newer version, and with `INVALID_INPUT` for a bad config.
  *
  * @param config - where the database lives and how it behaves; all optional.
  */
-export declare function RustAdapter(config?: RustAdapterConfig): RustAdapterInstance
+export declare function RustAdapter(config?: RustAdapterConfig | TypeOrmStyleConfig): RustAdapterInstance
 
 export default RustAdapter

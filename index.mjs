@@ -1,6 +1,8 @@
-// ESM entry: the same adapter as the CommonJS build, as named exports.
-import adapter from './index.js'
+// ESM entry: the same adapters as the CommonJS build, as named exports.
+import cjs from './index.js'
 
 /** @type {typeof import('./index').RustAdapter} */
-export const RustAdapter = adapter.RustAdapter
-export default adapter.RustAdapter
+export const RustAdapter = cjs.RustAdapter
+/** @type {typeof import('./index').LegacyAdapter} */
+export const LegacyAdapter = cjs.LegacyAdapter
+export default cjs.RustAdapter

@@ -119,6 +119,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             ))
         }
     }
+    let mut database: Option<String> = None;
     for (key, _) in js.own_keys(value, "config")? {
         let field = format!("config.{key}");
         let Some(v) = js.get(value, &key)? else {
@@ -134,6 +135,27 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                     return Err(wrong("a string"));
                 }
                 config.filename = js.string(v, &field, 4096)?;
+            }
+            // The TypeORM-style config of NextAuth.js v3: { type: "sqlite", database, synchronize }.
+            "type" => {
+                if t != Type::String || js.string(v, &field, 64)? != "sqlite" {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        "must be \"sqlite\" (the only database type of this adapter)",
+                    ));
+                }
+            }
+            "database" => {
+                if t != Type::String {
+                    return Err(wrong("a string (the SQLite file, or \":memory:\")"));
+                }
+                database = Some(js.string(v, &field, 4096)?);
+            }
+            "synchronize" => {
+                if t != Type::Boolean {
+                    return Err(wrong("a boolean"));
+                }
+                // Accepted for compatibility; migrations always run.
             }
             "secret" => {
                 if t != Type::String {
@@ -184,9 +206,18 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, secret, encryptionKey or sweepInterval)",
+                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
             )),
         }
+    }
+    if let Some(database) = database {
+        if js.get(value, "filename")?.is_some() {
+            return Err(AdapterError::invalid(
+                "config.database",
+                "cannot be combined with config.filename (they name the same thing)",
+            ));
+        }
+        config.filename = database;
     }
     config.validate()
 }

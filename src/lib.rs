@@ -265,6 +265,19 @@ impl NativeAdapter {
         )
     }
 
+    /// Reads a verification token without using it up (NextAuth v3's `getVerificationRequest`).
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn peek_verification_token(
+        &self,
+        env: &Env,
+        key: Unknown,
+    ) -> napi::Result<Out<Option<model::VerificationToken>>> {
+        let (identifier, token) = input::token_key(&js(env), raw(&key))?;
+        Ok(Out(self
+            .store
+            .read(|c| tokens::peek(c, &identifier, &token))?))
+    }
+
     /// `createAuthenticator(authenticator)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
     pub fn create_authenticator<'e>(

@@ -45,3 +45,22 @@ pub fn delete_expired(conn: &Connection, now: crate::model::Millis) -> Result<us
         .and_then(|mut s| s.execute([now]))
         .map_err(sqlite)
 }
+
+/// Reads a verification token without consuming it (for the NextAuth v3 face, whose
+/// `getVerificationRequest` and `deleteVerificationRequest` are separate calls).
+pub fn peek(conn: &Connection, identifier: &str, token: &str) -> Result<Option<VerificationToken>> {
+    conn.prepare_cached(
+        "SELECT identifier, token, expires FROM verification_tokens WHERE identifier = ?1 AND token = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![identifier, token], |r| {
+            Ok(VerificationToken {
+                identifier: r.get(0)?,
+                token: r.get(1)?,
+                expires: r.get(2)?,
+            })
+        })
+        .optional()
+    })
+    .map_err(sqlite)
+}
