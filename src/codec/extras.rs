@@ -110,18 +110,23 @@ pub fn decode(value: &Value) -> Decoded<'_> {
     }
 }
 
-/// The column text for a row's extras (`None` when there are none).
-pub fn to_column(extras: &Extras) -> Result<Option<String>> {
+/// The column text for a row's extras (`None` when there are none); `entity` names the
+/// object in errors (e.g. `"user"`).
+pub fn to_column(extras: &Extras, entity: &str) -> Result<Option<String>> {
     if extras.is_empty() {
         return Ok(None);
     }
-    let text = serde_json::to_string(extras)
-        .map_err(|e| AdapterError::invalid("extra properties", format!("cannot be stored: {e}")))?;
+    let text = serde_json::to_string(extras).map_err(|e| {
+        AdapterError::invalid(
+            entity,
+            format!("has extra properties that cannot be stored: {e}"),
+        )
+    })?;
     if text.len() > MAX_EXTRAS_BYTES {
         return Err(AdapterError::invalid(
-            "extra properties",
+            entity,
             format!(
-                "take {} bytes; at most {MAX_EXTRAS_BYTES} bytes of extra properties are stored per row",
+                "has {} bytes of extra properties; at most {MAX_EXTRAS_BYTES} bytes are stored per row",
                 text.len()
             ),
         ));
@@ -183,7 +188,7 @@ mod tests {
 
     #[test]
     fn empty_extras_store_nothing() {
-        assert_eq!(to_column(&Extras::new()).unwrap(), None);
+        assert_eq!(to_column(&Extras::new(), "user").unwrap(), None);
         assert!(from_column(None).unwrap().is_empty());
     }
 
@@ -191,7 +196,10 @@ mod tests {
     fn oversized_extras_are_refused() {
         let mut e = Extras::new();
         e.insert("blob".into(), Value::String("x".repeat(MAX_EXTRAS_BYTES)));
-        assert!(to_column(&e).is_err());
+        assert!(to_column(&e, "user")
+            .unwrap_err()
+            .detail
+            .starts_with("user "));
     }
 
     /// A JavaScript-like value tree, for the round-trip property.

@@ -73,7 +73,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Account> {
 
 /// Links an account to its user and returns it as stored (tokens in the clear).
 pub fn insert(conn: &Connection, secrets: &Secrets, account: &Account) -> Result<Account> {
-    let extra = extras::to_column(&account.extra)?;
+    let extra = extras::to_column(&account.extra, "account")?;
     let (p, id) = (&account.provider, &account.provider_account_id);
     let access_token = secrets.seal(account.access_token.as_deref(), &aad(SEALED[0], p, id))?;
     let refresh_token = secrets.seal(account.refresh_token.as_deref(), &aad(SEALED[1], p, id))?;

