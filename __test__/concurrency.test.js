@@ -1,0 +1,260 @@
+'use strict'
+// Concurrency: many calls in flight in one process (group commit), several processes on one
+// file, and acknowledged writes surviving SIGKILL.
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { randomUUID } = require('node:crypto')
+const { RustAdapter, tempFile, newAdapter, userFixture, verificationTokenFixture, inspect } = require('./helpers')
+
+const fixture = (name) => path.join(__dirname, 'fixtures', name)
+const CHILD_TIMEOUT_MS = 5000
+
+/**
+ * Starts a fixture script that prints "ready" once its adapter is open and waits for a line on
+ * stdin before doing its work. Resolves with `{ ready, done }`: `ready` settles when the child is
+ * ready, `done` with the JSON it printed after "ready" once it exits with code 0.
+ */
+function startChild(script, args) {
+  const child = spawn(process.execPath, [fixture(script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  let markReady
+  const ready = new Promise((resolve) => (markReady = resolve))
+  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS)
+  child.stdout.on('data', (chunk) => {
+    out += chunk
+    if (out.startsWith('ready\n')) markReady()
+  })
+  child.stderr.on('data', (chunk) => (err += chunk))
+  const done = new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      markReady() // never leave the parent waiting on a child that died early
+      if (code !== 0) return reject(new Error(`${script} exited with ${code ?? signal}: ${err}${out}`))
+      const body = out.startsWith('ready\n') ? out.slice('ready\n'.length) : out
+      try {
+        resolve(JSON.parse(body))
+      } catch {
+        reject(new Error(`${script} printed no JSON report: ${JSON.stringify(out)} ${err}`))
+      }
+    })
+  })
+  return { ready, done, go: () => child.stdin.end('go\n') }
+}
+
+/** Starts all children, waits until every one has its adapter open, then lets them go at once. */
+async function runTogether(children) {
+  await Promise.all(children.map((c) => c.ready))
+  for (const c of children) c.go()
+  return Promise.all(children.map((c) => c.done))
+}
+
+describe('in one process', () => {
+  test('200 concurrent useVerificationToken calls on one token: exactly one gets it', async () => {
+    const adapter = newAdapter()
+    const token = verificationTokenFixture()
+    await adapter.createVerificationToken(token)
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () => adapter.useVerificationToken({ identifier: token.identifier, token: token.token })),
+    )
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+    const winners = results.filter((r) => r.value !== null)
+    expect(winners).toHaveLength(1)
+    expect(winners[0].value.token).toBe(token.token)
+  })
+
+  test('200 concurrent useVerificationToken calls from two adapters on one file: exactly one gets it', async () => {
+    const filename = tempFile()
+    const a = newAdapter({ filename })
+    const b = newAdapter({ filename })
+    const token = verificationTokenFixture()
+    await a.createVerificationToken(token)
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).useVerificationToken(token)),
+    )
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+    expect(results.filter((r) => r.value !== null)).toHaveLength(1)
+  })
+
+  test('100 concurrent createUser calls are all committed', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename })
+    const users = Array.from({ length: 100 }, () => userFixture())
+    const results = await Promise.allSettled(users.map((u) => adapter.createUser(u)))
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+    await adapter.close()
+    const file = await inspect(filename)
+    try {
+      expect(file.get('SELECT count(*) AS n FROM users').n).toBe(100)
+    } finally {
+      file.close()
+    }
+  })
+
+  test('one failing createUser (duplicate email) in a concurrent batch does not undo its neighbours', async () => {
+    const adapter = newAdapter()
+    const existing = await adapter.createUser(userFixture())
+    const users = Array.from({ length: 100 }, () => userFixture())
+    users[50] = userFixture({ email: existing.email })
+    const results = await Promise.allSettled(users.map((u) => adapter.createUser(u)))
+
+    const rejected = results.map((r, i) => [r, i]).filter(([r]) => r.status === 'rejected')
+    expect(rejected.map(([, i]) => i)).toEqual([50])
+    expect(rejected[0][0].reason.code).toBe('UNIQUE_VIOLATION')
+    expect(rejected[0][0].reason.message).toContain('user.email')
+
+    const missing = []
+    for (const [i, u] of users.entries()) if (i !== 50 && (await adapter.getUser(u.id)) === null) missing.push(u.id)
+    expect(missing).toEqual([])
+    expect(await adapter.getUser(users[50].id)).toBeNull()
+    expect(await adapter.getUserByEmail(existing.email)).toEqual(existing)
+  })
+
+  test('failing writes of different kinds in one concurrent batch each fail alone', async () => {
+    const adapter = newAdapter()
+    const owner = await adapter.createUser(userFixture())
+    const ok = Array.from({ length: 30 }, () => userFixture())
+    const calls = [
+      ...ok.slice(0, 10).map((u) => adapter.createUser(u)),
+      adapter.createUser(userFixture({ id: owner.id })), // duplicate id
+      ...ok.slice(10, 20).map((u) => adapter.createUser(u)),
+      adapter.createSession({ sessionToken: randomUUID(), userId: 'nobody', expires: new Date(Date.now() + 1e6) }), // FK
+      ...ok.slice(20).map((u) => adapter.createUser(u)),
+    ]
+    const results = await Promise.allSettled(calls)
+    const codes = results.filter((r) => r.status === 'rejected').map((r) => r.reason.code)
+    expect(codes.sort()).toEqual(['NOT_FOUND', 'UNIQUE_VIOLATION'])
+    for (const u of ok) expect((await adapter.getUser(u.id))?.id).toBe(u.id)
+  })
+})
+
+describe('several processes on one file', () => {
+  test('4 processes racing on 20 verification tokens use each token exactly once, with no errors', async () => {
+    const filename = tempFile()
+    const setup = RustAdapter({ filename })
+    const tokens = Array.from({ length: 20 }, () => verificationTokenFixture())
+    for (const t of tokens) await setup.createVerificationToken(t)
+    await setup.close()
+
+    const keys = JSON.stringify(tokens.map(({ identifier, token }) => ({ identifier, token })))
+    const reports = await runTogether(Array.from({ length: 4 }, () => startChild('token-racer.js', [filename, keys])))
+
+    expect(reports.flatMap((r) => r.errors)).toEqual([])
+    const won = reports.flatMap((r) => r.won)
+    expect(won.slice().sort()).toEqual(tokens.map((t) => t.token).sort())
+  }, 20_000)
+
+  test('after the cross-process race no verification token is left to use', async () => {
+    const filename = tempFile()
+    const setup = RustAdapter({ filename })
+    const tokens = Array.from({ length: 20 }, () => verificationTokenFixture())
+    for (const t of tokens) await setup.createVerificationToken(t)
+    await setup.close()
+
+    const keys = JSON.stringify(tokens.map(({ identifier, token }) => ({ identifier, token })))
+    await runTogether(Array.from({ length: 4 }, () => startChild('token-racer.js', [filename, keys])))
+
+    const file = await inspect(filename)
+    try {
+      expect(file.get('SELECT count(*) AS n FROM verification_tokens').n).toBe(0)
+    } finally {
+      file.close()
+    }
+  }, 20_000)
+
+  test('2 processes creating 100 users each leave exactly 200 users', async () => {
+    const filename = tempFile()
+    await RustAdapter({ filename }).close() // create the schema before the race
+    const reports = await runTogether([
+      startChild('user-writer.js', [filename, 'p1', '100']),
+      startChild('user-writer.js', [filename, 'p2', '100']),
+    ])
+    expect(reports.flatMap((r) => r.errors)).toEqual([])
+    expect(reports.map((r) => r.created)).toEqual([100, 100])
+
+    const adapter = RustAdapter({ filename })
+    const missing = []
+    for (const worker of ['p1', 'p2']) {
+      for (let i = 0; i < 100; i++) if ((await adapter.getUser(`${worker}-${i}`)) === null) missing.push(`${worker}-${i}`)
+    }
+    await adapter.close()
+    expect(missing).toEqual([])
+    const file = await inspect(filename)
+    try {
+      expect(file.get('SELECT count(*) AS n FROM users').n).toBe(200)
+    } finally {
+      file.close()
+    }
+  }, 20_000)
+
+  test('2 processes opening a brand-new file at the same moment both work', async () => {
+    const filename = tempFile()
+    // No schema yet: both children create and migrate the file concurrently.
+    const reports = await runTogether([
+      startChild('user-writer.js', [filename, 'q1', '10']),
+      startChild('user-writer.js', [filename, 'q2', '10']),
+    ])
+    expect(reports.flatMap((r) => r.errors)).toEqual([])
+    const file = await inspect(filename)
+    try {
+      expect(file.get('SELECT count(*) AS n FROM users').n).toBe(20)
+    } finally {
+      file.close()
+    }
+  }, 20_000)
+})
+
+describe('durability under SIGKILL', () => {
+  /**
+   * Runs the acknowledged-writer child on `filename`, SIGKILLs it about 300 ms after its first
+   * acknowledgement, and resolves with every id it printed as a complete line.
+   */
+  function writeThenKill(filename, prefix) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [fixture('acknowledged-writer.js'), filename, prefix], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS)
+      child.stdout.on('data', (chunk) => (out += chunk))
+      child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), 300))
+      child.stderr.on('data', (chunk) => (err += chunk))
+      child.on('error', reject)
+      child.on('exit', (code, signal) => {
+        clearTimeout(guard)
+        if (signal !== 'SIGKILL') return reject(new Error(`writer stopped by itself (${code}): ${err}`))
+        // A line cut short by the kill was not acknowledged.
+        resolve(out.split('\n').slice(0, -1))
+      })
+    })
+  }
+
+  const filename = tempFile()
+
+  test.each([1, 2, 3])('every id acknowledged before SIGKILL is in the file (kill %i)', async (run) => {
+    const acknowledged = await writeThenKill(filename, `run${run}`)
+    expect(acknowledged.length).toBeGreaterThan(0)
+    const adapter = RustAdapter({ filename })
+    const missing = []
+    for (const id of acknowledged) if ((await adapter.getUser(id)) === null) missing.push(id)
+    await adapter.close()
+    expect(missing).toEqual([])
+  }, 15_000)
+
+  test('after the kills, opening and closing once leaves a file that passes integrity_check', async () => {
+    const killed = await writeThenKill(filename, 'final')
+    expect(killed.length).toBeGreaterThan(0)
+    await RustAdapter({ filename }).close() // recovers and checkpoints the WAL
+    expect(fs.existsSync(`${filename}-wal`)).toBe(false)
+    const file = await inspect(filename)
+    try {
+      expect(file.all('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }])
+      expect(file.all('PRAGMA foreign_key_check')).toEqual([])
+    } finally {
+      file.close()
+    }
+  }, 15_000)
+})

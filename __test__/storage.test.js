@@ -1,0 +1,599 @@
+'use strict'
+// Storage: creating, migrating, refusing and sharing SQLite files; in-memory databases;
+// configuration checks; and what close() guarantees.
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { randomUUID } = require('node:crypto')
+const {
+  RustAdapter,
+  tempDir,
+  tempFile,
+  newAdapter,
+  userFixture,
+  accountFixture,
+  sessionFixture,
+  verificationTokenFixture,
+  authenticatorFixture,
+  inspect,
+} = require('./helpers')
+
+const PACKAGE_DIR = path.join(__dirname, '..')
+const LATEST_VERSION = 3
+const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
+
+// Exactly what version 1 of this library created.
+const VERSION_1_DDL = `
+CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE, email_verified INTEGER, image TEXT, extra TEXT);
+CREATE TABLE accounts (provider TEXT NOT NULL, provider_account_id TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, type TEXT NOT NULL, access_token TEXT, refresh_token TEXT, expires_at INTEGER, token_type TEXT, scope TEXT, id_token TEXT, session_state TEXT, extra TEXT, PRIMARY KEY (provider, provider_account_id));
+CREATE INDEX accounts_user_id_idx ON accounts(user_id);
+CREATE TABLE sessions (session_token TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires INTEGER NOT NULL);
+CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+CREATE TABLE verification_tokens (identifier TEXT NOT NULL, token TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (identifier, token)) WITHOUT ROWID;
+PRAGMA user_version = 1;
+`
+
+// Version 2 added the authenticators table (as described in the storage section of the spec).
+const VERSION_2_DDL = `
+CREATE TABLE authenticators (credential_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, provider_account_id TEXT NOT NULL, credential_public_key TEXT NOT NULL, counter INTEGER NOT NULL, credential_device_type TEXT NOT NULL, credential_backed_up INTEGER NOT NULL, transports TEXT);
+CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
+PRAGMA user_version = 2;
+`
+
+const V1 = {
+  userId: 'v1-user',
+  email: 'old@v1.example',
+  emailVerified: 1700000000123,
+  sessionToken: 'v1-plain-session-token',
+  sessionExpires: 4102444800000, // 2100-01-01
+  provider: 'github',
+  providerAccountId: 'gh-1234',
+}
+
+/** Builds a file exactly as version 1 of the library left it, with one user, account and session. */
+async function makeVersion1File(filename = tempFile()) {
+  const db = await inspect(filename)
+  db.exec(VERSION_1_DDL)
+  db.exec(
+    `INSERT INTO users (id, name, email, email_verified, image, extra)
+       VALUES ('${V1.userId}', 'Old Timer', '${V1.email}', ${V1.emailVerified}, NULL, '{"role":"admin"}');
+     INSERT INTO accounts (provider, provider_account_id, user_id, type, access_token, expires_at, token_type, scope)
+       VALUES ('${V1.provider}', '${V1.providerAccountId}', '${V1.userId}', 'oauth', 'old-access', 1700000000, 'bearer', 'user');
+     INSERT INTO sessions (session_token, user_id, expires)
+       VALUES ('${V1.sessionToken}', '${V1.userId}', ${V1.sessionExpires});`,
+  )
+  db.save()
+  db.close()
+  return filename
+}
+
+/** Reads a pragma / query from a closed file with sql.js. */
+async function readClosed(filename, sql) {
+  const db = await inspect(filename)
+  try {
+    return db.all(sql)
+  } finally {
+    db.close()
+  }
+}
+
+async function userVersion(filename) {
+  return (await readClosed(filename, 'PRAGMA user_version'))[0].user_version
+}
+
+/** Catches what `fn` throws synchronously (fails the test if it does not throw). */
+function thrownBy(fn) {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the call to throw synchronously')
+}
+
+describe('a new file', () => {
+  test('RustAdapter creates the file as soon as it is called', async () => {
+    const filename = tempFile()
+    expect(fs.existsSync(filename)).toBe(false)
+    const adapter = RustAdapter({ filename })
+    try {
+      expect(fs.existsSync(filename)).toBe(true)
+    } finally {
+      await adapter.close()
+    }
+  })
+
+  test('the new file holds every table', async () => {
+    const filename = tempFile()
+    await RustAdapter({ filename }).close()
+    const rows = await readClosed(filename, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(TABLES))
+  })
+
+  test('the new file holds the user_id indexes', async () => {
+    const filename = tempFile()
+    await RustAdapter({ filename }).close()
+    const rows = await readClosed(filename, "SELECT name FROM sqlite_master WHERE type = 'index'")
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['accounts_user_id_idx', 'sessions_user_id_idx', 'authenticators_user_id_idx']),
+    )
+  })
+
+  test(`the new file is at the latest schema version (user_version ${LATEST_VERSION})`, async () => {
+    const filename = tempFile()
+    await RustAdapter({ filename }).close()
+    expect(await userVersion(filename)).toBe(LATEST_VERSION)
+  })
+
+  test('the new file is in WAL mode (journal_mode and header bytes 18-19)', async () => {
+    const filename = tempFile()
+    await RustAdapter({ filename }).close()
+    expect((await readClosed(filename, 'PRAGMA journal_mode'))[0].journal_mode).toBe('wal')
+    const header = fs.readFileSync(filename).subarray(0, 100)
+    expect([header[18], header[19]]).toEqual([2, 2])
+  })
+
+  test('close() checkpoints and removes the -wal and -shm files', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename })
+    await adapter.createUser(userFixture())
+    await adapter.close()
+    expect(fs.readdirSync(path.dirname(filename))).toEqual([path.basename(filename)])
+  })
+
+  test('filename defaults to auth.sqlite in the working directory', () => {
+    const cwd = tempDir()
+    const script = `
+      const { RustAdapter } = require(${JSON.stringify(PACKAGE_DIR)})
+      const adapter = RustAdapter()
+      adapter.createUser({ id: 'default-file-user' })
+        .then(() => adapter.close())
+        .then(() => process.stdout.write('done'))
+        .catch((e) => { process.stderr.write(String(e && e.message)); process.exit(1) })
+    `
+    const out = execFileSync(process.execPath, ['-e', script], { cwd, timeout: 10_000, encoding: 'utf8' })
+    expect(out).toBe('done')
+    expect(fs.existsSync(path.join(cwd, 'auth.sqlite'))).toBe(true)
+  })
+
+  test('the default auth.sqlite file holds what was written through it', async () => {
+    const cwd = tempDir()
+    const script = `
+      const { RustAdapter } = require(${JSON.stringify(PACKAGE_DIR)})
+      const adapter = RustAdapter()
+      adapter.createUser({ id: 'default-file-user', email: 'default@file.test' })
+        .then(() => adapter.close())
+        .catch((e) => { process.stderr.write(String(e && e.message)); process.exit(1) })
+    `
+    execFileSync(process.execPath, ['-e', script], { cwd, timeout: 10_000 })
+    const rows = await readClosed(path.join(cwd, 'auth.sqlite'), 'SELECT id, email FROM users')
+    expect(rows).toEqual([{ id: 'default-file-user', email: 'default@file.test' }])
+  })
+})
+
+describe('data persists across close and reopen', () => {
+  test('a user is still there after close and reopen', async () => {
+    const filename = tempFile()
+    const first = RustAdapter({ filename })
+    const user = await first.createUser(userFixture({ role: 'admin' }))
+    await first.close()
+    const second = newAdapter({ filename })
+    expect(await second.getUser(user.id)).toEqual(user)
+  })
+
+  test('an account is still there after close and reopen', async () => {
+    const filename = tempFile()
+    const first = RustAdapter({ filename })
+    const user = await first.createUser(userFixture())
+    const account = await first.linkAccount(accountFixture(user.id))
+    await first.close()
+    const second = newAdapter({ filename })
+    expect(await second.getAccount(account.providerAccountId, account.provider)).toEqual(account)
+    expect((await second.getUserByAccount(account)).id).toBe(user.id)
+  })
+
+  test('a session is still there after close and reopen', async () => {
+    const filename = tempFile()
+    const first = RustAdapter({ filename })
+    const user = await first.createUser(userFixture())
+    const session = await first.createSession(sessionFixture(user.id))
+    await first.close()
+    const second = newAdapter({ filename })
+    const found = await second.getSessionAndUser(session.sessionToken)
+    expect(found.session.sessionToken).toBe(session.sessionToken)
+    expect(found.session.expires.getTime()).toBe(session.expires.getTime())
+    expect(found.user.id).toBe(user.id)
+  })
+
+  test('a verification token is still there after close and reopen', async () => {
+    const filename = tempFile()
+    const first = RustAdapter({ filename })
+    const token = verificationTokenFixture()
+    await first.createVerificationToken(token)
+    await first.close()
+    const second = newAdapter({ filename })
+    const used = await second.useVerificationToken({ identifier: token.identifier, token: token.token })
+    expect(used.token).toBe(token.token)
+    expect(used.expires.getTime()).toBe(token.expires.getTime())
+  })
+
+  test('an authenticator is still there after close and reopen', async () => {
+    const filename = tempFile()
+    const first = RustAdapter({ filename })
+    const user = await first.createUser(userFixture())
+    const account = await first.linkAccount(accountFixture(user.id, { type: 'webauthn', provider: 'passkey' }))
+    const authenticator = await first.createAuthenticator(authenticatorFixture(user.id, account.providerAccountId))
+    await first.close()
+    const second = newAdapter({ filename })
+    expect(await second.getAuthenticator(authenticator.credentialID)).toEqual(authenticator)
+  })
+})
+
+describe('":memory:"', () => {
+  test('an in-memory adapter stores and reads back a user', async () => {
+    const adapter = newAdapter({ filename: ':memory:' })
+    const user = await adapter.createUser(userFixture())
+    expect(await adapter.getUser(user.id)).toEqual(user)
+  })
+
+  test('an in-memory adapter creates no file named ":memory:"', async () => {
+    const cwd = process.cwd()
+    const adapter = newAdapter({ filename: ':memory:' })
+    await adapter.createUser(userFixture())
+    expect(fs.existsSync(path.join(cwd, ':memory:'))).toBe(false)
+  })
+
+  test('two in-memory adapters do not share data', async () => {
+    const a = newAdapter({ filename: ':memory:' })
+    const b = newAdapter({ filename: ':memory:' })
+    const user = await a.createUser(userFixture())
+    expect(await b.getUser(user.id)).toBeNull()
+    // The same email is free in the other database.
+    const twin = await b.createUser(userFixture({ email: user.email }))
+    expect(twin.email).toBe(user.email)
+  })
+})
+
+describe('migrations', () => {
+  test('an existing empty (0-byte) file is given the whole schema', async () => {
+    const filename = tempFile()
+    fs.writeFileSync(filename, Buffer.alloc(0))
+    const adapter = RustAdapter({ filename })
+    const user = await adapter.createUser(userFixture())
+    expect((await adapter.getUser(user.id)).id).toBe(user.id)
+    await adapter.close()
+    expect(await userVersion(filename)).toBe(LATEST_VERSION)
+  })
+
+  test('a version-1 user is readable after the upgrade', async () => {
+    const filename = await makeVersion1File()
+    const adapter = newAdapter({ filename })
+    const user = await adapter.getUser(V1.userId)
+    expect(user).toMatchObject({ id: V1.userId, name: 'Old Timer', email: V1.email, role: 'admin' })
+    expect(user.emailVerified.getTime()).toBe(V1.emailVerified)
+    expect(user).not.toHaveProperty('image')
+  })
+
+  test('a version-1 account is readable after the upgrade', async () => {
+    const filename = await makeVersion1File()
+    const adapter = newAdapter({ filename })
+    expect(await adapter.getAccount(V1.providerAccountId, V1.provider)).toEqual({
+      userId: V1.userId,
+      type: 'oauth',
+      provider: V1.provider,
+      providerAccountId: V1.providerAccountId,
+      access_token: 'old-access',
+      expires_at: 1700000000,
+      token_type: 'bearer',
+      scope: 'user',
+    })
+    const user = await adapter.getUserByAccount({ provider: V1.provider, providerAccountId: V1.providerAccountId })
+    expect(user.id).toBe(V1.userId)
+  })
+
+  test('a version-1 session still works with its plain token after the upgrade', async () => {
+    const filename = await makeVersion1File()
+    const adapter = newAdapter({ filename })
+    const found = await adapter.getSessionAndUser(V1.sessionToken)
+    expect(found).not.toBeNull()
+    expect(found.session.sessionToken).toBe(V1.sessionToken)
+    expect(found.session.userId).toBe(V1.userId)
+    expect(found.session.expires.getTime()).toBe(V1.sessionExpires)
+    expect(found.user.id).toBe(V1.userId)
+  })
+
+  test('authenticators work on a file upgraded from version 1', async () => {
+    const filename = await makeVersion1File()
+    const adapter = newAdapter({ filename })
+    const authenticator = authenticatorFixture(V1.userId, V1.providerAccountId)
+    expect(await adapter.createAuthenticator(authenticator)).toEqual(authenticator)
+    expect(await adapter.listAuthenticatorsByUserId(V1.userId)).toEqual([authenticator])
+  })
+
+  test(`a version-1 file is at user_version ${LATEST_VERSION} after it was opened and closed`, async () => {
+    const filename = await makeVersion1File()
+    await RustAdapter({ filename }).close()
+    expect(await userVersion(filename)).toBe(LATEST_VERSION)
+  })
+
+  test('a version-1 file keeps the row counts it had after the upgrade', async () => {
+    const filename = await makeVersion1File()
+    await RustAdapter({ filename }).close()
+    const counts = await readClosed(
+      filename,
+      `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM accounts) AS accounts,
+              (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM authenticators) AS authenticators`,
+    )
+    expect(counts[0]).toEqual({ users: 1, accounts: 1, sessions: 1, authenticators: 0 })
+  })
+
+  test('a version-2 file keeps its authenticators and sessions after the upgrade', async () => {
+    const filename = tempFile()
+    const db = await inspect(filename)
+    db.exec(VERSION_1_DDL)
+    db.exec(VERSION_2_DDL)
+    db.exec(`INSERT INTO users (id, email) VALUES ('v2-user', 'v2@example.test');
+      INSERT INTO sessions (session_token, user_id, expires) VALUES ('v2-plain-token', 'v2-user', 4102444800000);
+      INSERT INTO authenticators VALUES ('v2-cred', 'v2-user', 'v2-pa', 'v2-key', 7, 'singleDevice', 1, 'usb');`)
+    db.save()
+    db.close()
+    const adapter = newAdapter({ filename })
+    expect((await adapter.getSessionAndUser('v2-plain-token')).user.id).toBe('v2-user')
+    expect(await adapter.getAuthenticator('v2-cred')).toEqual({
+      credentialID: 'v2-cred',
+      userId: 'v2-user',
+      providerAccountId: 'v2-pa',
+      credentialPublicKey: 'v2-key',
+      counter: 7,
+      credentialDeviceType: 'singleDevice',
+      credentialBackedUp: true,
+      transports: 'usb',
+    })
+  })
+})
+
+describe('a file from a newer version of the library', () => {
+  const TOO_NEW = LATEST_VERSION + 1
+
+  async function makeTooNewFile() {
+    const filename = tempFile()
+    const db = await inspect(filename)
+    db.exec(`CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, future_column TEXT);
+      INSERT INTO users VALUES ('from-the-future', 'x');
+      PRAGMA user_version = ${TOO_NEW};`)
+    db.save()
+    db.close()
+    return filename
+  }
+
+  test('RustAdapter throws SCHEMA_TOO_NEW synchronously', async () => {
+    const filename = await makeTooNewFile()
+    const error = thrownBy(() => RustAdapter({ filename }))
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('SCHEMA_TOO_NEW')
+    expect(error.message).toMatch(/^SCHEMA_TOO_NEW: /)
+    expect(error.message).toContain(String(TOO_NEW))
+  })
+
+  test('the refused file is left byte-for-byte unchanged', async () => {
+    const filename = await makeTooNewFile()
+    const before = fs.readFileSync(filename)
+    thrownBy(() => RustAdapter({ filename }))
+    expect(fs.readFileSync(filename).equals(before)).toBe(true)
+  })
+
+  test('refusing the file creates no -wal, -shm or -journal file', async () => {
+    const filename = await makeTooNewFile()
+    thrownBy(() => RustAdapter({ filename }))
+    expect(fs.readdirSync(path.dirname(filename))).toEqual([path.basename(filename)])
+  })
+})
+
+describe('several adapters on one file', () => {
+  test('a second adapter reads a user the first one created', async () => {
+    const filename = tempFile()
+    const a = newAdapter({ filename })
+    const b = newAdapter({ filename })
+    const user = await a.createUser(userFixture())
+    expect(await b.getUser(user.id)).toEqual(user)
+  })
+
+  test('the first adapter reads a session the second one created', async () => {
+    const filename = tempFile()
+    const a = newAdapter({ filename })
+    const b = newAdapter({ filename })
+    const user = await a.createUser(userFixture())
+    const session = await b.createSession(sessionFixture(user.id))
+    expect((await a.getSessionAndUser(session.sessionToken)).user.id).toBe(user.id)
+  })
+
+  test('a verification token used through one adapter is gone for the other', async () => {
+    const filename = tempFile()
+    const a = newAdapter({ filename })
+    const b = newAdapter({ filename })
+    const token = verificationTokenFixture()
+    await a.createVerificationToken(token)
+    expect(await b.useVerificationToken(token)).not.toBeNull()
+    expect(await a.useVerificationToken(token)).toBeNull()
+  })
+
+  test('a user deleted through one adapter is gone for the other', async () => {
+    const filename = tempFile()
+    const a = newAdapter({ filename })
+    const b = newAdapter({ filename })
+    const user = await a.createUser(userFixture())
+    expect(await b.getUser(user.id)).not.toBeNull()
+    await b.deleteUser(user.id)
+    expect(await a.getUser(user.id)).toBeNull()
+  })
+})
+
+describe('foreign keys', () => {
+  test('createSession for an unknown user rejects with NOT_FOUND naming session.userId', async () => {
+    const adapter = newAdapter()
+    const error = await adapter.createSession(sessionFixture('no-such-user')).catch((e) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('NOT_FOUND')
+    expect(error.message).toContain('session.userId')
+  })
+
+  test('a session refused for an unknown user is not stored', async () => {
+    const adapter = newAdapter()
+    const session = sessionFixture('no-such-user')
+    await adapter.createSession(session).catch(() => {})
+    expect(await adapter.getSessionAndUser(session.sessionToken)).toBeNull()
+  })
+
+  test('linkAccount for an unknown user rejects with NOT_FOUND naming account.userId', async () => {
+    const adapter = newAdapter()
+    const account = accountFixture('no-such-user')
+    const error = await adapter.linkAccount(account).catch((e) => e)
+    expect(error.code).toBe('NOT_FOUND')
+    expect(error.message).toContain('account.userId')
+    expect(await adapter.getAccount(account.providerAccountId, account.provider)).toBeNull()
+  })
+
+  test('createAuthenticator for an unknown user rejects with NOT_FOUND naming authenticator.userId', async () => {
+    const adapter = newAdapter()
+    const authenticator = authenticatorFixture('no-such-user', 'pa')
+    const error = await adapter.createAuthenticator(authenticator).catch((e) => e)
+    expect(error.code).toBe('NOT_FOUND')
+    expect(error.message).toContain('authenticator.userId')
+    expect(await adapter.getAuthenticator(authenticator.credentialID)).toBeNull()
+  })
+})
+
+describe('close()', () => {
+  const calls = [
+    ['createUser', () => [userFixture()]],
+    ['getUser', () => ['some-id']],
+    ['getUserByEmail', () => ['someone@example.com']],
+    ['getUserByAccount', () => [{ provider: 'github', providerAccountId: '1' }]],
+    ['updateUser', () => [{ id: 'some-id', name: 'x' }]],
+    ['deleteUser', () => ['some-id']],
+    ['linkAccount', () => [accountFixture('some-id')]],
+    ['unlinkAccount', () => [{ provider: 'github', providerAccountId: '1' }]],
+    ['getAccount', () => ['1', 'github']],
+    ['createSession', () => [sessionFixture('some-id')]],
+    ['getSessionAndUser', () => ['token']],
+    ['updateSession', () => [{ sessionToken: 'token', expires: new Date() }]],
+    ['deleteSession', () => ['token']],
+    ['createVerificationToken', () => [verificationTokenFixture()]],
+    ['useVerificationToken', () => [{ identifier: 'a@b.c', token: 't' }]],
+    ['createAuthenticator', () => [authenticatorFixture('some-id', 'pa')]],
+    ['getAuthenticator', () => ['cred']],
+    ['listAuthenticatorsByUserId', () => ['some-id']],
+    ['updateAuthenticatorCounter', () => ['cred', 1]],
+  ]
+
+  test.each(calls)('%s after close() rejects with CLOSED', async (method, args) => {
+    const adapter = newAdapter()
+    await adapter.close()
+    const result = adapter[method](...args())
+    expect(result).toBeInstanceOf(Promise)
+    const error = await result.catch((e) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('CLOSED')
+    expect(error.message).toMatch(/^CLOSED: /)
+  })
+
+  test('close() on an in-memory adapter also makes later calls reject with CLOSED', async () => {
+    const adapter = newAdapter({ filename: ':memory:' })
+    await adapter.close()
+    await expect(adapter.getUser('x')).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
+  test('calling close() twice resolves both times', async () => {
+    const adapter = newAdapter()
+    await expect(adapter.close()).resolves.toBeUndefined()
+    await expect(adapter.close()).resolves.toBeUndefined()
+  })
+
+  test('two concurrent close() calls both resolve', async () => {
+    const adapter = newAdapter()
+    await adapter.createUser(userFixture())
+    await expect(Promise.all([adapter.close(), adapter.close()])).resolves.toEqual([undefined, undefined])
+  })
+
+  test('writes queued before close() are all committed', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename })
+    const users = Array.from({ length: 50 }, () => userFixture())
+    const pending = users.map((u) => adapter.createUser(u))
+    await adapter.close()
+    const settled = await Promise.allSettled(pending)
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([])
+    const reopened = newAdapter({ filename })
+    const missing = []
+    for (const u of users) if ((await reopened.getUser(u.id)) === null) missing.push(u.id)
+    expect(missing).toEqual([])
+  })
+})
+
+describe('configuration', () => {
+  test.each([{ key: 'bogus' }, { key: 'fileName' }, { key: 'busy_timeout' }, { key: 'journalMode' }])(
+    'an unknown config key $key throws INVALID_INPUT naming config.$key',
+    ({ key }) => {
+      const error = thrownBy(() => RustAdapter({ filename: ':memory:', [key]: 1 }))
+      expect(error).toBeInstanceOf(Error)
+      expect(error.code).toBe('INVALID_INPUT')
+      expect(error.message).toMatch(new RegExp(`^INVALID_INPUT: config\\.${key}\\b`))
+    },
+  )
+
+  test.each([
+    { key: 'filename', value: 42 },
+    { key: 'filename', value: true },
+    { key: 'filename', value: '' },
+    { key: 'busyTimeout', value: '5000' },
+    { key: 'busyTimeout', value: -1 },
+    { key: 'busyTimeout', value: 1.5 },
+    { key: 'busyTimeout', value: NaN },
+    { key: 'cacheSize', value: 'big' },
+    { key: 'cacheSize', value: 0 },
+    { key: 'synchronous', value: 'sometimes' },
+    { key: 'synchronous', value: true },
+    { key: 'secret', value: 123 },
+    { key: 'sweepInterval', value: '1000' },
+    { key: 'sweepInterval', value: Infinity },
+    { key: 'encryptionKey', value: 5 },
+  ])('config.$key = $value throws INVALID_INPUT naming config.$key', ({ key, value }) => {
+    const config = key === 'filename' ? { [key]: value } : { filename: ':memory:', [key]: value }
+    const error = thrownBy(() => RustAdapter(config))
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('INVALID_INPUT')
+    expect(error.message).toMatch(new RegExp(`^INVALID_INPUT: config\\.${key}\\b`))
+  })
+
+  test.each([['a string', 'auth.sqlite'], ['a number', 7], ['an array', []]])(
+    'a config that is %s throws INVALID_INPUT naming config',
+    (_, config) => {
+      const error = thrownBy(() => RustAdapter(config))
+      expect(error.code).toBe('INVALID_INPUT')
+      expect(error.message).toMatch(/^INVALID_INPUT: config\b/)
+    },
+  )
+
+  test('valid non-default options are accepted', async () => {
+    const adapter = newAdapter({ busyTimeout: 100, cacheSize: 1024, synchronous: 'normal', sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    expect((await adapter.getUser(user.id)).id).toBe(user.id)
+  })
+
+  test('a file in a directory that does not exist throws DB_UNAVAILABLE naming config.filename', () => {
+    const missingDir = path.join(tempDir(), `missing-${randomUUID()}`)
+    const error = thrownBy(() => RustAdapter({ filename: path.join(missingDir, 'auth.sqlite') }))
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('DB_UNAVAILABLE')
+    expect(error.message).toContain('config.filename')
+    expect(fs.existsSync(missingDir)).toBe(false)
+  })
+
+  test('a filename that is a directory throws with a code', () => {
+    const error = thrownBy(() => RustAdapter({ filename: tempDir() }))
+    expect(error).toBeInstanceOf(Error)
+    expect(typeof error.code).toBe('string')
+    expect(error.message.startsWith(`${error.code}: `)).toBe(true)
+    expect(error.message).toContain('config.filename')
+  })
+})
