@@ -15,7 +15,8 @@ function loadNative() {
     const error = new Error(
       `authjs-rust-adapter: no prebuilt binary for ${platform} could be loaded. ` +
         'Reinstall with optional dependencies enabled (npm install --include=optional), ' +
-        'or build it from source with a Rust toolchain: `npm run build` in the package directory. ' +
+        'or build it from source with a Rust toolchain (`npm run build` in a clone of the repository) ' +
+        'and set NAPI_RS_NATIVE_LIBRARY_PATH to the built .node file. ' +
         `Underlying error: ${cause && cause.message ? cause.message.split('\n')[0] : cause}`,
       { cause },
     )

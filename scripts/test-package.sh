@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# npm run test:package
+#
+# Proves that the package, as npm would publish it, installs and works with no Rust toolchain:
+#
+#   1. builds the linux-x64-gnu binary in release mode (`npm run build`) and puts it into the
+#      platform package npm/linux-x64-gnu/, as the release workflow does;
+#   2. packs the main package and that platform package, and checks what each tarball holds
+#      (the main one: only the JavaScript, the types and package.json; never Rust sources, Cargo
+#      files, target/ or a .node binary);
+#   3. installs both tarballs into a fresh project with a PATH that has node and npm but no
+#      cargo or rustc, a fresh HOME, an empty npm cache and --offline, so nothing can be built
+#      and nothing can come from the registry (the seven other platform packages are optional
+#      and are skipped), then runs a smoke test of the adapter from that install;
+#   4. installs only the main tarball into a second fresh project (optional dependencies
+#      omitted) and checks that using the adapter fails with the one clear error
+#      (code NO_PREBUILT_BINARY, naming linux-x64), not a raw MODULE_NOT_FOUND.
+#
+# Linux x64 with glibc only (the one platform package this machine builds); elsewhere it prints
+# a SKIP line and exits 0. Prints one PASS line per check; the first failure stops it with a FAIL
+# line and exit code 1. Temp dirs are removed on exit.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+NAME=authjs-rust-adapter
+VERSION=$(node -p "require('./package.json').version")
+PLATFORM=linux-x64-gnu
+BINARY=$NAME.$PLATFORM.node
+
+pass() { printf 'PASS %s\n' "$*"; }
+fail() {
+  printf 'FAIL %s\n' "$*" >&2
+  exit 1
+}
+
+# `npm test` runs this everywhere; only a Linux x64 glibc host can build and load the
+# linux-x64-gnu package, so other hosts say so and skip (exit 0).
+host=$(node -p 'process.platform + "-" + process.arch')
+if [ "$host" != linux-x64 ] || { [ -r /usr/bin/ldd ] && grep -q musl /usr/bin/ldd; }; then
+  printf 'SKIP test:package: it builds and installs the %s package, which this host (%s) cannot load\n' "$PLATFORM" "$host"
+  exit 0
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/$NAME-package.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+mkdir -p "$WORK/tarballs" "$WORK/bin" "$WORK/home" "$WORK/app" "$WORK/bare"
+
+# --- 1. build ------------------------------------------------------------------------------
+npm run build --silent
+[ -f "$BINARY" ] || fail "npm run build made no $BINARY"
+size=$(wc -c <"$BINARY" | tr -d ' ')
+pass "release build: $BINARY, $size bytes ($(node -p "($size / 1048576).toFixed(2)") MiB)"
+
+node scripts/check-versions.js >/dev/null || fail "npm/ platform packages, optionalDependencies and native.js disagree (node scripts/check-versions.js)"
+pass "8 platform packages named as native.js requires them, all at $VERSION and in optionalDependencies"
+
+cp "$BINARY" "npm/$PLATFORM/$BINARY"
+pass "binary copied into npm/$PLATFORM/"
+
+# --- 2. pack -------------------------------------------------------------------------------
+main_tgz=$WORK/tarballs/$(npm pack --silent --pack-destination "$WORK/tarballs" | tail -n 1)
+platform_tgz=$WORK/tarballs/$(npm pack "./npm/$PLATFORM" --silent --pack-destination "$WORK/tarballs" | tail -n 1)
+if [ ! -f "$main_tgz" ] || [ ! -f "$platform_tgz" ]; then fail "npm pack made no tarballs"; fi
+pass "packed $(basename "$main_tgz") ($(wc -c <"$main_tgz" | tr -d ' ') bytes) and $(basename "$platform_tgz") ($(wc -c <"$platform_tgz" | tr -d ' ') bytes)"
+
+# The main package: exactly what a user needs. Anything else fails, so a new file has to be added
+# here on purpose.
+main_files=$(tar -tzf "$main_tgz" | sort)
+allowed='package/package.json
+package/README.md
+package/LICENSE
+package/index.js
+package/index.mjs
+package/index.d.ts
+package/load.js
+package/native.js
+package/native.d.ts
+package/adapter.js
+package/legacy.js
+package/jest/index.js
+package/jest/index.d.ts'
+required='package/package.json
+package/index.js
+package/index.mjs
+package/index.d.ts
+package/load.js
+package/native.js
+package/native.d.ts
+package/adapter.js
+package/legacy.js'
+forbidden=$(printf '%s\n' "$main_files" | grep -E '\.rs$|(^|/)Cargo\.(toml|lock)$|^package/(target|src|npm|__test__|scripts|bench|examples|\.cargo|\.github)/|\.node$|\.sqlite|\.tgz$' || true)
+[ -z "$forbidden" ] || fail "main tarball holds files it must not: $(echo "$forbidden" | tr '\n' ' ')"
+unexpected=$(comm -23 <(printf '%s\n' "$main_files") <(printf '%s\n' "$allowed" | sort))
+[ -z "$unexpected" ] || fail "main tarball holds files outside the allowed list: $(echo "$unexpected" | tr '\n' ' ')"
+missing=$(comm -13 <(printf '%s\n' "$main_files") <(printf '%s\n' "$required" | sort))
+[ -z "$missing" ] || fail "main tarball lacks: $(echo "$missing" | tr '\n' ' ')"
+pass "main tarball holds only the allowed files ($(printf '%s\n' "$main_files" | wc -l | tr -d ' '): no .rs, Cargo files, target/ or .node)"
+
+platform_files=$(tar -tzf "$platform_tgz" | sort)
+expected_platform=$(printf 'package/README.md\npackage/%s\npackage/package.json\n' "$BINARY" | sort)
+[ "$platform_files" = "$expected_platform" ] || fail "platform tarball holds: $(echo "$platform_files" | tr '\n' ' ')"
+pass "platform tarball holds package.json, README.md and $BINARY only"
+
+# Nothing may run at install time (no build step can hide behind an install script).
+for tgz in "$main_tgz" "$platform_tgz"; do
+  scripts=$(tar -xzOf "$tgz" package/package.json | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8")).scripts || {}
+    console.log(["preinstall", "install", "postinstall", "prepare"].filter((k) => k in s).join(" "))')
+  [ -z "$scripts" ] || fail "$(basename "$tgz") has install-time scripts: $scripts"
+done
+pass "neither tarball has an install-time script"
+
+# --- 3. install with no Rust toolchain -----------------------------------------------------
+# A bin dir with just node and npm, then the system dirs; no ~/.cargo/bin, fresh HOME (no
+# ~/.cargo, no ~/.npmrc), empty npm cache, --offline: nothing can be compiled or downloaded.
+ln -s "$(command -v node)" "$WORK/bin/node"
+ln -s "$(command -v npm)" "$WORK/bin/npm"
+BARE_PATH=$WORK/bin:/usr/bin:/bin
+bare() {
+  env -i HOME="$WORK/home" PATH="$BARE_PATH" TMPDIR="${TMPDIR:-/tmp}" CI="${CI:-}" \
+    npm_config_cache="$WORK/npm-cache" npm_config_update_notifier=false \
+    npm_config_audit=false npm_config_fund=false "$@"
+}
+for tool in cargo rustc rustup cargo-zigbuild; do
+  if bare bash -c "command -v $tool" >/dev/null 2>&1; then
+    fail "$tool is on the no-toolchain PATH ($BARE_PATH): $(bare bash -c "command -v $tool")"
+  fi
+done
+pass "no cargo, rustc, rustup or cargo-zigbuild on the install PATH ($BARE_PATH), HOME is empty"
+
+(cd "$WORK/app" && bare npm init -y >/dev/null)
+# Both tarballs in one install: npm takes authjs-rust-adapter-linux-x64-gnu from the local
+# tarball; the other seven optional platform packages fail offline and are skipped.
+(cd "$WORK/app" && bare npm install --offline --no-audit --no-fund --loglevel=error "$main_tgz" "$platform_tgz") ||
+  fail "npm install of the two tarballs (offline, no Rust) failed"
+[ -f "$WORK/app/node_modules/$NAME-$PLATFORM/$BINARY" ] || fail "the install has no node_modules/$NAME-$PLATFORM/$BINARY"
+for dir in "$WORK/app/node_modules/$NAME"-*; do
+  [ "$(basename "$dir")" = "$NAME-$PLATFORM" ] || fail "another platform package was installed: $(basename "$dir")"
+done
+pass "npm install --offline of both tarballs into a fresh project, with no Rust toolchain and no registry"
+
+cat >"$WORK/app/smoke.js" <<'EOF'
+'use strict'
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { randomUUID } = require('node:crypto')
+const { RustAdapter } = require('authjs-rust-adapter')
+
+async function main() {
+  const filename = path.join(__dirname, 'auth.sqlite')
+  const adapter = RustAdapter({ filename, secret: 'package-test-secret' })
+
+  // The binary came from the platform package, not from anywhere else.
+  const binaries = Object.keys(require.cache).filter((file) => file.endsWith('.node'))
+  assert.equal(binaries.length, 1, `one native binary loaded: ${binaries}`)
+  assert.equal(
+    path.relative(__dirname, binaries[0]),
+    path.join('node_modules', 'authjs-rust-adapter-linux-x64-gnu', 'authjs-rust-adapter.linux-x64-gnu.node'),
+  )
+  console.log(`PASS binary loaded from ${path.relative(__dirname, binaries[0])}`)
+
+  const user = await adapter.createUser({
+    id: randomUUID(),
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    emailVerified: null,
+    image: null,
+  })
+  assert.equal(user.email, 'ada@example.com')
+  assert.deepEqual(await adapter.getUser(user.id), user)
+  console.log('PASS createUser + getUser')
+
+  const account = {
+    userId: user.id,
+    type: 'oauth',
+    provider: 'github',
+    providerAccountId: '4242',
+    access_token: 'gho_access',
+    token_type: 'bearer',
+    scope: 'read:user',
+  }
+  await adapter.linkAccount(account)
+  assert.deepEqual(await adapter.getUserByAccount({ provider: 'github', providerAccountId: '4242' }), user)
+  console.log('PASS linkAccount + getUserByAccount')
+
+  const expires = new Date(Date.now() + 30 * 24 * 3600 * 1000)
+  const sessionToken = randomUUID()
+  const session = await adapter.createSession({ sessionToken, userId: user.id, expires })
+  assert.equal(session.sessionToken, sessionToken)
+  const found = await adapter.getSessionAndUser(sessionToken)
+  assert.ok(found, 'getSessionAndUser found the session')
+  assert.equal(found.session.userId, user.id)
+  assert.equal(found.session.expires.getTime(), expires.getTime())
+  assert.deepEqual(found.user, user)
+  assert.equal(await adapter.getSessionAndUser('no-such-token'), null)
+  console.log('PASS createSession + getSessionAndUser')
+
+  const vt = { identifier: 'ada@example.com', token: 'hashed-token', expires }
+  const created = await adapter.createVerificationToken(vt)
+  assert.equal(created.identifier, vt.identifier)
+  const used = await adapter.useVerificationToken({ identifier: vt.identifier, token: vt.token })
+  assert.equal(used.token, vt.token)
+  assert.equal(used.expires.getTime(), expires.getTime())
+  assert.equal(await adapter.useVerificationToken({ identifier: vt.identifier, token: vt.token }), null)
+  console.log('PASS createVerificationToken + useVerificationToken (single use)')
+
+  await adapter.close()
+  await assert.rejects(adapter.getUser(user.id), (error) => error.code === 'CLOSED')
+  console.log('PASS close')
+
+  // The ESM entry of the same install.
+  const esm = await import('authjs-rust-adapter')
+  assert.equal(typeof esm.RustAdapter, 'function')
+  assert.equal(esm.default, esm.RustAdapter)
+  const again = esm.RustAdapter({ filename })
+  assert.deepEqual(await again.getUser(user.id), user)
+  await again.close()
+  console.log('PASS ESM import reads the same file')
+}
+
+main().catch((error) => {
+  console.error(`FAIL smoke: ${error && error.stack ? error.stack : error}`)
+  process.exit(1)
+})
+EOF
+(cd "$WORK/app" && bare node smoke.js) || fail "smoke test from the install"
+pass "smoke test from the installed package (no Rust on PATH)"
+
+# --- 4. main package alone: the clear error -------------------------------------------------
+(cd "$WORK/bare" && bare npm init -y >/dev/null)
+(cd "$WORK/bare" && bare npm install --offline --omit=optional --no-audit --no-fund --loglevel=error "$main_tgz") ||
+  fail "npm install of the main tarball alone failed"
+if ls -d "$WORK/bare/node_modules/$NAME"-* >/dev/null 2>&1; then fail "a platform package was installed with --omit=optional"; fi
+pass "main tarball installed alone (optional dependencies omitted): no platform package"
+
+cat >"$WORK/bare/no-binary.js" <<'EOF'
+'use strict'
+const assert = require('node:assert/strict')
+// Loading the package itself works; the binary is loaded on first use.
+const { RustAdapter } = require('authjs-rust-adapter')
+let error
+try {
+  RustAdapter({ filename: ':memory:' })
+} catch (e) {
+  error = e
+}
+assert.ok(error, 'RustAdapter() threw')
+assert.ok(error instanceof Error)
+assert.equal(error.code, 'NO_PREBUILT_BINARY')
+assert.match(error.message, /no prebuilt binary for linux-x64\b/)
+assert.match(error.message, /build it from source/)
+assert.match(error.message, /NAPI_RS_NATIVE_LIBRARY_PATH/)
+assert.doesNotMatch(error.message, /^Cannot find module/)
+console.log(`PASS error: code=${error.code}, message: ${error.message}`)
+EOF
+(cd "$WORK/bare" && bare node no-binary.js) || fail "no-binary check"
+pass "without a platform package, RustAdapter() throws NO_PREBUILT_BINARY naming linux-x64"
+
+# The way out that the error names: a binary built from source, given by path.
+cat >"$WORK/bare/from-source.js" <<'EOF'
+'use strict'
+const assert = require('node:assert/strict')
+const { RustAdapter } = require('authjs-rust-adapter')
+async function main() {
+  const adapter = RustAdapter({ filename: ':memory:' })
+  const user = await adapter.createUser({ id: 'u1', email: 'x@example.com', emailVerified: null })
+  assert.equal((await adapter.getUser('u1')).email, user.email)
+  await adapter.close()
+}
+main().then(
+  () => console.log(`PASS adapter works with NAPI_RS_NATIVE_LIBRARY_PATH=${process.env.NAPI_RS_NATIVE_LIBRARY_PATH}`),
+  (error) => {
+    console.error(`FAIL ${error && error.stack ? error.stack : error}`)
+    process.exit(1)
+  },
+)
+EOF
+(cd "$WORK/bare" && bare env NAPI_RS_NATIVE_LIBRARY_PATH="$ROOT/$BINARY" node from-source.js) ||
+  fail "NAPI_RS_NATIVE_LIBRARY_PATH route"
+pass "the same install works once NAPI_RS_NATIVE_LIBRARY_PATH names a binary built from source"
+
+echo "test:package: all checks passed"
