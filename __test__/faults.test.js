@@ -28,9 +28,13 @@ function runAndKill(filename, run, ms) {
   })
 }
 
-/** `PRAGMA integrity_check` with an independent SQLite (better-sqlite3), WAL included. */
+/**
+ * `PRAGMA integrity_check` with an independent SQLite (better-sqlite3), WAL included. Opened
+ * read-write because a WAL left by a killed process may need recovery, which a read-only
+ * connection cannot do.
+ */
 function integrity(filename) {
-  const db = new Database(filename, { readonly: true })
+  const db = new Database(filename)
   try {
     return db.pragma('integrity_check', { simple: true })
   } finally {

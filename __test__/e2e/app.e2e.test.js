@@ -1,0 +1,530 @@
+'use strict'
+/**
+ * End to end: the example app (examples/express: Express 5 + @auth/express on RustAdapter) in a
+ * real Chromium driven by playwright-core. The app runs as a child process on a free loopback
+ * port with a fresh SQLite file in a temp dir; what Auth.js wrote is checked through a second
+ * RustAdapter on the same file while the app runs, and with sql.js (an independent SQLite)
+ * after the app has closed the file.
+ *
+ * Needs /usr/bin/chromium (Debian's `chromium` package; override with CHROMIUM_PATH). Installs
+ * the example's dependencies when they are missing. Screenshots and the app's log go to
+ * test-artifacts/ (git-ignored; E2E_ARTIFACTS overrides); E2E_UPDATE_SCREENSHOT=1 also copies
+ * the signed-in page to examples/express/screenshot.png for the README.
+ *
+ * The tests of this file run in order and share the app, the browser and the file: each one
+ * is a step a person would take.
+ */
+const { spawn, spawnSync } = require('node:child_process')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { chromium } = require('playwright-core')
+const { RustAdapter } = require('../..')
+const { inspect } = require('../helpers.js')
+
+const ROOT = path.join(__dirname, '..', '..')
+const EXAMPLE = path.join(ROOT, 'examples', 'express')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
+const PASSWORD = 'password' // the loopback OpenID Provider's test password
+
+/** A platform authenticator with discoverable credentials and user verification (a passkey). */
+const VIRTUAL_AUTHENTICATOR = {
+  protocol: 'ctap2',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+}
+
+const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex')
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+jest.setTimeout(60_000)
+
+/** The running app: a child process, its origin and the OpenID Provider it started. */
+let app
+let tmp
+let dbFile
+let linkFile
+let browser
+/** A second adapter on the app's file, to read what Auth.js stored. */
+let store
+let port
+let logFile
+/** The counter carol's passkey reached (the passkey tests), checked again in the file. */
+let carolCounter
+
+/** Starts `node server.js` and waits (bounded) for its "Ready" line. */
+async function startApp({ secret, port: wanted = 0 }) {
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: EXAMPLE,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(wanted),
+      HOST: '127.0.0.1',
+      AUTH_DB: dbFile,
+      AUTH_LINK_FILE: linkFile,
+      AUTH_SECRET: secret,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const log = fs.openSync(logFile, 'a')
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk) => {
+      output += chunk
+      fs.writeSync(log, chunk)
+    })
+  }
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  exited.then(() => fs.closeSync(log))
+  let timer
+  let waiting = true
+  const ready = await Promise.race([
+    (async () => {
+      while (waiting) {
+        const match = /Ready: (http:\/\/localhost:(\d+))/.exec(output)
+        const op = /Loopback OpenID Provider: (http:\/\/[\d.]+:\d+)/.exec(output)
+        if (match && op) return { origin: match[1], port: Number(match[2]), opOrigin: op[1] }
+        await sleep(50)
+      }
+    })(),
+    exited.then(({ code, signal }) => {
+      throw new Error(`the app exited (${code ?? signal}) before it was ready:\n${output}`)
+    }),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the app was not ready within 30 s:\n${output}`)), 30_000)
+    }),
+  ])
+    .catch((error) => {
+      child.kill('SIGKILL')
+      throw error
+    })
+    .finally(() => {
+      waiting = false
+      clearTimeout(timer)
+    })
+  return { child, exited, ...ready, output: () => output }
+}
+
+/** SIGTERM (the app closes the adapter, so the file is complete), SIGKILL after 10 s. */
+async function stopApp() {
+  if (!app) return
+  const { child, exited } = app
+  app = undefined
+  if (child.exitCode !== null || child.signalCode !== null) return exited
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  const result = await exited
+  clearTimeout(timer)
+  return result
+}
+
+/** The newest magic link for `identifier` beyond the first `seen` ones, waited for (bounded). */
+async function magicLink(identifier, seen) {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    const lines = fs.existsSync(linkFile) ? fs.readFileSync(linkFile, 'utf8').split('\n').filter(Boolean) : []
+    const links = lines.map((line) => JSON.parse(line)).filter((l) => l.identifier === identifier)
+    if (links.length > seen) return links[links.length - 1].url
+    await sleep(50)
+  }
+  throw new Error(`no magic link for ${identifier} in ${linkFile}`)
+}
+
+async function newPage() {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  page.setDefaultNavigationTimeout(15_000)
+  return { context, page }
+}
+
+/** Opens a page of the app and waits until its script filled in the CSRF tokens. */
+async function openAppPage(page, pathname) {
+  await page.goto(app.origin + pathname)
+  await page.waitForSelector('body[data-ready="true"]')
+}
+
+async function sessionCookie(context) {
+  const cookies = await context.cookies(app.origin)
+  return cookies.find((c) => c.name === 'authjs.session-token')
+}
+
+async function requestMagicLink(page, email) {
+  await openAppPage(page, '/signin')
+  await page.fill('#email', email)
+  await Promise.all([page.waitForURL(/\/auth\/verify-request/), page.click('#email-submit')])
+}
+
+async function signOut(page) {
+  await openAppPage(page, '/')
+  await Promise.all([page.waitForURL(app.origin + '/'), page.click('#sign-out')])
+  await page.waitForSelector('#status:has-text("You are not signed in")')
+}
+
+/**
+ * From the app's sign-in page through the OP's login and consent pages back to the app.
+ * Returns the OP pages seen and the authorization request's URL.
+ */
+async function signInWithOidc(page, login) {
+  const authorizationRequests = []
+  const onRequest = (request) => {
+    if (request.url().startsWith(`${app.opOrigin}/auth?`)) authorizationRequests.push(new URL(request.url()))
+  }
+  page.on('request', onRequest)
+  try {
+    await openAppPage(page, '/signin')
+    await Promise.all([page.waitForURL((url) => url.origin === app.opOrigin), page.click('#oidc-submit')])
+    const seen = []
+    while (new URL(page.url()).origin === app.opOrigin) {
+      if (seen.length > 4) throw new Error(`stuck at the OP: ${seen.join(' → ')}`)
+      const here = page.url()
+      if (await page.locator('input[name="login"]').count()) {
+        seen.push('login')
+        await page.fill('input[name="login"]', login)
+        await page.fill('input[name="password"]', PASSWORD)
+        await Promise.all([page.waitForURL((url) => url.href !== here), page.click('button:has-text("Sign in")')])
+      } else {
+        seen.push('consent')
+        await Promise.all([page.waitForURL((url) => url.href !== here), page.click('button:has-text("Allow")')])
+      }
+    }
+    return { seen, authorizationRequests }
+  } finally {
+    page.off('request', onRequest)
+  }
+}
+
+async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true })
+  const file = path.join(ARTIFACTS, `${name}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+  return file
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  if (!fs.existsSync(path.join(EXAMPLE, 'node_modules', '@auth', 'express'))) {
+    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: EXAMPLE,
+      encoding: 'utf8',
+      timeout: 170_000,
+    })
+    if (npm.status !== 0) throw new Error(`npm install in examples/express failed:\n${npm.stderr}`)
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-e2e-'))
+  dbFile = path.join(tmp, 'auth.sqlite')
+  linkFile = path.join(tmp, 'links.jsonl')
+  logFile = path.join(tmp, 'app.log')
+  app = await startApp({ secret: crypto.randomBytes(32).toString('base64url') })
+  port = app.port
+  store = RustAdapter({ filename: dbFile })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    chromiumSandbox: false,
+    timeout: 30_000,
+    args: [
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}, 240_000)
+
+afterAll(async () => {
+  await browser?.close().catch(() => {})
+  await stopApp().catch(() => {})
+  await store?.close().catch(() => {})
+  if (tmp) {
+    if (fs.existsSync(logFile)) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true })
+      fs.copyFileSync(logFile, path.join(ARTIFACTS, 'app.log'))
+    }
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}, 30_000)
+
+describe('email magic link', () => {
+  const email = 'dave@example.test'
+  let link
+  let context
+  let page
+
+  afterAll(async () => {
+    await context?.close()
+  })
+
+  test('opening the magic link signs a new user in with one database session', async () => {
+    ;({ context, page } = await newPage())
+    await requestMagicLink(page, email)
+    link = await magicLink(email, 0)
+    await page.goto(link)
+    await page.waitForURL(app.origin + '/')
+    await expect(page.textContent('#user-email')).resolves.toBe(email)
+
+    const user = await store.getUserByEmail(email)
+    expect(user).not.toBeNull()
+    expect(Number.isNaN(new Date(user.emailVerified).valueOf())).toBe(false)
+    const cookie = await sessionCookie(context)
+    const found = await store.getSessionAndUser(cookie.value)
+    expect(found.user.id).toBe(user.id)
+    expect(found.session.expires.valueOf()).toBeGreaterThan(Date.now() + 29 * 24 * 3600 * 1000)
+    await expect(page.textContent('#user-id')).resolves.toBe(user.id)
+  })
+
+  test('the magic link token was consumed: a second use of the link fails', async () => {
+    const other = await newPage()
+    try {
+      await other.page.goto(link)
+      await other.page.waitForURL(/error=Verification/)
+      expect(await sessionCookie(other.context)).toBeUndefined()
+    } finally {
+      await other.context.close()
+    }
+  })
+
+  test('signing out deletes the database session', async () => {
+    const cookie = await sessionCookie(context)
+    expect(await store.getSessionAndUser(cookie.value)).not.toBeNull()
+    await signOut(page)
+    expect(await store.getSessionAndUser(cookie.value)).toBeNull()
+    expect(await sessionCookie(context)).toBeUndefined()
+  })
+})
+
+describe('OpenID Connect against the loopback OpenID Provider', () => {
+  let context
+  let page
+  let aliceId
+
+  beforeAll(async () => {
+    ;({ context, page } = await newPage())
+  })
+  afterAll(async () => {
+    await context?.close()
+  })
+
+  test('signing in goes through the OP login and consent pages with PKCE', async () => {
+    const { seen, authorizationRequests } = await signInWithOidc(page, 'alice')
+    expect(seen).toEqual(['login', 'consent'])
+    expect(authorizationRequests).toHaveLength(1)
+    const params = authorizationRequests[0].searchParams
+    expect(params.get('response_type')).toBe('code')
+    expect(params.get('code_challenge_method')).toBe('S256')
+    expect(params.get('code_challenge')).toMatch(/^[\w-]{43}$/)
+    await page.waitForURL(app.origin + '/')
+    await expect(page.textContent('#status')).resolves.toBe('Signed in as Alice Liddell')
+    await expect(page.textContent('#user-email')).resolves.toBe('alice@example.test')
+    await expect(page.textContent('#providers')).resolves.toContain('oidc')
+    await screenshot(page, 'signed-in-oidc')
+    aliceId = (await store.getUserByEmail('alice@example.test')).id
+  })
+
+  test("the account row holds the provider's tokens, expires_at in seconds", async () => {
+    const account = await store.getAccount('alice', 'oidc')
+    expect(account).toMatchObject({ userId: aliceId, type: 'oidc', provider: 'oidc', token_type: 'bearer' })
+    expect(account.scope.split(' ').sort()).toEqual(['email', 'offline_access', 'openid', 'profile'])
+    expect(account.access_token).toMatch(/^[\w-]{20,}$/)
+    expect(account.refresh_token).toMatch(/^[\w-]{20,}$/)
+    const now = Math.floor(Date.now() / 1000)
+    expect(Number.isInteger(account.expires_at)).toBe(true)
+    expect(account.expires_at).toBeGreaterThan(now + 3600 - 120) // the OP's AccessToken TTL is 3600 s
+    expect(account.expires_at).toBeLessThanOrEqual(now + 3600)
+    const claims = JSON.parse(Buffer.from(account.id_token.split('.')[1], 'base64url').toString())
+    expect(claims).toMatchObject({ iss: app.opOrigin, sub: 'alice', aud: 'authjs-rust-adapter-demo' })
+  })
+
+  test('signing in again with the same OP account reuses the same user', async () => {
+    await signOut(page)
+    const { seen } = await signInWithOidc(page, 'alice')
+    expect(seen).toEqual(['consent']) // the OP remembers alice's login; consent is asked each time
+    await page.waitForURL(app.origin + '/')
+    await expect(page.textContent('#user-id')).resolves.toBe(aliceId)
+    expect((await store.getUserByAccount({ provider: 'oidc', providerAccountId: 'alice' })).id).toBe(aliceId)
+  })
+
+  test('an email link for the same address while signed in keeps the same user and links nothing', async () => {
+    const before = await store.getUser(aliceId)
+    await requestMagicLink(page, 'alice@example.test')
+    await page.goto(await magicLink('alice@example.test', 0))
+    await page.waitForURL(app.origin + '/')
+    await expect(page.textContent('#user-id')).resolves.toBe(aliceId)
+    const after = await store.getUser(aliceId)
+    expect(after.linkedAccounts).toEqual(before.linkedAccounts) // linkAccount never ran
+    expect(after.linkedAccounts).toEqual([{ provider: 'oidc', providerAccountId: 'alice' }])
+    expect(before.emailVerified).toBeNull() // Auth.js does not take the OP's email_verified
+    expect(after.emailVerified.valueOf()).toBeGreaterThan(Date.now() - 60_000) // the link verified it
+  })
+
+  test('a signed-in user adds a passkey, which is linked to their user', async () => {
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('WebAuthn.enable')
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR })
+    await openAppPage(page, '/')
+    await Promise.all([page.waitForURL(app.origin + '/'), page.click('#add-passkey')])
+    await page.waitForSelector('#passkeys')
+    await expect(page.textContent('#user-id')).resolves.toBe(aliceId)
+    const [authenticator] = await store.listAuthenticatorsByUserId(aliceId)
+    expect(authenticator).toMatchObject({ userId: aliceId, providerAccountId: authenticator.credentialID })
+    expect(await store.getAccount(authenticator.credentialID, 'passkey')).toMatchObject({ userId: aliceId, type: 'webauthn' })
+    await expect(page.textContent('#providers')).resolves.toBe('email, oidc, passkey')
+    const file = await screenshot(page, 'signed-in-oidc-passkey')
+    if (process.env.E2E_UPDATE_SCREENSHOT === '1') fs.copyFileSync(file, path.join(EXAMPLE, 'screenshot.png'))
+  })
+
+  test('an OP account whose email belongs to another user is not linked to it silently', async () => {
+    const other = await newPage()
+    try {
+      // bob first signs up by email, then (signed out) tries the OP account with the same email
+      await requestMagicLink(other.page, 'bob@example.test')
+      await other.page.goto(await magicLink('bob@example.test', 0))
+      await other.page.waitForURL(app.origin + '/')
+      const bob = await store.getUserByEmail('bob@example.test')
+      await signOut(other.page)
+      await signInWithOidc(other.page, 'bob')
+      await other.page.waitForURL(/\/signin\?.*error=OAuthAccountNotLinked/)
+      expect(await sessionCookie(other.context)).toBeUndefined()
+      expect(await store.getUserByAccount({ provider: 'oidc', providerAccountId: 'bob' })).toBeNull()
+      expect(await store.getAccount('bob', 'oidc')).toBeNull()
+      expect((await store.getUser(bob.id)).linkedAccounts).toBeUndefined()
+    } finally {
+      await other.context.close()
+    }
+  })
+})
+
+describe('passkeys (a CDP virtual authenticator)', () => {
+  let context
+  let page
+  let cdp
+  let authenticatorId
+  let carol
+  let credentialID
+  let counterAtRegistration
+
+  const virtualCredential = async () => {
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+    expect(credentials).toHaveLength(1)
+    return credentials[0]
+  }
+
+  beforeAll(async () => {
+    ;({ context, page } = await newPage())
+    cdp = await context.newCDPSession(page)
+    await cdp.send('WebAuthn.enable')
+    ;({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR }))
+  })
+  afterAll(async () => {
+    await context?.close()
+  })
+
+  test('registering a passkey creates the user, its webauthn account and its authenticator', async () => {
+    await openAppPage(page, '/signin')
+    await page.fill('#passkey-email', 'carol@example.test')
+    await Promise.all([page.waitForURL(app.origin + '/'), page.click('#passkey-register')])
+    await expect(page.textContent('#user-email')).resolves.toBe('carol@example.test')
+
+    carol = await store.getUserByEmail('carol@example.test')
+    const authenticators = await store.listAuthenticatorsByUserId(carol.id)
+    expect(authenticators).toHaveLength(1)
+    const credential = await virtualCredential()
+    credentialID = authenticators[0].credentialID
+    expect(Buffer.from(credentialID, 'base64')).toEqual(Buffer.from(credential.credentialId, 'base64'))
+    expect(authenticators[0]).toMatchObject({ userId: carol.id, providerAccountId: credentialID })
+    expect(await store.getAccount(credentialID, 'passkey')).toMatchObject({ userId: carol.id, type: 'webauthn' })
+    counterAtRegistration = authenticators[0].counter
+    expect(counterAtRegistration).toBe(credential.signCount)
+    await expect(page.textContent('#passkeys')).resolves.toContain(`${counterAtRegistration}`)
+  })
+
+  test("signing in with the passkey stores the authenticator's new signature counter", async () => {
+    await signOut(page)
+    await openAppPage(page, '/signin')
+    await Promise.all([page.waitForURL(app.origin + '/'), page.click('#passkey-signin')])
+    await expect(page.textContent('#user-id')).resolves.toBe(carol.id)
+    const credential = await virtualCredential()
+    const stored = await store.getAuthenticator(credentialID)
+    expect(credential.signCount).toBeGreaterThan(counterAtRegistration)
+    expect(stored.counter).toBe(credential.signCount)
+    carolCounter = stored.counter
+    await screenshot(page, 'signed-in-passkey')
+  })
+})
+
+describe('the SQLite file across a restart', () => {
+  let context
+  let page
+  let userId
+  let cookie
+
+  beforeAll(async () => {
+    ;({ context, page } = await newPage())
+    await requestMagicLink(page, 'erin@example.test')
+    await page.goto(await magicLink('erin@example.test', 0))
+    await page.waitForURL(app.origin + '/')
+    userId = await page.textContent('#user-id')
+    cookie = await sessionCookie(context)
+  })
+  afterAll(async () => {
+    await context?.close()
+  })
+
+  test("after a restart on the same file (and a new AUTH_SECRET) the browser's session cookie is still valid", async () => {
+    const { code } = await stopApp()
+    expect(code).toBe(0)
+    app = await startApp({ secret: crypto.randomBytes(32).toString('base64url'), port })
+    await openAppPage(page, '/')
+    await expect(page.textContent('#user-id')).resolves.toBe(userId)
+    expect((await sessionCookie(context)).value).toBe(cookie.value)
+  })
+
+  test('read independently after the app closed it, the file holds what Auth.js implies', async () => {
+    await stopApp()
+    await store.close()
+    expect(fs.existsSync(`${dbFile}-wal`)).toBe(false)
+    const db = await inspect(dbFile)
+    try {
+      expect(db.get('PRAGMA user_version').user_version).toBe(3)
+      expect(db.all('SELECT * FROM verification_tokens')).toEqual([]) // every link was used once
+      const users = db.all('SELECT id, email, email_verified FROM users ORDER BY email')
+      expect(users.map((u) => u.email)).toEqual([
+        'alice@example.test',
+        'bob@example.test',
+        'carol@example.test',
+        'dave@example.test',
+        'erin@example.test',
+      ])
+      const byEmail = Object.fromEntries(users.map((u) => [u.email, u]))
+      // dave signed out: no session left; erin's session is stored as the SHA-256 of her cookie
+      expect(db.all('SELECT * FROM sessions WHERE user_id = ?', [byEmail['dave@example.test'].id])).toEqual([])
+      const erin = db.all('SELECT session_token_hash, expires FROM sessions WHERE user_id = ?', [userId])
+      expect(erin).toEqual([{ session_token_hash: sha256(cookie.value), expires: expect.any(Number) }])
+      const accounts = db.all('SELECT provider, provider_account_id, user_id, type, expires_at FROM accounts ORDER BY provider')
+      const alice = byEmail['alice@example.test'].id
+      const carol = byEmail['carol@example.test'].id
+      expect(accounts.map((a) => [a.provider, a.type, a.user_id]).sort()).toEqual([
+        ['oidc', 'oidc', alice],
+        ['passkey', 'webauthn', alice],
+        ['passkey', 'webauthn', carol],
+      ].sort())
+      const oidc = accounts.find((a) => a.provider === 'oidc')
+      expect(oidc.expires_at).toBeLessThan(Date.now() / 1000 + 4000) // seconds, not milliseconds
+      const authenticators = db.all('SELECT user_id, counter FROM authenticators')
+      expect(authenticators.map((a) => a.user_id).sort()).toEqual([alice, carol].sort())
+      // carol signed in with hers once after registering: its counter moved past the first value
+      expect(authenticators.find((a) => a.user_id === carol).counter).toBe(carolCounter)
+    } finally {
+      db.close()
+    }
+  })
+})
