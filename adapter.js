@@ -26,6 +26,35 @@ function withCode(error) {
   return wrapped
 }
 
+/**
+ * Assembles a user from the flat array the native side returns for hot reads
+ * (`[id, name, email, emailVerified ms, image, extras]` at `at`); empty columns are left out,
+ * `emailVerified` is always present.
+ */
+function userAt(row, at) {
+  const user = { id: row[at] }
+  const name = row[at + 1]
+  if (name !== null) user.name = name
+  const email = row[at + 2]
+  if (email !== null) user.email = email
+  const verified = row[at + 3]
+  user.emailVerified = verified === null ? null : new Date(verified)
+  const image = row[at + 4]
+  if (image !== null) user.image = image
+  const extras = row[at + 5]
+  if (extras !== undefined) Object.assign(user, extras)
+  return user
+}
+
+/** A flat user row (or null) → an Auth.js user (or null). */
+const toUser = (row) => (row === null ? null : userAt(row, 0))
+
+/** A flat session+user row (or null) → `{ session, user }` (or null). */
+const toSessionAndUser = (row) =>
+  row === null
+    ? null
+    : { session: { sessionToken: row[0], userId: row[1], expires: new Date(row[2]) }, user: userAt(row, 3) }
+
 /** Wraps a synchronous native read so it returns a Promise and rejects instead of throwing. */
 function read(method) {
   return (...args) => {
@@ -74,16 +103,16 @@ function openNative(config) {
 function faceOf(native) {
   return {
     createUser: write((user) => native.createUser(user)),
-    getUser: read((id) => native.getUser(id)),
-    getUserByEmail: read((email) => native.getUserByEmail(email)),
-    getUserByAccount: read((key) => native.getUserByAccount(key)),
+    getUser: read((id) => toUser(native.getUser(id))),
+    getUserByEmail: read((email) => toUser(native.getUserByEmail(email))),
+    getUserByAccount: read((key) => toUser(native.getUserByAccount(key))),
     updateUser: write((user) => native.updateUser(user)),
     deleteUser: write((userId) => native.deleteUser(userId)),
     linkAccount: write((account) => native.linkAccount(account)),
     unlinkAccount: write((key) => native.unlinkAccount(key).then((row) => row ?? undefined)),
     getAccount: read((providerAccountId, provider) => native.getAccount(providerAccountId, provider)),
     createSession: write((session) => native.createSession(session)),
-    getSessionAndUser: read((sessionToken) => native.getSessionAndUser(sessionToken)),
+    getSessionAndUser: read((sessionToken) => toSessionAndUser(native.getSessionAndUser(sessionToken))),
     updateSession: write((session) => native.updateSession(session)),
     deleteSession: write((sessionToken) => native.deleteSession(sessionToken)),
     createVerificationToken: write((token) => native.createVerificationToken(token)),

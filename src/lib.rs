@@ -21,7 +21,7 @@ use napi_derive::napi;
 
 use codec::input;
 use codec::js::Js;
-use codec::output::{Out, SessionAndUser, ToJs};
+use codec::output::{FlatSessionAndUser, FlatUser, Out, ToJs};
 use error::{AdapterError, Result};
 use store::sqlite::{self, accounts, authenticators, sessions, tokens, users};
 use store::SqliteStore;
@@ -77,9 +77,12 @@ impl NativeAdapter {
 
     /// `getUser(id)`.
     #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user(&self, env: &Env, id: Unknown) -> napi::Result<Out<Option<model::User>>> {
+    pub fn get_user(&self, env: &Env, id: Unknown) -> napi::Result<Out<Option<FlatUser>>> {
         let id = input::string_arg(&js(env), raw(&id), "id")?;
-        Ok(Out(self.store.read(|c| users::by_id(c, &id))?))
+        Ok(Out(self
+            .store
+            .read(|c| users::by_id(c, &id))?
+            .map(FlatUser)))
     }
 
     /// `getUserByEmail(email)`.
@@ -88,9 +91,12 @@ impl NativeAdapter {
         &self,
         env: &Env,
         email: Unknown,
-    ) -> napi::Result<Out<Option<model::User>>> {
+    ) -> napi::Result<Out<Option<FlatUser>>> {
         let email = input::string_arg(&js(env), raw(&email), "email")?;
-        Ok(Out(self.store.read(|c| users::by_email(c, &email))?))
+        Ok(Out(self
+            .store
+            .read(|c| users::by_email(c, &email))?
+            .map(FlatUser)))
     }
 
     /// `getUserByAccount({ provider, providerAccountId })`.
@@ -99,11 +105,12 @@ impl NativeAdapter {
         &self,
         env: &Env,
         key: Unknown,
-    ) -> napi::Result<Out<Option<model::User>>> {
+    ) -> napi::Result<Out<Option<FlatUser>>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
         Ok(Out(self
             .store
-            .read(|c| users::by_account(c, &provider, &id))?))
+            .read(|c| users::by_account(c, &provider, &id))?
+            .map(FlatUser)))
     }
 
     /// `updateUser({ id, ...changes })`.
@@ -197,13 +204,13 @@ impl NativeAdapter {
         &self,
         env: &Env,
         session_token: Unknown,
-    ) -> napi::Result<Out<Option<SessionAndUser>>> {
+    ) -> napi::Result<Out<Option<FlatSessionAndUser>>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         let found = self
             .store
             .read(|c| sessions::with_user(c, self.store.secrets(), &token))?;
         Ok(Out(
-            found.map(|(session, user)| SessionAndUser { session, user })
+            found.map(|(session, user)| FlatSessionAndUser(session, user))
         ))
     }
 

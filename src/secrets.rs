@@ -70,6 +70,14 @@ fn decode_key(text: &str, field: &str) -> Result<[u8; 32]> {
         })
 }
 
+/// Lower-case hex of a 32-byte digest, without the per-character iterator of `hex::encode`
+/// (this runs on every session read).
+fn hex64(digest: &[u8]) -> String {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(digest, &mut out).expect("a SHA-256 digest is 32 bytes");
+    String::from_utf8(out.to_vec()).expect("hex is ASCII")
+}
+
 impl Secrets {
     /// Builds the secrets from the config values (`secret`, and `encryptionKey` newest first).
     pub fn new(secret: Option<&str>, encryption_keys: &[String]) -> Result<Self> {
@@ -108,9 +116,9 @@ impl Secrets {
                 let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
                     .expect("HMAC takes keys of any length");
                 mac.update(token.as_bytes());
-                hex::encode(mac.finalize().into_bytes())
+                hex64(&mac.finalize().into_bytes())
             }
-            None => hex::encode(Sha256::digest(token.as_bytes())),
+            None => hex64(&Sha256::digest(token.as_bytes())),
         }
     }
 
