@@ -344,17 +344,23 @@ export interface LegacyEmailProvider {
   [key: string]: unknown
 }
 
+/** A NextAuth.js v3 user: empty columns are `null`, as v3's TypeORM adapter returned them. */
+export interface LegacyUser extends RustAdapterUser {
+  name: string | null
+  image: string | null
+}
+
 /** The v3 adapter methods (positional arguments, v3 semantics). */
 export interface LegacyAdapterMethods {
   displayName: string
-  createUser(profile: { name?: string | null; email?: string | null; image?: string | null; emailVerified?: Date | null }): Promise<RustAdapterUser>
-  getUser(id: string): Promise<RustAdapterUser | null>
-  getUserByEmail(email: string | null | undefined): Promise<RustAdapterUser | null>
-  getUserByProviderAccountId(providerId: string, providerAccountId: string): Promise<RustAdapterUser | null>
+  createUser(profile: { name?: string | null; email?: string | null; image?: string | null; emailVerified?: Date | null }): Promise<LegacyUser>
+  getUser(id: string): Promise<LegacyUser | null>
+  getUserByEmail(email: string | null | undefined): Promise<LegacyUser | null>
+  getUserByProviderAccountId(providerId: string, providerAccountId: string): Promise<LegacyUser | null>
   /** Always `null`: v3 stored no credentials. */
   getUserByCredentials(credentials: unknown): Promise<null>
-  updateUser(user: RustAdapterUserInput & { id: string }): Promise<RustAdapterUser>
-  deleteUser(userId: string): Promise<RustAdapterUser | null>
+  updateUser(user: RustAdapterUserInput & { id: string }): Promise<LegacyUser>
+  deleteUser(userId: string): Promise<LegacyUser | null>
   linkAccount(
     userId: string,
     providerId: string,
@@ -381,6 +387,8 @@ export interface LegacyAdapterMethods {
 
 /** What {@link LegacyAdapter} returns: the v3 adapter factory. */
 export interface LegacyAdapterFactory {
+  /** Not part of NextAuth.js v3: lets queued writes finish, then closes the database. */
+  close(): Promise<void>
   /** Resolves to the v3 adapter methods for NextAuth.js's `appOptions`. */
   getAdapter(appOptions?: LegacyAppOptions): Promise<LegacyAdapterMethods>
 }

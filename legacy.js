@@ -19,6 +19,11 @@ const sha256 = (text) => createHash('sha256').update(text).digest('hex')
  */
 const accessTokenOf = (sessionToken) => sha256(`authjs-rust-adapter:v3-access-token:${sessionToken}`)
 
+/** A user → the v3 shape, where empty columns read as `null` rather than being absent. */
+function legacyUser(user) {
+  return user && { name: null, email: null, image: null, ...user }
+}
+
 /** A v5 session → the v3 shape. */
 function legacySession(session) {
   return session && { ...session, accessToken: accessTokenOf(session.sessionToken) }
@@ -43,6 +48,9 @@ function LegacyAdapter(config) {
   const peekVerificationToken = read((params) => native.peekVerificationToken(params))
 
   return {
+    /** Not part of NextAuth.js v3: lets queued writes finish and closes the database. */
+    close: () => adapter.close(),
+
     /** Resolves to the v3 adapter methods for NextAuth.js's `appOptions`. */
     async getAdapter(appOptions = {}) {
       const session = { ...DEFAULT_SESSION, ...(appOptions.session || {}) }
@@ -56,26 +64,26 @@ function LegacyAdapter(config) {
         /** v3 passes the provider profile; only the user fields are kept, and a new id is made. */
         createUser(profile = {}) {
           const { name, email, image, emailVerified } = profile
-          return adapter.createUser({ name, email, image, emailVerified: emailVerified ?? null })
+          return adapter.createUser({ name, email, image, emailVerified: emailVerified ?? null }).then(legacyUser)
         },
 
-        getUser: (id) => adapter.getUser(id),
+        getUser: (id) => adapter.getUser(id).then(legacyUser),
 
         async getUserByEmail(email) {
-          return email ? adapter.getUserByEmail(email) : null
+          return email ? adapter.getUserByEmail(email).then(legacyUser) : null
         },
 
         getUserByProviderAccountId: (providerId, providerAccountId) =>
-          adapter.getUserByAccount({ provider: providerId, providerAccountId }),
+          adapter.getUserByAccount({ provider: providerId, providerAccountId }).then(legacyUser),
 
         /** NextAuth.js v3 has no credentials storage: always `null`. */
         async getUserByCredentials() {
           return null
         },
 
-        updateUser: (user) => adapter.updateUser(user),
+        updateUser: (user) => adapter.updateUser(user).then(legacyUser),
 
-        deleteUser: (userId) => adapter.deleteUser(userId),
+        deleteUser: (userId) => adapter.deleteUser(userId).then(legacyUser),
 
         linkAccount: (userId, providerId, providerType, providerAccountId, refreshToken, accessToken, accessTokenExpires) =>
           adapter.linkAccount({
