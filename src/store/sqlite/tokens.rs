@@ -9,6 +9,15 @@ fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "verificationToken")
 }
 
+/// Reads `(identifier, token, expires)`.
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<VerificationToken> {
+    Ok(VerificationToken {
+        identifier: r.get(0)?,
+        token: r.get(1)?,
+        expires: r.get(2)?,
+    })
+}
+
 /// Stores a verification token and returns it.
 pub fn insert(conn: &Connection, token: &VerificationToken) -> Result<VerificationToken> {
     conn.prepare_cached(
@@ -26,16 +35,7 @@ pub fn take(conn: &Connection, identifier: &str, token: &str) -> Result<Option<V
         "DELETE FROM verification_tokens WHERE identifier = ?1 AND token = ?2
          RETURNING identifier, token, expires",
     )
-    .and_then(|mut s| {
-        s.query_row(params![identifier, token], |r| {
-            Ok(VerificationToken {
-                identifier: r.get(0)?,
-                token: r.get(1)?,
-                expires: r.get(2)?,
-            })
-        })
-        .optional()
-    })
+    .and_then(|mut s| s.query_row(params![identifier, token], from_row).optional())
     .map_err(sqlite)
 }
 
@@ -53,14 +53,8 @@ pub fn peek(conn: &Connection, identifier: &str, token: &str) -> Result<Option<V
         "SELECT identifier, token, expires FROM verification_tokens WHERE identifier = ?1 AND token = ?2",
     )
     .and_then(|mut s| {
-        s.query_row(params![identifier, token], |r| {
-            Ok(VerificationToken {
-                identifier: r.get(0)?,
-                token: r.get(1)?,
-                expires: r.get(2)?,
-            })
-        })
-        .optional()
+        s.query_row(params![identifier, token], from_row)
+            .optional()
     })
     .map_err(sqlite)
 }
