@@ -15,7 +15,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::bindgen_prelude::{Object, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
@@ -44,13 +44,45 @@ fn raw(value: &Unknown) -> codec::js::Raw {
     unsafe { codec::js::Raw::new(value.raw()) }
 }
 
-/// Returns a Promise that settles with the queued write's result once it has committed.
+/// A write as the writer thread runs it, inside the transaction of its batch.
+type WriteJob<T> = Box<dyn FnOnce(&rusqlite::Connection) -> Result<T> + Send>;
+
+/// A write that is not queued yet: [`settle_later`] queues it once its Promise exists.
+struct Pending<'s, T> {
+    store: &'s SqliteStore,
+    job: WriteJob<T>,
+}
+
+/// How the writer thread settles a Promise: the resolver runs on the JavaScript thread.
+type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
+
+/// Returns a Promise that settles with the write's result once it has committed. The writer
+/// thread settles it directly (one thread hop back to JavaScript, no async runtime between).
 fn settle_later<'e, T: ToJs + Send + 'static>(
     env: &'e Env,
-    queued: Result<tokio::sync::oneshot::Receiver<Result<T>>>,
-) -> napi::Result<PromiseRaw<'e, Out<T>>> {
-    let rx = queued?;
-    env.spawn_future(async move { sqlite::settle(rx.await).map(Out).map_err(napi::Error::from) })
+    pending: Pending<'_, T>,
+) -> napi::Result<Object<'e>> {
+    let (deferred, promise) = env.create_deferred::<Out<T>, Resolver<T>>()?;
+    pending
+        .store
+        .write_with(pending.job, move |result| match result {
+            Ok(value) => deferred.resolve(Box::new(move |_| Ok(Out(value)))),
+            Err(e) => deferred.reject(e.into()),
+        })?;
+    Ok(promise)
+}
+
+impl NativeAdapter {
+    /// Wraps a write for [`settle_later`].
+    fn pending<T>(
+        &self,
+        job: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> Pending<'_, T> {
+        Pending {
+            store: &self.store,
+            job: Box::new(job),
+        }
+    }
 }
 
 #[napi]
@@ -66,13 +98,9 @@ impl NativeAdapter {
 
     /// `createUser(user)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_user<'e>(
-        &self,
-        env: &'e Env,
-        user: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
+    pub fn create_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<Object<'e>> {
         let user = input::user(&js(env), raw(&user))?;
-        settle_later(env, self.store.write(move |c| users::insert(c, &user)))
+        settle_later(env, self.pending(move |c| users::insert(c, &user)))
     }
 
     /// `getUser(id)`.
@@ -115,52 +143,35 @@ impl NativeAdapter {
 
     /// `updateUser({ id, ...changes })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_user<'e>(
-        &self,
-        env: &'e Env,
-        user: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::User>>> {
+    pub fn update_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<Object<'e>> {
         let patch = input::user_patch(&js(env), raw(&user))?;
-        settle_later(env, self.store.write(move |c| users::update(c, &patch)))
+        settle_later(env, self.pending(move |c| users::update(c, &patch)))
     }
 
     /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn delete_user<'e>(
-        &self,
-        env: &'e Env,
-        id: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::User>>>> {
+    pub fn delete_user<'e>(&self, env: &'e Env, id: Unknown) -> napi::Result<Object<'e>> {
         let id = input::string_arg(&js(env), raw(&id), "userId")?;
-        settle_later(env, self.store.write(move |c| users::delete(c, &id)))
+        settle_later(env, self.pending(move |c| users::delete(c, &id)))
     }
 
     /// `linkAccount(account)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn link_account<'e>(
-        &self,
-        env: &'e Env,
-        account: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::Account>>> {
+    pub fn link_account<'e>(&self, env: &'e Env, account: Unknown) -> napi::Result<Object<'e>> {
         let account = input::account(&js(env), raw(&account))?;
         settle_later(env, {
             let secrets = self.store.secrets().clone();
-            self.store
-                .write(move |c| accounts::insert(c, &secrets, &account))
+            self.pending(move |c| accounts::insert(c, &secrets, &account))
         })
     }
 
     /// `unlinkAccount({ provider, providerAccountId })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn unlink_account<'e>(
-        &self,
-        env: &'e Env,
-        key: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Account>>>> {
+    pub fn unlink_account<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<Object<'e>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
         settle_later(
             env,
-            self.store.write({
+            self.pending({
                 let secrets = self.store.secrets().clone();
                 move |c| accounts::delete(c, &secrets, &provider, &id)
             }),
@@ -185,16 +196,11 @@ impl NativeAdapter {
 
     /// `createSession(session)`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_session<'e>(
-        &self,
-        env: &'e Env,
-        session: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::Session>>> {
+    pub fn create_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<Object<'e>> {
         let session = input::session(&js(env), raw(&session))?;
         settle_later(env, {
             let secrets = self.store.secrets().clone();
-            self.store
-                .write(move |c| sessions::insert(c, &secrets, &session))
+            self.pending(move |c| sessions::insert(c, &secrets, &session))
         })
     }
 
@@ -216,17 +222,12 @@ impl NativeAdapter {
 
     /// `updateSession({ sessionToken, ...changes })`.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_session<'e>(
-        &self,
-        env: &'e Env,
-        session: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
+    pub fn update_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<Object<'e>> {
         let patch = input::session_patch(&js(env), raw(&session))?;
         let secrets = self.store.secrets().clone();
         settle_later(
             env,
-            self.store
-                .write(move |c| sessions::update(c, &secrets, &patch)),
+            self.pending(move |c| sessions::update(c, &secrets, &patch)),
         )
     }
 
@@ -236,13 +237,12 @@ impl NativeAdapter {
         &self,
         env: &'e Env,
         session_token: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::Session>>>> {
+    ) -> napi::Result<Object<'e>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         let secrets = self.store.secrets().clone();
         settle_later(
             env,
-            self.store
-                .write(move |c| sessions::delete(c, &secrets, &token)),
+            self.pending(move |c| sessions::delete(c, &secrets, &token)),
         )
     }
 
@@ -252,9 +252,9 @@ impl NativeAdapter {
         &self,
         env: &'e Env,
         token: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::VerificationToken>>> {
+    ) -> napi::Result<Object<'e>> {
         let token = input::verification_token(&js(env), raw(&token))?;
-        settle_later(env, self.store.write(move |c| tokens::insert(c, &token)))
+        settle_later(env, self.pending(move |c| tokens::insert(c, &token)))
     }
 
     /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
@@ -263,12 +263,11 @@ impl NativeAdapter {
         &self,
         env: &'e Env,
         key: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<Option<model::VerificationToken>>>> {
+    ) -> napi::Result<Object<'e>> {
         let (identifier, token) = input::token_key(&js(env), raw(&key))?;
         settle_later(
             env,
-            self.store
-                .write(move |c| tokens::take(c, &identifier, &token)),
+            self.pending(move |c| tokens::take(c, &identifier, &token)),
         )
     }
 
@@ -291,12 +290,9 @@ impl NativeAdapter {
         &self,
         env: &'e Env,
         authenticator: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
+    ) -> napi::Result<Object<'e>> {
         let a = input::authenticator(&js(env), raw(&authenticator))?;
-        settle_later(
-            env,
-            self.store.write(move |c| authenticators::insert(c, &a)),
-        )
+        settle_later(env, self.pending(move |c| authenticators::insert(c, &a)))
     }
 
     /// `getAuthenticator(credentialID)`.
@@ -328,23 +324,22 @@ impl NativeAdapter {
         env: &'e Env,
         credential_id: Unknown,
         counter: Unknown,
-    ) -> napi::Result<PromiseRaw<'e, Out<model::Authenticator>>> {
+    ) -> napi::Result<Object<'e>> {
         let js = js(env);
         let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
         let counter = input::counter(&js, raw(&counter), "newCounter")?;
         settle_later(
             env,
-            self.store
-                .write(move |c| authenticators::update_counter(c, &id, counter)),
+            self.pending(move |c| authenticators::update_counter(c, &id, counter)),
         )
     }
 
     /// Deletes expired sessions and verification tokens now; resolves to how many rows went.
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn prune<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, Out<sqlite::Pruned>>> {
+    pub fn prune<'e>(&self, env: &'e Env) -> napi::Result<Object<'e>> {
         settle_later(
             env,
-            self.store.write(|c| sqlite::prune(c, sqlite::now_millis())),
+            self.pending(|c| sqlite::prune(c, sqlite::now_millis())),
         )
     }
 

@@ -144,6 +144,18 @@ impl SqliteStore {
         Ok(self.writer.submit(f))
     }
 
+    /// Queues a write; `reply` gets its result on the writer thread once the transaction
+    /// holding it has committed (or failed).
+    pub fn write_with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        reply: impl FnOnce(Result<T>) + Send + 'static,
+    ) -> Result<()> {
+        self.check_open()?;
+        self.writer.submit_with(f, reply);
+        Ok(())
+    }
+
     /// Queues a write and blocks the calling thread until it committed (for Rust callers and tests).
     pub fn write_blocking<T: Send + 'static>(
         &self,
@@ -168,7 +180,8 @@ impl SqliteStore {
     }
 }
 
-pub(crate) use writer::settle;
+#[cfg(test)]
+use writer::settle;
 
 #[cfg(test)]
 mod tests;

@@ -67,25 +67,37 @@ impl Writer {
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> oneshot::Receiver<Result<T>> {
         let (reply, rx) = oneshot::channel();
+        self.submit_with(f, move |result| {
+            let _ = reply.send(result);
+        });
+        rx
+    }
+
+    /// Queues `f`; `reply` is called with its result on the writer thread, after commit
+    /// (or at once with `CLOSED` when the thread is gone). Used to settle JavaScript
+    /// Promises straight from the writer, without a hop through another thread.
+    pub fn submit_with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        reply: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
         let job: Job = Box::new(move |conn| {
             let outcome = match conn {
                 Ok(conn) => in_savepoint(conn, f),
                 Err(e) => Err(e),
             };
             Box::new(move |commit: std::result::Result<(), &AdapterError>| {
-                let result = match (commit, outcome) {
+                reply(match (commit, outcome) {
                     (Ok(()), outcome) => outcome,
                     // The write itself failed: its own error explains more than the commit's.
                     (Err(_), Err(own)) => Err(own),
                     (Err(e), Ok(_)) => Err(e.clone()),
-                };
-                let _ = reply.send(result);
+                });
             })
         });
         if let Err(mpsc::SendError(Message::Job(job))) = self.tx.send(Message::Job(job)) {
             job(Err(AdapterError::closed()))(Ok(()));
         }
-        rx
     }
 
     /// Asks the thread to finish queued writes and close the connection.
