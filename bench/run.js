@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+'use strict'
+/**
+ * `npm run bench` (from the repository root): RustAdapter against @auth/drizzle-adapter,
+ * @auth/kysely-adapter and a hand-written better-sqlite3 floor.
+ *
+ * 1. Installs bench/'s own dependencies from bench/package-lock.json when missing (so the
+ *    package's own install and tests never pay for better-sqlite3's build).
+ * 2. Builds the addon in release mode (`npm run build` at the root).
+ * 3. Suite: interleaved rounds; in each round every contender runs the whole suite in its own
+ *    child process on its own fresh SQLite file (WAL, same `synchronous`, same seeded data).
+ * 4. Scale: the hot read (getSessionAndUser, sequential) on bulk-seeded files of 10k and 1M
+ *    users, RustAdapter and the floor only, interleaved rounds again.
+ * 5. Prints medians, ratios, peak RSS and the issue-4 targets; a full run writes
+ *    bench/RESULTS.md.
+ *
+ * Options:
+ *   --quick               small N, fewer rounds, no 1M file (well under 2 minutes)
+ *   --rounds=K --n=N      override rounds / seeded users of the suite
+ *   --only=rust,floor     run a subset of contenders
+ *   --synchronous=normal  run every contender with synchronous=NORMAL (default: FULL, ours)
+ *   --no-scale            skip the scale part
+ *   --skip-install --skip-build
+ *   --keep-data           keep bench/.data (the 1M file is then reused by the next run)
+ *   --write / --no-write  write bench/RESULTS.md (default: only a full run writes it)
+ *   --cpu-prof            write a V8 CPU profile of every child to bench/.data/prof
+ */
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { fork, spawnSync } = require('node:child_process')
+
+const BENCH = __dirname
+const ROOT = path.resolve(BENCH, '..')
+const DATA = path.join(BENCH, '.data')
+
+function parseArgs(argv) {
+  const args = {}
+  for (const arg of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
+    if (!m) throw new Error(`unknown argument ${arg}`)
+    args[m[1]] = m[2] ?? true
+  }
+  return args
+}
+
+const args = parseArgs(process.argv.slice(2))
+const quick = Boolean(args.quick)
+
+/** Sizes of a run. Ops are per measured pass; write-mix counts are chains of 3 calls. */
+const PLAN = quick
+  ? {
+      n: 1000,
+      rounds: 2,
+      ops: { read: 5000, lookup: 5000, mix: 200, mix64: 400, tokens: 200 },
+      warm: { read: 500, write: 30 },
+      scaleSizes: [10000],
+      scaleRounds: 2,
+      scaleOps: 5000,
+      scaleWarm: 1000,
+    }
+  : {
+      n: 10000,
+      rounds: 5,
+      ops: { read: 20000, lookup: 20000, mix: 1000, mix64: 2000, tokens: 1000 },
+      warm: { read: 2000, write: 100 },
+      scaleSizes: [10000, 1000000],
+      scaleRounds: 5,
+      scaleOps: 20000,
+      scaleWarm: 5000,
+    }
+if (args.n) PLAN.n = Number(args.n)
+if (args.rounds) PLAN.rounds = PLAN.scaleRounds = Number(args.rounds)
+if (args['no-scale']) PLAN.scaleSizes = []
+
+const ALL = ['rust', 'drizzle', 'kysely', 'floor']
+const contenders = args.only ? String(args.only).split(',') : ALL
+const synchronous = args.synchronous ?? 'full'
+const CONCURRENCY = 64
+
+const log = (line = '') => process.stdout.write(`${line}\n`)
+
+function run(cmd, cmdArgs, cwd) {
+  const r = spawnSync(cmd, cmdArgs, { cwd, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} failed in ${cwd} (exit ${r.status})`)
+}
+
+/** Installs bench/ dependencies from its lockfile unless every one of them is there. */
+function ensureDependencies() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(BENCH, 'package.json'), 'utf8'))
+  const missing = Object.keys(pkg.dependencies).filter(
+    (dep) => !fs.existsSync(path.join(BENCH, 'node_modules', dep, 'package.json')),
+  )
+  if (!fs.existsSync(path.join(BENCH, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))) {
+    missing.push('better-sqlite3 (native build)')
+  }
+  if (missing.length === 0) return
+  log(`bench: installing bench dependencies (${missing.join(', ')}); better-sqlite3 builds from source, ~2 min`)
+  const lock = fs.existsSync(path.join(BENCH, 'package-lock.json'))
+  run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'], BENCH)
+}
+
+/**
+ * The release binary the children load. `npm run build` leaves it in cargo's release folder
+ * and copies it over the package root's .node file, but other work in the same tree (a debug
+ * `napi build`, a test run) may replace that root file at any moment. So the bench copies the
+ * release artifact aside right after building and points the napi loader at the copy
+ * (NAPI_RS_NATIVE_LIBRARY_PATH): every child of a run loads the same release build, while
+ * index.js, load.js and native.js are the package's own.
+ */
+function snapshotReleaseBinary() {
+  const candidates = ['x86_64-unknown-linux-gnu/release', 'release']
+    .map((dir) => path.join(ROOT, 'target', dir, 'libauthjs_rust_adapter.so'))
+    .filter((file) => fs.existsSync(file))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)
+  if (candidates.length === 0) throw new Error('no release build found under target/: run without --skip-build')
+  const copy = path.join(DATA, 'authjs-rust-adapter.release.node')
+  fs.copyFileSync(candidates[0], copy)
+  const stat = fs.statSync(candidates[0])
+  return { path: copy, bytes: stat.size, builtAt: stat.mtime.toISOString() }
+}
+
+let releaseBinary
+
+/** Runs one job in a child process; resolves to what the child sent back. */
+function runJob(job, { cpuProf = false } = {}) {
+  const execArgv = ['--expose-gc']
+  if (cpuProf) {
+    fs.mkdirSync(path.join(DATA, 'prof'), { recursive: true })
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(DATA, 'prof')}`, `--cpu-prof-name=${job.kind}-${job.contender ?? 'seed'}-${job.round ?? 0}-${Date.now()}.cpuprofile`)
+  }
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(BENCH, 'worker.js'), [JSON.stringify(job)], {
+      execArgv,
+      env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let outcome
+    child.on('message', (m) => {
+      if (m.log) log(m.log)
+      else outcome = m
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (outcome?.result) resolve(outcome.result)
+      else reject(new Error(`${job.kind} ${job.contender ?? ''} failed (exit ${code}): ${outcome?.error ?? 'no result'}`))
+    })
+  })
+}
+
+function removeDb(file) {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true })
+}
+
+/** Round r runs the contenders in an order rotated by r, so none always goes first. */
+const rotated = (list, r) => list.map((_, i) => list[(i + r) % list.length])
+
+async function main() {
+  const started = Date.now()
+  if (!args['skip-install']) ensureDependencies()
+  if (!args['skip-build']) {
+    log('bench: building the addon in release mode (npm run build)')
+    run('npm', ['run', 'build', '--silent'], ROOT)
+  }
+  const { CONTENDERS } = require('./lib/contenders.js')
+  const report = require('./lib/report.js')
+  const { startLoadMonitor, describe } = require('./lib/machine.js')
+  for (const c of contenders) if (!CONTENDERS[c]) throw new Error(`unknown contender ${c} (known: ${ALL.join(', ')})`)
+  const labels = Object.fromEntries(ALL.map((c) => [c, CONTENDERS[c].label]))
+  fs.mkdirSync(DATA, { recursive: true })
+  releaseBinary = snapshotReleaseBinary()
+
+  const env = describe(ROOT, BENCH)
+  env.releaseBinary = `${(releaseBinary.bytes / 2 ** 20).toFixed(1)} MiB, built ${releaseBinary.builtAt}`
+  const monitor = startLoadMonitor()
+  let childCpu = 0
+  const cpuProf = Boolean(args['cpu-prof'])
+  log(`bench: ${quick ? 'QUICK' : 'full'} run, N=${PLAN.n} users, ${PLAN.rounds} rounds, synchronous=${synchronous.toUpperCase()} for every contender, ${env.cores} cores, load average ${os.loadavg()[0].toFixed(2)}`)
+
+  // Suite: interleaved rounds, one child process per contender per round.
+  const suiteRuns = []
+  for (let round = 0; round < PLAN.rounds; round++) {
+    for (const contender of rotated(contenders, round)) {
+      const filename = path.join(DATA, `suite-${contender}.sqlite`)
+      const t = Date.now()
+      const result = await runJob(
+        { kind: 'suite', contender, filename, synchronous, n: PLAN.n, round, concurrency: CONCURRENCY, ops: PLAN.ops, warm: PLAN.warm },
+        { cpuProf },
+      )
+      removeDb(filename)
+      childCpu += result.cpuSeconds
+      suiteRuns.push({ contender, round, ...result })
+      log(`  round ${round + 1}/${PLAN.rounds}  ${labels[contender].padEnd(26)} ${((Date.now() - t) / 1000).toFixed(1)} s`)
+    }
+  }
+  const agg = report.aggregate(suiteRuns)
+
+  // Scale: one bulk-seeded file per size, read by RustAdapter and the floor in turn.
+  const scale = {}
+  const scaleContenders = contenders.filter((c) => c === 'rust' || c === 'floor')
+  for (const size of scaleContenders.length ? PLAN.scaleSizes : []) {
+    const file = path.join(DATA, `scale-${size}.sqlite`)
+    const stamp = `${file}.seeded`
+    if (!(args['keep-data'] && fs.existsSync(stamp))) {
+      log(`bench: bulk-seeding ${size.toLocaleString('en-US')} users into ${path.relative(ROOT, file)}`)
+      const seeded = await runJob({ kind: 'seed-file', filename: file, n: size })
+      childCpu += seeded.cpuSeconds
+      fs.writeFileSync(stamp, JSON.stringify(seeded))
+      log(`  seeded in ${seeded.seconds.toFixed(1)} s, ${(seeded.bytes / 2 ** 20).toFixed(0)} MiB`)
+    }
+    const runs = []
+    for (let round = 0; round < PLAN.scaleRounds; round++) {
+      for (const contender of rotated(scaleContenders, round)) {
+        const result = await runJob(
+          { kind: 'hot-read', contender, filename: file, synchronous, n: size, round, ops: PLAN.scaleOps, warm: PLAN.scaleWarm },
+          { cpuProf },
+        )
+        childCpu += result.cpuSeconds
+        runs.push({ contender, round, ...result })
+      }
+    }
+    scale[size] = report.aggregate(runs)
+    log(`  hot read at ${size.toLocaleString('en-US')} users: ${PLAN.scaleRounds} rounds done`)
+    if (!args['keep-data']) {
+      removeDb(file)
+      fs.rmSync(stamp, { force: true })
+    }
+  }
+  const ownCpu = childCpu + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6
+  const load = monitor.stop(ownCpu)
+
+  // Output.
+  const suiteTable = report.suiteRows(agg, ALL.filter((c) => contenders.includes(c)), labels)
+  const rss = report.rssRows(agg, ALL.filter((c) => contenders.includes(c)), labels)
+  const scaleTable = report.scaleRows(scale, labels)
+  const verdicts = report.targets(agg, scale)
+  const loadNote =
+    `Machine load during the run: ${load.machineBusyCores.toFixed(2)} of ${env.cores} cores busy on average, ` +
+    `${load.benchCores.toFixed(2)} of them the benchmark's measured processes, ${load.otherCores.toFixed(2)} other processes` +
+    ` (1-min load average ${load.loadavgMin.toFixed(2)}–${load.loadavgMax.toFixed(2)}).`
+  const busy = load.otherCores >= 0.15
+
+  log()
+  log(report.textTable(report.SUITE_HEADER, suiteTable))
+  log()
+  log(report.textTable(report.RSS_HEADER, rss))
+  if (scaleTable.length) {
+    log()
+    log(report.textTable(report.SCALE_HEADER, scaleTable))
+  }
+  log()
+  log(report.textTable(report.TARGET_HEADER, verdicts.rows))
+  log()
+  log(loadNote)
+  if (busy) log('Other processes were using the CPU during this run: treat small differences as noise.')
+  log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+
+  const raw = { plan: PLAN, synchronous, env, load, suiteRuns, scale, agg }
+  fs.writeFileSync(path.join(DATA, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(raw, null, 1))
+  const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds
+  if (write) {
+    const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, verdicts, report, quick })
+    fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), md)
+    log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, 'RESULTS.md'))}`)
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error && error.stack ? error.stack : error}\n`)
+  process.exit(1)
+})
