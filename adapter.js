@@ -8,6 +8,7 @@
  * the message (`CODE: detail`) into `error.code`.
  */
 
+const { setImmediate } = require('node:timers')
 const { loadNative } = require('./load.js')
 
 const CODE_PREFIX = /^([A-Z][A-Z_]+): /
@@ -66,17 +67,47 @@ function read(method) {
   }
 }
 
-/** Wraps a native write (which returns a Promise) so errors carry their code. */
-function write(method) {
-  return (...args) => {
-    try {
-      return method(...args).catch((error) => {
-        throw withCode(error)
-      })
-    } catch (error) {
-      return Promise.reject(withCode(error))
-    }
+/**
+ * The write path of one adapter. Writes called in the same turn of the event loop are handed
+ * to the native side together, at the end of that turn (`setImmediate`):
+ * - a write that arrived alone is marked `inline`: the native side runs it at once on this
+ *   thread when its writer thread is idle (two thread hops cost more than the write) and
+ *   returns the committed result;
+ * - writes that arrived together are queued to the writer thread, which commits them in one
+ *   transaction without blocking the event loop, and settles their Promises after COMMIT.
+ * Either way a write's Promise resolves only once its transaction has committed.
+ *
+ * `setImmediate` comes from `node:timers`, so test suites with fake timers cannot stall it.
+ *
+ * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
+ */
+function writeQueue() {
+  let turn = []
+  const flush = () => {
+    const jobs = turn
+    turn = []
+    const alone = jobs.length === 1
+    for (const job of jobs) job(alone)
   }
+  return (call, shape = (value) => value) =>
+    (...args) =>
+      new Promise((resolve, reject) => {
+        const fail = (error) => reject(withCode(error))
+        const done = (value) => resolve(shape(value))
+        const job = (inline) => {
+          try {
+            const answer = call(inline, ...args)
+            if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
+              answer.then(done, fail)
+            } else {
+              done(answer)
+            }
+          } catch (error) {
+            fail(error)
+          }
+        }
+        if (turn.push(job) === 1) setImmediate(flush)
+      })
 }
 
 /**
@@ -101,31 +132,35 @@ function openNative(config) {
 
 /** The Auth.js adapter object over one native store. */
 function faceOf(native) {
+  const write = writeQueue()
   return {
-    createUser: write((user) => native.createUser(user)),
+    createUser: write((inline, user) => native.createUser(user, inline)),
     getUser: read((id) => toUser(native.getUser(id))),
     getUserByEmail: read((email) => toUser(native.getUserByEmail(email))),
     getUserByAccount: read((key) => toUser(native.getUserByAccount(key))),
-    updateUser: write((user) => native.updateUser(user)),
-    deleteUser: write((userId) => native.deleteUser(userId)),
-    linkAccount: write((account) => native.linkAccount(account)),
-    unlinkAccount: write((key) => native.unlinkAccount(key).then((row) => row ?? undefined)),
+    updateUser: write((inline, user) => native.updateUser(user, inline)),
+    deleteUser: write((inline, userId) => native.deleteUser(userId, inline)),
+    linkAccount: write((inline, account) => native.linkAccount(account, inline)),
+    unlinkAccount: write(
+      (inline, key) => native.unlinkAccount(key, inline),
+      (row) => row ?? undefined,
+    ),
     getAccount: read((providerAccountId, provider) => native.getAccount(providerAccountId, provider)),
-    createSession: write((session) => native.createSession(session)),
+    createSession: write((inline, session) => native.createSession(session, inline)),
     getSessionAndUser: read((sessionToken) => toSessionAndUser(native.getSessionAndUser(sessionToken))),
-    updateSession: write((session) => native.updateSession(session)),
-    deleteSession: write((sessionToken) => native.deleteSession(sessionToken)),
-    createVerificationToken: write((token) => native.createVerificationToken(token)),
-    useVerificationToken: write((params) => native.useVerificationToken(params)),
-    createAuthenticator: write((authenticator) => native.createAuthenticator(authenticator)),
+    updateSession: write((inline, session) => native.updateSession(session, inline)),
+    deleteSession: write((inline, sessionToken) => native.deleteSession(sessionToken, inline)),
+    createVerificationToken: write((inline, token) => native.createVerificationToken(token, inline)),
+    useVerificationToken: write((inline, params) => native.useVerificationToken(params, inline)),
+    createAuthenticator: write((inline, authenticator) => native.createAuthenticator(authenticator, inline)),
     getAuthenticator: read((credentialID) => native.getAuthenticator(credentialID)),
     listAuthenticatorsByUserId: read((userId) => native.listAuthenticatorsByUserId(userId)),
-    updateAuthenticatorCounter: write((credentialID, newCounter) =>
-      native.updateAuthenticatorCounter(credentialID, newCounter),
+    updateAuthenticatorCounter: write((inline, credentialID, newCounter) =>
+      native.updateAuthenticatorCounter(credentialID, newCounter, inline),
     ),
-    prune: write(() => native.prune()),
+    prune: write((inline) => native.prune(inline)),
     close: write(() => native.close()),
   }
 }
 
-module.exports = { RustAdapter, openNative, faceOf, read, write }
+module.exports = { RustAdapter, openNative, faceOf, read }

@@ -528,6 +528,20 @@ describe('close()', () => {
     for (const u of users) if ((await reopened.getUser(u.id)) === null) missing.push(u.id)
     expect(missing).toEqual([])
   })
+
+  test('a process whose writes were refused after close() still exits on its own', () => {
+    const cwd = tempDir()
+    const script = `
+      const { RustAdapter } = require(${JSON.stringify(PACKAGE_DIR)})
+      const adapter = RustAdapter({ filename: 'closed.sqlite' })
+      adapter.close().then(() => Promise.allSettled([
+        adapter.createUser({ id: 'alone' }),
+        Promise.all([adapter.deleteSession('a'), adapter.deleteSession('b')]),
+      ])).then((settled) => process.stdout.write(settled.map((s) => s.reason.code).join(',')))
+    `
+    const out = execFileSync(process.execPath, ['-e', script], { cwd, timeout: 10_000, encoding: 'utf8' })
+    expect(out).toBe('CLOSED,CLOSED')
+  })
 })
 
 describe('configuration', () => {

@@ -2,8 +2,9 @@
 //!
 //! This file is the N-API surface only: it parses arguments with [`codec::input`], calls the
 //! [`store`], and hands results back through [`codec::output`]. Reads answer synchronously
-//! (the JavaScript face wraps them in Promises); writes return Promises that settle after the
-//! write has committed.
+//! (the JavaScript face wraps them in Promises). Writes take a last `inline` flag: a write the
+//! face marks as arriving alone may be answered at once (already committed); every other
+//! write returns a Promise that settles after the transaction holding it has committed.
 #![deny(clippy::all)]
 
 pub mod codec;
@@ -15,7 +16,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, PromiseRaw, Unknown};
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
@@ -47,7 +48,7 @@ fn raw(value: &Unknown) -> codec::js::Raw {
 /// A write as the writer thread runs it, inside the transaction of its batch.
 type WriteJob<T> = Box<dyn FnOnce(&rusqlite::Connection) -> Result<T> + Send>;
 
-/// A write that is not queued yet: [`settle_later`] queues it once its Promise exists.
+/// A write that is not answered yet: [`answer`] runs or queues it.
 struct Pending<'s, T> {
     store: &'s SqliteStore,
     job: WriteJob<T>,
@@ -56,24 +57,42 @@ struct Pending<'s, T> {
 /// How the writer thread settles a Promise: the resolver runs on the JavaScript thread.
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
 
-/// Returns a Promise that settles with the write's result once it has committed. The writer
-/// thread settles it directly (one thread hop back to JavaScript, no async runtime between).
-fn settle_later<'e, T: ToJs + Send + 'static>(
+/// Answers a write. With `inline` (the JavaScript face asks for it when a write arrives
+/// alone) it runs at once on this thread if the writer thread is idle and the write lock free,
+/// and the committed result is returned as is. Otherwise it is queued, and the returned
+/// Promise is settled by the writer thread itself once the write has committed (one hop back
+/// to JavaScript, no async runtime between).
+fn answer<'e, T: ToJs + Send + 'static>(
     env: &'e Env,
+    inline: Option<bool>,
     pending: Pending<'_, T>,
-) -> napi::Result<Object<'e>> {
+) -> napi::Result<Unknown<'e>> {
+    let Pending { store, job } = pending;
+    let job = if inline == Some(true) {
+        match store.write_inline(job) {
+            Ok(done) => {
+                let value = Out(done?);
+                // SAFETY: `env` is the environment of the call in progress.
+                return unsafe {
+                    let raw = ToNapiValue::to_napi_value(env.raw(), value)?;
+                    Ok(Unknown::from_raw_unchecked(env.raw(), raw))
+                };
+            }
+            Err(job) => job,
+        }
+    } else {
+        job
+    };
     let (deferred, promise) = env.create_deferred::<Out<T>, Resolver<T>>()?;
-    pending
-        .store
-        .write_with(pending.job, move |result| match result {
-            Ok(value) => deferred.resolve(Box::new(move |_| Ok(Out(value)))),
-            Err(e) => deferred.reject(e.into()),
-        })?;
-    Ok(promise)
+    store.write_with(job, move |result| match result {
+        Ok(value) => deferred.resolve(Box::new(move |_| Ok(Out(value)))),
+        Err(e) => deferred.reject(e.into()),
+    });
+    Ok(promise.to_unknown())
 }
 
 impl NativeAdapter {
-    /// Wraps a write for [`settle_later`].
+    /// Wraps a write for [`answer`].
     fn pending<T>(
         &self,
         job: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
@@ -97,10 +116,15 @@ impl NativeAdapter {
     }
 
     /// `createUser(user)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn create_user<'e>(
+        &self,
+        env: &'e Env,
+        user: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let user = input::user(&js(env), raw(&user))?;
-        settle_later(env, self.pending(move |c| users::insert(c, &user)))
+        answer(env, inline, self.pending(move |c| users::insert(c, &user)))
     }
 
     /// `getUser(id)`.
@@ -142,35 +166,56 @@ impl NativeAdapter {
     }
 
     /// `updateUser({ id, ...changes })`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_user<'e>(&self, env: &'e Env, user: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn update_user<'e>(
+        &self,
+        env: &'e Env,
+        user: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let patch = input::user_patch(&js(env), raw(&user))?;
-        settle_later(env, self.pending(move |c| users::update(c, &patch)))
+        answer(env, inline, self.pending(move |c| users::update(c, &patch)))
     }
 
     /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn delete_user<'e>(&self, env: &'e Env, id: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn delete_user<'e>(
+        &self,
+        env: &'e Env,
+        id: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&id), "userId")?;
-        settle_later(env, self.pending(move |c| users::delete(c, &id)))
+        answer(env, inline, self.pending(move |c| users::delete(c, &id)))
     }
 
     /// `linkAccount(account)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn link_account<'e>(&self, env: &'e Env, account: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn link_account<'e>(
+        &self,
+        env: &'e Env,
+        account: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let account = input::account(&js(env), raw(&account))?;
-        settle_later(env, {
+        answer(env, inline, {
             let secrets = self.store.secrets().clone();
             self.pending(move |c| accounts::insert(c, &secrets, &account))
         })
     }
 
     /// `unlinkAccount({ provider, providerAccountId })`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn unlink_account<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn unlink_account<'e>(
+        &self,
+        env: &'e Env,
+        key: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        settle_later(
+        answer(
             env,
+            inline,
             self.pending({
                 let secrets = self.store.secrets().clone();
                 move |c| accounts::delete(c, &secrets, &provider, &id)
@@ -195,10 +240,15 @@ impl NativeAdapter {
     }
 
     /// `createSession(session)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn create_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn create_session<'e>(
+        &self,
+        env: &'e Env,
+        session: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let session = input::session(&js(env), raw(&session))?;
-        settle_later(env, {
+        answer(env, inline, {
             let secrets = self.store.secrets().clone();
             self.pending(move |c| sessions::insert(c, &secrets, &session))
         })
@@ -221,52 +271,67 @@ impl NativeAdapter {
     }
 
     /// `updateSession({ sessionToken, ...changes })`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn update_session<'e>(&self, env: &'e Env, session: Unknown) -> napi::Result<Object<'e>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn update_session<'e>(
+        &self,
+        env: &'e Env,
+        session: Unknown,
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let patch = input::session_patch(&js(env), raw(&session))?;
         let secrets = self.store.secrets().clone();
-        settle_later(
+        answer(
             env,
+            inline,
             self.pending(move |c| sessions::update(c, &secrets, &patch)),
         )
     }
 
     /// `deleteSession(sessionToken)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn delete_session<'e>(
         &self,
         env: &'e Env,
         session_token: Unknown,
-    ) -> napi::Result<Object<'e>> {
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         let secrets = self.store.secrets().clone();
-        settle_later(
+        answer(
             env,
+            inline,
             self.pending(move |c| sessions::delete(c, &secrets, &token)),
         )
     }
 
     /// `createVerificationToken(token)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn create_verification_token<'e>(
         &self,
         env: &'e Env,
         token: Unknown,
-    ) -> napi::Result<Object<'e>> {
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let token = input::verification_token(&js(env), raw(&token))?;
-        settle_later(env, self.pending(move |c| tokens::insert(c, &token)))
+        answer(
+            env,
+            inline,
+            self.pending(move |c| tokens::insert(c, &token)),
+        )
     }
 
     /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn use_verification_token<'e>(
         &self,
         env: &'e Env,
         key: Unknown,
-    ) -> napi::Result<Object<'e>> {
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        settle_later(
+        answer(
             env,
+            inline,
             self.pending(move |c| tokens::take(c, &identifier, &token)),
         )
     }
@@ -285,14 +350,19 @@ impl NativeAdapter {
     }
 
     /// `createAuthenticator(authenticator)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn create_authenticator<'e>(
         &self,
         env: &'e Env,
         authenticator: Unknown,
-    ) -> napi::Result<Object<'e>> {
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let a = input::authenticator(&js(env), raw(&authenticator))?;
-        settle_later(env, self.pending(move |c| authenticators::insert(c, &a)))
+        answer(
+            env,
+            inline,
+            self.pending(move |c| authenticators::insert(c, &a)),
+        )
     }
 
     /// `getAuthenticator(credentialID)`.
@@ -318,27 +388,30 @@ impl NativeAdapter {
     }
 
     /// `updateAuthenticatorCounter(credentialID, newCounter)`.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn update_authenticator_counter<'e>(
         &self,
         env: &'e Env,
         credential_id: Unknown,
         counter: Unknown,
-    ) -> napi::Result<Object<'e>> {
+        inline: Option<bool>,
+    ) -> napi::Result<Unknown<'e>> {
         let js = js(env);
         let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
         let counter = input::counter(&js, raw(&counter), "newCounter")?;
-        settle_later(
+        answer(
             env,
+            inline,
             self.pending(move |c| authenticators::update_counter(c, &id, counter)),
         )
     }
 
     /// Deletes expired sessions and verification tokens now; resolves to how many rows went.
-    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn prune<'e>(&self, env: &'e Env) -> napi::Result<Object<'e>> {
-        settle_later(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn prune<'e>(&self, env: &'e Env, inline: Option<bool>) -> napi::Result<Unknown<'e>> {
+        answer(
             env,
+            inline,
             self.pending(|c| sqlite::prune(c, sqlite::now_millis())),
         )
     }

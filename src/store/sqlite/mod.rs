@@ -8,7 +8,10 @@
 //!   transaction (group commit); each runs inside its own savepoint so that one failing write
 //!   does not undo its neighbours, and each caller is answered only after the transaction
 //!   that holds its write has committed.
-//!
+//! - **A write that arrives alone** (the JavaScript face asks for it when one write is all a
+//!   turn of the event loop brought) runs on the JavaScript thread instead, in its own
+//!   transaction, when the writer thread is idle and no other process holds the write lock:
+//!   two thread hops cost more than the write. It never waits; otherwise it is queued.
 //! - **Sweeping** expired sessions and verification tokens runs on a small Rust thread that
 //!   queues a prune on the writer every `sweepInterval`; it never keeps Node's event loop alive
 //!   and stops when the store closes or is dropped.
@@ -95,7 +98,10 @@ impl SqliteStore {
         } else {
             Arc::new(Mutex::new(Some(connection::open_reader(config)?)))
         };
-        let writer = Arc::new(writer::Writer::start(write_slot)?);
+        let writer = Arc::new(writer::Writer::start(
+            write_slot,
+            std::time::Duration::from_millis(u64::from(config.busy_timeout_ms)),
+        )?);
         let sweeper = (config.sweep_interval_ms > 0).then(|| {
             sweeper::Sweeper::start(
                 std::time::Duration::from_millis(u64::from(config.sweep_interval_ms)),
@@ -144,16 +150,29 @@ impl SqliteStore {
         Ok(self.writer.submit(f))
     }
 
-    /// Queues a write; `reply` gets its result on the writer thread once the transaction
-    /// holding it has committed (or failed).
+    /// Queues a write; `reply` always gets its result exactly once: on the writer thread once
+    /// the transaction holding it has committed (or failed), or at once with `CLOSED`.
     pub fn write_with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
         reply: impl FnOnce(Result<T>) + Send + 'static,
-    ) -> Result<()> {
-        self.check_open()?;
-        self.writer.submit_with(f, reply);
-        Ok(())
+    ) {
+        match self.check_open() {
+            Ok(()) => self.writer.submit_with(f, reply),
+            Err(closed) => reply(Err(closed)),
+        }
+    }
+
+    /// Runs a write at once on the calling thread when the writer thread is idle and the write
+    /// lock is free (see [`writer::Writer::run_inline`]); hands `f` back otherwise.
+    pub fn write_inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(f);
+        }
+        self.writer.run_inline(f)
     }
 
     /// Queues a write and blocks the calling thread until it committed (for Rust callers and tests).

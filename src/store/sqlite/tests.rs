@@ -338,3 +338,76 @@ fn the_file_is_in_wal_mode_with_foreign_keys_on() {
     assert_eq!(mode, "wal");
     assert_eq!(fk, 1);
 }
+
+#[test]
+fn an_inline_write_on_an_idle_store_commits_before_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let u = user("inline", Some("inline@example.com"));
+    let done = store.write_inline(|c| users::insert(c, &u));
+    assert!(
+        matches!(done, Ok(Ok(_))),
+        "an idle store runs the write at once"
+    );
+    // A separate connection sees it: the transaction has committed.
+    let other = rusqlite::Connection::open(&config_in(&dir).filename).unwrap();
+    let count: i64 = other
+        .query_row("SELECT count(*) FROM users WHERE id = 'inline'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn an_inline_write_is_handed_back_while_the_writer_thread_has_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let busy = store
+        .write(move |_| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        })
+        .unwrap();
+    started_rx.recv().unwrap();
+    let u = user("waits", None);
+    let handed_back = store.write_inline(|c| users::insert(c, &u));
+    assert!(
+        handed_back.is_err(),
+        "it must not wait behind queued writes"
+    );
+    release_tx.send(()).unwrap();
+    settle(busy.blocking_recv()).unwrap();
+}
+
+#[test]
+fn an_inline_write_never_waits_for_another_processes_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        busy_timeout_ms: 5_000,
+        ..config_in(&dir)
+    };
+    let store = SqliteStore::open(&config).unwrap();
+    let other = rusqlite::Connection::open(&config.filename).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let u = user("locked-out", None);
+    let started = std::time::Instant::now();
+    let handed_back = store.write_inline(|c| users::insert(c, &u));
+    assert!(handed_back.is_err());
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1_000),
+        "gave up at once instead of waiting the busy timeout"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    // The writer thread's own waiting is intact: a queued write still waits and succeeds.
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let queued = store
+        .write(move |c| users::insert(c, &user("queued", None)))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    other.execute_batch("COMMIT").unwrap();
+    assert!(settle(queued.blocking_recv()).is_ok());
+}

@@ -1,8 +1,10 @@
 //! The single writer thread with group commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, TryLockError};
 use std::thread;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -27,6 +29,10 @@ enum Message {
 pub struct Writer {
     tx: mpsc::Sender<Message>,
     slot: SharedConnection,
+    /// Writes queued or running on the thread; 0 means the thread is idle.
+    queued: Arc<AtomicUsize>,
+    /// The connection's busy timeout, restored after an inline write's non-waiting BEGIN.
+    busy_timeout: Duration,
 }
 
 /// Turns a received write result into the caller's result.
@@ -40,8 +46,8 @@ pub fn settle<T>(received: std::result::Result<Result<T>, oneshot::error::RecvEr
 }
 
 impl Writer {
-    /// Starts the thread that owns `slot` for writing.
-    pub fn start(slot: SharedConnection) -> Result<Self> {
+    /// Starts the thread that owns `slot` for writing; `busy_timeout` is the connection's.
+    pub fn start(slot: SharedConnection, busy_timeout: Duration) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread_slot = slot.clone();
         thread::Builder::new()
@@ -53,7 +59,12 @@ impl Writer {
                     format!("cannot start the writer thread: {e}"),
                 )
             })?;
-        Ok(Writer { tx, slot })
+        Ok(Writer {
+            tx,
+            slot,
+            queued: Arc::new(AtomicUsize::new(0)),
+            busy_timeout,
+        })
     }
 
     /// The connection slot the writer uses.
@@ -81,12 +92,16 @@ impl Writer {
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
         reply: impl FnOnce(Result<T>) + Send + 'static,
     ) {
+        let queued = self.queued.clone();
+        queued.fetch_add(1, Ordering::AcqRel);
         let job: Job = Box::new(move |conn| {
             let outcome = match conn {
                 Ok(conn) => in_savepoint(conn, f),
                 Err(e) => Err(e),
             };
             Box::new(move |commit: std::result::Result<(), &AdapterError>| {
+                // Counted out first: a caller answered below may write again at once.
+                queued.fetch_sub(1, Ordering::AcqRel);
                 reply(match (commit, outcome) {
                     (Ok(()), outcome) => outcome,
                     // The write itself failed: its own error explains more than the commit's.
@@ -98,6 +113,37 @@ impl Writer {
         if let Err(mpsc::SendError(Message::Job(job))) = self.tx.send(Message::Job(job)) {
             job(Err(AdapterError::closed()))(Ok(()));
         }
+    }
+
+    /// Runs `f` at once on the calling thread, in its own transaction, when the writer thread
+    /// is idle and the database's write lock is free; hands `f` back otherwise (queue it then).
+    ///
+    /// A write that arrives alone is answered without two thread hops, which cost more than
+    /// the write itself; it never waits: not behind queued writes, not for another process.
+    pub fn run_inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        if self.queued.load(Ordering::Acquire) != 0 {
+            return Err(f);
+        }
+        let guard = match self.slot.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(f),
+        };
+        // A closed store: the queued path gives the CLOSED error.
+        let Some(conn) = guard.as_ref() else {
+            return Err(f);
+        };
+        if !begin_without_waiting(conn, self.busy_timeout) {
+            return Err(f);
+        }
+        let outcome = in_savepoint(conn, f);
+        Ok(match commit(conn) {
+            Ok(()) => outcome,
+            Err(e) => outcome.and(Err(e)),
+        })
     }
 
     /// Asks the thread to finish queued writes and close the connection.
@@ -134,6 +180,30 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
         .and_then(|mut s| s.execute([]))
         .map_err(sqlite)?;
     outcome
+}
+
+/// Commits the open transaction, rolling it back when the commit fails.
+fn commit(conn: &Connection) -> Result<()> {
+    conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        AdapterError::from_sqlite(e, "commit")
+    })
+}
+
+/// `BEGIN IMMEDIATE` that gives up at once when another connection holds the write lock.
+fn begin_without_waiting(conn: &Connection, busy_timeout: Duration) -> bool {
+    if conn.busy_timeout(Duration::ZERO).is_err() {
+        return false;
+    }
+    let begun = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+    // Without the timeout back, the writer thread would stop waiting for other processes.
+    if conn.busy_timeout(busy_timeout).is_err() {
+        if begun {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return false;
+    }
+    begun
 }
 
 fn run(slot: SharedConnection, rx: mpsc::Receiver<Message>) {
@@ -197,10 +267,7 @@ fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
         return;
     }
     let completions: Vec<Completion> = batch.into_iter().map(|job| job(Ok(conn))).collect();
-    let commit = conn.execute_batch("COMMIT").map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
-        AdapterError::from_sqlite(e, "commit")
-    });
+    let commit = commit(conn);
     drop(guard);
     for complete in completions {
         complete(commit.as_ref().map(|_| ()));
