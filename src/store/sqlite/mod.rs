@@ -1,9 +1,10 @@
 //! Embedded SQLite storage: connections, threading, and the per-model queries.
 //!
 //! Threading model (the one place that decides which thread runs what):
-//! - **Reads** run synchronously on a dedicated reader connection owned by the store and
-//!   used from the JavaScript thread. A WAL reader never waits behind the writer, and an
-//!   indexed point read costs less than a hop to another thread.
+//! - **Reads** run synchronously on the JavaScript thread (an indexed point read costs less
+//!   than a hop to another thread): on the writer's connection while the writer thread is
+//!   idle, whose page cache survives its own commits, else on a dedicated read-only WAL
+//!   connection, which never waits behind the writer.
 //! - **Writes** go to one writer thread over a channel. Writes that arrive together share one
 //!   transaction (group commit); each runs inside its own savepoint so that one failing write
 //!   does not undo its neighbours, and each caller is answered only after the transaction
@@ -130,9 +131,17 @@ impl SqliteStore {
         }
     }
 
-    /// Runs a read on the reader connection, on the calling thread.
+    /// Runs a read on the calling thread: on the writer's connection when the writer thread is
+    /// idle, else on the reader connection. SQLite drops a connection's whole page cache when
+    /// another connection has changed the file, so the reader's cache went cold after every
+    /// write; the writer's own commits leave its cache warm.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.check_open()?;
+        if let Some(guard) = self.writer.idle() {
+            if let Some(conn) = guard.as_ref() {
+                return f(conn);
+            }
+        }
         let guard = lock(&self.reader);
         match guard.as_ref() {
             Some(conn) => f(conn),

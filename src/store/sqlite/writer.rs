@@ -2,7 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, TryLockError};
+use std::sync::{mpsc, Arc, MutexGuard, TryLockError};
 use std::thread;
 use std::time::Duration;
 
@@ -115,6 +115,19 @@ impl Writer {
         }
     }
 
+    /// The writer's connection slot, when the thread has nothing queued or running and the
+    /// slot is free; `None` otherwise (never waits).
+    pub fn idle(&self) -> Option<MutexGuard<'_, Option<Connection>>> {
+        if self.queued.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        match self.slot.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Runs `f` at once on the calling thread, in its own transaction, when the writer thread
     /// is idle and the database's write lock is free; hands `f` back otherwise (queue it then).
     ///
@@ -124,13 +137,8 @@ impl Writer {
     where
         F: FnOnce(&Connection) -> Result<T>,
     {
-        if self.queued.load(Ordering::Acquire) != 0 {
+        let Some(guard) = self.idle() else {
             return Err(f);
-        }
-        let guard = match self.slot.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(f),
         };
         // A closed store: the queued path gives the CLOSED error.
         let Some(conn) = guard.as_ref() else {
