@@ -147,11 +147,13 @@ impl Writer {
         if !begin_without_waiting(conn, self.busy_timeout) {
             return Err(f);
         }
-        let outcome = in_savepoint(conn, f);
-        Ok(match commit(conn) {
-            Ok(()) => outcome,
-            Err(e) => outcome.and(Err(e)),
-        })
+        // Alone in its transaction, the write needs no savepoint: failing, it rolls back whole.
+        let outcome = guarded(conn, f);
+        if outcome.is_err() {
+            let _ = control(conn, "ROLLBACK");
+            return Ok(outcome);
+        }
+        Ok(commit(conn).and(outcome))
     }
 
     /// Asks the thread to finish queued writes and close the connection.
@@ -164,13 +166,14 @@ impl Writer {
     }
 }
 
-/// Runs `f` inside a savepoint, undoing only its own changes when it fails or panics.
-fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    let sqlite = |e| AdapterError::from_sqlite(e, "transaction");
-    conn.prepare_cached("SAVEPOINT write_job")
-        .and_then(|mut s| s.execute([]))
-        .map_err(sqlite)?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|panic| {
+/// Runs one transaction-control statement, prepared once per connection.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Runs `f`, turning a panic into an error so it never crosses into JavaScript.
+fn guarded<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -180,20 +183,25 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
             ErrorCode::DbError,
             format!("internal error while writing (the write was undone): {what}"),
         ))
-    });
+    })
+}
+
+/// Runs `f` inside a savepoint, undoing only its own changes when it fails or panics.
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "transaction");
+    control(conn, "SAVEPOINT write_job").map_err(sqlite)?;
+    let outcome = guarded(conn, f);
     if outcome.is_err() {
-        let _ = conn.execute_batch("ROLLBACK TO write_job");
+        let _ = control(conn, "ROLLBACK TO write_job");
     }
-    conn.prepare_cached("RELEASE write_job")
-        .and_then(|mut s| s.execute([]))
-        .map_err(sqlite)?;
+    control(conn, "RELEASE write_job").map_err(sqlite)?;
     outcome
 }
 
 /// Commits the open transaction, rolling it back when the commit fails.
 fn commit(conn: &Connection) -> Result<()> {
-    conn.execute_batch("COMMIT").map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
+    control(conn, "COMMIT").map_err(|e| {
+        let _ = control(conn, "ROLLBACK");
         AdapterError::from_sqlite(e, "commit")
     })
 }
@@ -203,11 +211,11 @@ fn begin_without_waiting(conn: &Connection, busy_timeout: Duration) -> bool {
     if conn.busy_timeout(Duration::ZERO).is_err() {
         return false;
     }
-    let begun = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+    let begun = control(conn, "BEGIN IMMEDIATE").is_ok();
     // Without the timeout back, the writer thread would stop waiting for other processes.
     if conn.busy_timeout(busy_timeout).is_err() {
         if begun {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = control(conn, "ROLLBACK");
         }
         return false;
     }
@@ -267,7 +275,7 @@ fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
         }
         return;
     };
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         let err = AdapterError::from_sqlite(e, "transaction");
         for job in batch {
             job(Err(err.clone()))(Ok(()));
