@@ -53,6 +53,12 @@ export interface DescribeAdapterOptions {
   extras?: boolean
   /** Contracts the adapter does not claim; they are reported as skipped. @defaultValue [] */
   skip?: AdapterContract[]
+  /**
+   * Contracts the adapter is known to break; they run as `test.failing`, so they pass while the
+   * adapter still breaks them and fail once it meets them. Takes precedence over `skip`,
+   * `webauthn` and `extras`. @defaultValue []
+   */
+  knownFailures?: AdapterContract[]
 }
 
 /** What the factory returns: the adapter under test and an optional clean-up. */
