@@ -45,15 +45,6 @@ fn raw(value: &Unknown) -> codec::js::Raw {
     unsafe { codec::js::Raw::new(value.raw()) }
 }
 
-/// A write as the writer thread runs it, inside the transaction of its batch.
-type WriteJob<T> = Box<dyn FnOnce(&rusqlite::Connection) -> Result<T> + Send>;
-
-/// A write that is not answered yet: [`answer`] runs or queues it.
-struct Pending<'s, T> {
-    store: &'s SqliteStore,
-    job: WriteJob<T>,
-}
-
 /// How the writer thread settles a Promise: the resolver runs on the JavaScript thread.
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
 
@@ -65,9 +56,9 @@ type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
 fn answer<'e, T: ToJs + Send + 'static>(
     env: &'e Env,
     inline: Option<bool>,
-    pending: Pending<'_, T>,
+    store: &SqliteStore,
+    job: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
 ) -> napi::Result<Unknown<'e>> {
-    let Pending { store, job } = pending;
     let job = if inline == Some(true) {
         match store.write_inline(job) {
             Ok(done) => {
@@ -91,19 +82,6 @@ fn answer<'e, T: ToJs + Send + 'static>(
     Ok(promise.to_unknown())
 }
 
-impl NativeAdapter {
-    /// Wraps a write for [`answer`].
-    fn pending<T>(
-        &self,
-        job: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
-    ) -> Pending<'_, T> {
-        Pending {
-            store: &self.store,
-            job: Box::new(job),
-        }
-    }
-}
-
 #[napi]
 impl NativeAdapter {
     /// Opens (creating and migrating) the database described by `config`.
@@ -124,7 +102,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let user = input::user(&js(env), raw(&user))?;
-        answer(env, inline, self.pending(move |c| users::insert(c, &user)))
+        answer(env, inline, &self.store, move |c| users::insert(c, &user))
     }
 
     /// `getUser(id)`.
@@ -174,7 +152,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let patch = input::user_patch(&js(env), raw(&user))?;
-        answer(env, inline, self.pending(move |c| users::update(c, &patch)))
+        answer(env, inline, &self.store, move |c| users::update(c, &patch))
     }
 
     /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
@@ -186,7 +164,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&id), "userId")?;
-        answer(env, inline, self.pending(move |c| users::delete(c, &id)))
+        answer(env, inline, &self.store, move |c| users::delete(c, &id))
     }
 
     /// `linkAccount(account)`.
@@ -198,9 +176,9 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let account = input::account(&js(env), raw(&account))?;
-        answer(env, inline, {
-            let secrets = self.store.secrets().clone();
-            self.pending(move |c| accounts::insert(c, &secrets, &account))
+        let secrets = self.store.secrets().clone();
+        answer(env, inline, &self.store, move |c| {
+            accounts::insert(c, &secrets, &account)
         })
     }
 
@@ -213,14 +191,10 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        answer(
-            env,
-            inline,
-            self.pending({
-                let secrets = self.store.secrets().clone();
-                move |c| accounts::delete(c, &secrets, &provider, &id)
-            }),
-        )
+        answer(env, inline, &self.store, {
+            let secrets = self.store.secrets().clone();
+            move |c| accounts::delete(c, &secrets, &provider, &id)
+        })
     }
 
     /// `getAccount(providerAccountId, provider)` (note the argument order).
@@ -248,9 +222,9 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let session = input::session(&js(env), raw(&session))?;
-        answer(env, inline, {
-            let secrets = self.store.secrets().clone();
-            self.pending(move |c| sessions::insert(c, &secrets, &session))
+        let secrets = self.store.secrets().clone();
+        answer(env, inline, &self.store, move |c| {
+            sessions::insert(c, &secrets, &session)
         })
     }
 
@@ -280,11 +254,9 @@ impl NativeAdapter {
     ) -> napi::Result<Unknown<'e>> {
         let patch = input::session_patch(&js(env), raw(&session))?;
         let secrets = self.store.secrets().clone();
-        answer(
-            env,
-            inline,
-            self.pending(move |c| sessions::update(c, &secrets, &patch)),
-        )
+        answer(env, inline, &self.store, move |c| {
+            sessions::update(c, &secrets, &patch)
+        })
     }
 
     /// `deleteSession(sessionToken)`.
@@ -297,11 +269,9 @@ impl NativeAdapter {
     ) -> napi::Result<Unknown<'e>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
         let secrets = self.store.secrets().clone();
-        answer(
-            env,
-            inline,
-            self.pending(move |c| sessions::delete(c, &secrets, &token)),
-        )
+        answer(env, inline, &self.store, move |c| {
+            sessions::delete(c, &secrets, &token)
+        })
     }
 
     /// `createVerificationToken(token)`.
@@ -313,11 +283,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let token = input::verification_token(&js(env), raw(&token))?;
-        answer(
-            env,
-            inline,
-            self.pending(move |c| tokens::insert(c, &token)),
-        )
+        answer(env, inline, &self.store, move |c| tokens::insert(c, &token))
     }
 
     /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
@@ -329,11 +295,9 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        answer(
-            env,
-            inline,
-            self.pending(move |c| tokens::take(c, &identifier, &token)),
-        )
+        answer(env, inline, &self.store, move |c| {
+            tokens::take(c, &identifier, &token)
+        })
     }
 
     /// Reads a verification token without using it up (NextAuth v3's `getVerificationRequest`).
@@ -358,11 +322,9 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let a = input::authenticator(&js(env), raw(&authenticator))?;
-        answer(
-            env,
-            inline,
-            self.pending(move |c| authenticators::insert(c, &a)),
-        )
+        answer(env, inline, &self.store, move |c| {
+            authenticators::insert(c, &a)
+        })
     }
 
     /// `getAuthenticator(credentialID)`.
@@ -399,21 +361,17 @@ impl NativeAdapter {
         let js = js(env);
         let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
         let counter = input::counter(&js, raw(&counter), "newCounter")?;
-        answer(
-            env,
-            inline,
-            self.pending(move |c| authenticators::update_counter(c, &id, counter)),
-        )
+        answer(env, inline, &self.store, move |c| {
+            authenticators::update_counter(c, &id, counter)
+        })
     }
 
     /// Deletes expired sessions and verification tokens now; resolves to how many rows went.
     #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn prune<'e>(&self, env: &'e Env, inline: Option<bool>) -> napi::Result<Unknown<'e>> {
-        answer(
-            env,
-            inline,
-            self.pending(|c| sqlite::prune(c, sqlite::now_millis())),
-        )
+        answer(env, inline, &self.store, |c| {
+            sqlite::prune(c, sqlite::now_millis())
+        })
     }
 
     /// Closes the database; queued writes finish first, later calls fail with `CLOSED`.
