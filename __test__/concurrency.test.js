@@ -5,7 +5,15 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
-const { RustAdapter, tempFile, newAdapter, userFixture, verificationTokenFixture, inspect } = require('./helpers')
+const {
+  RustAdapter,
+  tempFile,
+  newAdapter,
+  userFixture,
+  sessionFixture,
+  verificationTokenFixture,
+  inspect,
+} = require('./helpers')
 
 const fixture = (name) => path.join(__dirname, 'fixtures', name)
 const CHILD_TIMEOUT_MS = 5000
@@ -50,6 +58,61 @@ async function runTogether(children) {
   for (const c of children) c.go()
   return Promise.all(children.map((c) => c.done))
 }
+
+/**
+ * How many transactions have committed into the WAL of `filename` since it was last reset: the
+ * frames whose header carries a database size (a commit frame). Read from the file itself, so it
+ * counts what SQLite really did.
+ */
+function walCommits(filename) {
+  const wal = fs.readFileSync(`${filename}-wal`)
+  if (wal.length < 32) return 0
+  const pageSize = wal.readUInt32BE(8)
+  let commits = 0
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.readUInt32BE(at + 4) !== 0) commits++
+  }
+  return commits
+}
+
+describe('group commit', () => {
+  test('64 writes issued together share a few transactions', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const before = walCommits(filename)
+    await Promise.all(Array.from({ length: 64 }, () => adapter.createSession(sessionFixture(user.id))))
+    const commits = walCommits(filename) - before
+    expect(commits).toBeGreaterThanOrEqual(1)
+    expect(commits).toBeLessThanOrEqual(8)
+    await adapter.close()
+  })
+
+  test('writes awaited one after another each commit on their own', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const before = walCommits(filename)
+    for (let i = 0; i < 10; i++) await adapter.createSession(sessionFixture(user.id))
+    expect(walCommits(filename) - before).toBe(10)
+    await adapter.close()
+  })
+
+  test('callers woken by one group commit write again together', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const before = walCommits(filename)
+    // 32 callers, each writing 3 times in a row: 96 writes in waves of up to 32.
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = 0; i < 3; i++) await adapter.createSession(sessionFixture(user.id))
+      }),
+    )
+    expect(walCommits(filename) - before).toBeLessThanOrEqual(24)
+    await adapter.close()
+  })
+})
 
 describe('in one process', () => {
   test('200 concurrent useVerificationToken calls on one token: exactly one gets it', async () => {
