@@ -68,8 +68,7 @@ function read(method) {
 }
 
 /**
- * The write path of one adapter. Writes called in the same turn of the event loop are handed
- * to the native side together, at the end of that turn (`setImmediate`):
+ * The write path of one adapter. Writes called together are handed to the native side together:
  * - a write that arrived alone is marked `inline`: the native side runs it at once on this
  *   thread when its writer thread is idle (two thread hops cost more than the write) and
  *   returns the committed result;
@@ -77,18 +76,29 @@ function read(method) {
  *   transaction without blocking the event loop, and settles their Promises after COMMIT.
  * Either way a write's Promise resolves only once its transaction has committed.
  *
- * `setImmediate` comes from `node:timers`, so test suites with fake timers cannot stall it.
+ * "Together" means in the same synchronous run of code while no write is with the writer
+ * thread (the hand-over waits for a microtask), and in the same turn of the event loop while
+ * some are (it waits for `setImmediate`): the writer thread answers one Promise per event-loop
+ * callback, so the callers it wakes only meet again at the end of the turn.
+ * `setImmediate` comes from `node:timers` and microtasks cannot be faked, so test suites with
+ * fake timers cannot stall a write.
  *
  * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
 function writeQueue() {
   let turn = []
+  /** Writes handed to the writer thread whose Promise has not settled yet. */
+  let withWriter = 0
+  const settled = () => {
+    withWriter--
+  }
   const flush = () => {
     const jobs = turn
     turn = []
     const alone = jobs.length === 1
     for (const job of jobs) job(alone)
   }
+  const resolved = Promise.resolve()
   return (call, shape = (value) => value) =>
     (...args) =>
       new Promise((resolve, reject) => {
@@ -98,6 +108,8 @@ function writeQueue() {
           try {
             const answer = call(inline, ...args)
             if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
+              withWriter++
+              answer.then(settled, settled)
               answer.then(done, fail)
             } else {
               done(answer)
@@ -106,7 +118,10 @@ function writeQueue() {
             fail(error)
           }
         }
-        if (turn.push(job) === 1) setImmediate(flush)
+        if (turn.push(job) === 1) {
+          if (withWriter === 0) resolved.then(flush)
+          else setImmediate(flush)
+        }
       })
 }
 
