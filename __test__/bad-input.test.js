@@ -411,6 +411,32 @@ describe('a string over 1 MiB', () => {
   })
 })
 
+describe('strings around the 256-byte read buffer', () => {
+  // Strings are read into a 256-byte buffer first and measured only when they may not fit;
+  // N-API writes whole characters only, so multi-byte characters straddling the edge matter.
+  const lengths = [250, 251, 252, 253, 254, 255, 256, 257, 300]
+  const kinds = [
+    ['ASCII', 'a'],
+    ['2-byte', 'é'],
+    ['3-byte', '€'],
+    ['4-byte', '😀'],
+  ]
+  test.each(kinds.flatMap(([kind, unit]) => lengths.map((bytes) => [kind, unit, bytes])))(
+    'a name of %s characters filling %i bytes round-trips whole',
+    async (_kind, unit, bytes) => {
+      const units = Math.floor(bytes / Buffer.byteLength(unit))
+      const name = unit.repeat(units) + 'z'.repeat(bytes - units * Buffer.byteLength(unit))
+      expect(Buffer.byteLength(name)).toBe(bytes)
+      const user = await db.createUser(userFixture({ name }))
+      expect((await db.getUser(user.id)).name).toBe(name)
+    },
+  )
+
+  test('an ISO date string of 100 characters is rejected naming the field', async () => {
+    await invalid(() => db.createUser(userFixture({ emailVerified: `2024-01-01T00:00:00${'0'.repeat(80)}Z` })), 'user.emailVerified')
+  })
+})
+
 describe('__proto__ keys', () => {
   test('createUser rejects an own __proto__ property (from JSON.parse) with INVALID_INPUT', async () => {
     const input = JSON.parse(`{"id": "${randomUUID()}", "email": "proto@example.com", "__proto__": {"x": 1}}`)

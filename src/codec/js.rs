@@ -71,6 +71,11 @@ pub struct Js {
     env: sys::napi_env,
 }
 
+/// Bytes N-API wrote as UTF-8, as a `String`.
+fn utf8(bytes: Vec<u8>, field: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| AdapterError::invalid(field, "is not valid UTF-8"))
+}
+
 fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
@@ -143,22 +148,50 @@ impl Js {
     }
 
     /// Reads a string value (the caller checked its type), refusing more than `max` bytes.
+    ///
+    /// Short strings (ids, emails, tokens: nearly every argument) are read in one N-API call
+    /// into a stack buffer; longer ones are measured first, then copied.
     pub fn string(&self, value: Raw, field: &str, max: usize) -> Result<String> {
-        let mut len = 0usize;
+        const SHORT: usize = 256;
+        let mut short = [0u8; SHORT];
+        let mut written = 0usize;
         check(
             unsafe {
-                sys::napi_get_value_string_utf8(self.env, value.0, ptr::null_mut(), 0, &mut len)
+                sys::napi_get_value_string_utf8(
+                    self.env,
+                    value.0,
+                    short.as_mut_ptr().cast(),
+                    SHORT,
+                    &mut written,
+                )
             },
             field,
         )?;
+        // N-API writes whole characters only, up to SHORT - 1 bytes: if there was still room
+        // for the longest character (4 bytes), the string ended there.
+        let whole = written + 4 < SHORT;
+        let len = if whole {
+            written
+        } else {
+            let mut len = 0usize;
+            check(
+                unsafe {
+                    sys::napi_get_value_string_utf8(self.env, value.0, ptr::null_mut(), 0, &mut len)
+                },
+                field,
+            )?;
+            len
+        };
         if len > max {
             return Err(AdapterError::invalid(
                 field,
                 format!("is {len} bytes long; at most {max} bytes are accepted"),
             ));
         }
+        if whole {
+            return utf8(short[..len].to_vec(), field);
+        }
         let mut buf = vec![0u8; len + 1];
-        let mut written = 0usize;
         check(
             unsafe {
                 sys::napi_get_value_string_utf8(
@@ -172,7 +205,7 @@ impl Js {
             field,
         )?;
         buf.truncate(written);
-        String::from_utf8(buf).map_err(|_| AdapterError::invalid(field, "is not valid UTF-8"))
+        utf8(buf, field)
     }
 
     /// Reads a number value (the caller checked its type).
