@@ -9,10 +9,10 @@
 //!   transaction (group commit); each runs inside its own savepoint so that one failing write
 //!   does not undo its neighbours, and each caller is answered only after the transaction
 //!   that holds its write has committed.
-//! - **A write that arrives alone** (the JavaScript face asks for it when one write is all a
-//!   turn of the event loop brought) runs on the JavaScript thread instead, in its own
-//!   transaction, when the writer thread is idle and no other process holds the write lock:
-//!   two thread hops cost more than the write. It never waits; otherwise it is queued.
+//! - **A write that arrives alone** (the JavaScript face marks a write issued with no other
+//!   beside it) runs on the JavaScript thread instead, in its own transaction, when the
+//!   writer thread is idle and no other process holds the write lock: two thread hops cost
+//!   more than the write. It never waits; otherwise it is queued.
 //! - **Sweeping** expired sessions and verification tokens runs on a small Rust thread that
 //!   queues a prune on the writer every `sweepInterval`; it never keeps Node's event loop alive
 //!   and stops when the store closes or is dropped.
@@ -178,7 +178,7 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> Result<T>,
     {
-        if self.closed.load(Ordering::Acquire) {
+        if self.check_open().is_err() {
             return Err(f);
         }
         self.writer.run_inline(f)
