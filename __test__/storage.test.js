@@ -571,6 +571,8 @@ describe('configuration', () => {
     { key: 'sweepInterval', value: '1000' },
     { key: 'sweepInterval', value: Infinity },
     { key: 'encryptionKey', value: 5 },
+    { key: 'inlineWrites', value: 'no' },
+    { key: 'inlineWrites', value: 0 },
   ])('config.$key = $value throws INVALID_INPUT naming config.$key', ({ key, value }) => {
     const config = key === 'filename' ? { [key]: value } : { filename: ':memory:', [key]: value }
     const error = thrownBy(() => RustAdapter(config))
@@ -592,6 +594,16 @@ describe('configuration', () => {
     const adapter = newAdapter({ busyTimeout: 100, cacheSize: 1024, synchronous: 'normal', sweepInterval: 0 })
     const user = await adapter.createUser(userFixture())
     expect((await adapter.getUser(user.id)).id).toBe(user.id)
+  })
+
+  test('with inlineWrites: false, writes alone and together are all committed', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, inlineWrites: false, sweepInterval: 0 })
+    const alone = await adapter.createUser(userFixture())
+    const together = await Promise.all([adapter.createUser(userFixture()), adapter.createUser(userFixture())])
+    await adapter.close()
+    const reopened = newAdapter({ filename })
+    for (const user of [alone, ...together]) expect((await reopened.getUser(user.id)).id).toBe(user.id)
   })
 
   test('a file in a directory that does not exist throws DB_UNAVAILABLE naming config.filename', () => {

@@ -18,6 +18,7 @@ const full: RustAdapterConfig = {
   busyTimeout: 1000,
   cacheSize: 4096,
   synchronous: "normal",
+  inlineWrites: false,
 }
 
 // @ts-expect-error filename must be a string
@@ -26,6 +27,8 @@ RustAdapter({ filename: 42 })
 RustAdapter({ fileName: "typo.sqlite" })
 // @ts-expect-error synchronous only takes "full" | "normal"
 RustAdapter({ synchronous: "off" })
+// @ts-expect-error inlineWrites is a boolean
+RustAdapter({ inlineWrites: "no" })
 
 // getAccount takes providerAccountId first, then provider.
 async function accountOrder(a: RustAdapterInstance) {

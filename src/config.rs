@@ -47,6 +47,9 @@ pub struct Config {
     pub encryption_keys: Vec<String>,
     /// Milliseconds between sweeps of expired sessions and verification tokens; 0 = off.
     pub sweep_interval_ms: u32,
+    /// Whether a write that arrives alone may run on the JavaScript thread (see
+    /// `SqliteStore::write_inline`); `false` sends every write to the writer thread.
+    pub inline_writes: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             secret: None,
             encryption_keys: Vec::new(),
             sweep_interval_ms: DEFAULT_SWEEP_INTERVAL_MS,
+            inline_writes: true,
         }
     }
 }
@@ -157,6 +161,12 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 // Accepted for compatibility; migrations always run.
             }
+            "inlineWrites" => {
+                if t != Type::Boolean {
+                    return Err(wrong("a boolean"));
+                }
+                config.inline_writes = js.boolean(v, &field)?;
+            }
             "secret" => {
                 if t != Type::String {
                     return Err(wrong("a string"));
@@ -206,7 +216,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
+                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, inlineWrites, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
             )),
         }
     }

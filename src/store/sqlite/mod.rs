@@ -57,6 +57,8 @@ pub struct SqliteStore {
     secrets: Arc<Secrets>,
     closed: AtomicBool,
     sweeper: Mutex<Option<sweeper::Sweeper>>,
+    /// `config.inlineWrites`.
+    inline_writes: bool,
 }
 
 /// Rows removed by one prune.
@@ -115,6 +117,7 @@ impl SqliteStore {
             secrets,
             closed: AtomicBool::new(false),
             sweeper: Mutex::new(sweeper.transpose()?),
+            inline_writes: config.inline_writes,
         })
     }
 
@@ -178,7 +181,7 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> Result<T>,
     {
-        if self.check_open().is_err() {
+        if !self.inline_writes || self.check_open().is_err() {
             return Err(f);
         }
         self.writer.run_inline(f)

@@ -411,3 +411,20 @@ fn an_inline_write_never_waits_for_another_processes_write_lock() {
     other.execute_batch("COMMIT").unwrap();
     assert!(settle(queued.blocking_recv()).is_ok());
 }
+
+#[test]
+fn with_inline_writes_off_every_write_is_handed_to_the_writer_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&Config {
+        inline_writes: false,
+        ..config_in(&dir)
+    })
+    .unwrap();
+    let u = user("queued-only", None);
+    assert!(store.write_inline(|c| users::insert(c, &u)).is_err());
+    add_user(&store, user("queued-only", None));
+    assert!(store
+        .read(|c| users::by_id(c, "queued-only"))
+        .unwrap()
+        .is_some());
+}
