@@ -4,31 +4,9 @@
 // the database directly, this file reads through a SECOND RustAdapter on the same file: an
 // independent connection that only sees what the first one committed.
 const { randomUUID } = require('node:crypto')
-const { RustAdapter, tempFile } = require('./helpers')
+const { AUTHJS_METHODS, RustAdapter, tempFile } = require('./helpers')
 
 const DAY = 24 * 3600 * 1000
-const AUTHJS_METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
-]
-
 const filename = tempFile()
 let adapter
 let reader

@@ -3,29 +3,7 @@
 // methods, reachable from CommonJS and ESM.
 const { spawnSync } = require('node:child_process')
 const path = require('node:path')
-const { RustAdapter, newAdapter, tempFile, userFixture, sessionFixture } = require('./helpers')
-
-const AUTHJS_METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
-]
+const { AUTHJS_METHODS, RustAdapter, newAdapter, tempFile, userFixture, sessionFixture } = require('./helpers')
 
 /** Well-formed arguments for each method (the rows they name need not exist). */
 const VALID_ARGS = (() => {

@@ -143,7 +143,31 @@ async function inspect(filename) {
   }
 }
 
+/** The 19 methods of the `@auth/core/adapters` Adapter interface, in the interface's order. */
+const AUTHJS_METHODS = [
+  'createUser',
+  'getUser',
+  'getUserByEmail',
+  'getUserByAccount',
+  'updateUser',
+  'deleteUser',
+  'linkAccount',
+  'unlinkAccount',
+  'getAccount',
+  'createSession',
+  'getSessionAndUser',
+  'updateSession',
+  'deleteSession',
+  'createVerificationToken',
+  'useVerificationToken',
+  'createAuthenticator',
+  'getAuthenticator',
+  'listAuthenticatorsByUserId',
+  'updateAuthenticatorCounter',
+]
+
 module.exports = {
+  AUTHJS_METHODS,
   RustAdapter,
   tempDir,
   tempFile,
