@@ -19,7 +19,7 @@ const {
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
-const LATEST_VERSION = 3
+const LATEST_VERSION = 4
 const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
 
 // Exactly what version 1 of this library created.

@@ -5,7 +5,7 @@
  */
 
 /**
- * The floor's schema: the shape RustAdapter's migrations 1-3 leave (src/store/sqlite/schema.rs),
+ * The floor's schema: the shape RustAdapter's migrations 1-4 leave (src/store/sqlite/schema.rs),
  * written out as the final tables. Session tokens are stored only as their SHA-256 hash
  * (`session_token_hash`), as RustAdapter stores them without a `secret`.
  *
@@ -42,7 +42,7 @@ const FLOOR_SCHEMA = `
       session_token_hash TEXT PRIMARY KEY NOT NULL,
       user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
       expires            INTEGER NOT NULL
-  );
+  ) WITHOUT ROWID;
   CREATE INDEX sessions_user_id_idx ON sessions(user_id);
   CREATE INDEX sessions_expires_idx ON sessions(expires);
   CREATE TABLE verification_tokens (

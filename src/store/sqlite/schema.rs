@@ -73,10 +73,26 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_expires_idx ON sessions(expires);
     CREATE INDEX verification_tokens_expires_idx ON verification_tokens(expires);
     ",
+    // 4: sessions keyed by their token hash alone (WITHOUT ROWID): the hot lookup of every
+    // signed-in request descends one b-tree instead of an index and then the table, and a new
+    // session writes one b-tree fewer. Nothing references sessions, so a copy is enough.
+    "
+    CREATE TABLE sessions_v4 (
+        session_token_hash TEXT PRIMARY KEY NOT NULL,
+        user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        expires            INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO sessions_v4 (session_token_hash, user_id, expires)
+        SELECT session_token_hash, user_id, expires FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_v4 RENAME TO sessions;
+    CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+    CREATE INDEX sessions_expires_idx ON sessions(expires);
+    ",
 ];
 
 /// Data steps by version (index = version - 1).
-const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens)];
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None];
 
 /// Version 3: replaces every plain session token with its stored hash, so sessions created
 /// before the upgrade keep working.
@@ -247,5 +263,60 @@ mod tests {
             .query_row("SELECT session_token_hash FROM sessions", [], |r| r.get(0))
             .unwrap();
         assert_eq!(stored, secrets.session_token_hash("plain-token"));
+    }
+
+    #[test]
+    fn version_four_keeps_every_session_and_keys_the_table_by_token_hash() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate_to(&conn, 3, &no_secrets()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id) VALUES ('u1'), ('u2');
+             INSERT INTO sessions (session_token_hash, user_id, expires)
+                 VALUES ('h1', 'u1', 10), ('h2', 'u1', 20), ('h3', 'u2', 30);",
+        )
+        .unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        let rows: Vec<(String, String, i64)> = conn
+            .prepare("SELECT session_token_hash, user_id, expires FROM sessions ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("h1".into(), "u1".into(), 10),
+                ("h2".into(), "u1".into(), 20),
+                ("h3".into(), "u2".into(), 30)
+            ]
+        );
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND sql IS NOT NULL ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            vec!["sessions_expires_idx", "sessions_user_id_idx"]
+        );
+        // The cascade from users still reaches the rebuilt table.
+        conn.execute("DELETE FROM users WHERE id = 'u1'", [])
+            .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
     }
 }
