@@ -166,8 +166,28 @@ const AUTHJS_METHODS = [
   'updateAuthenticatorCounter',
 ]
 
+/** Exactly what version 1 of this library created (for migration tests). */
+const VERSION_1_DDL = `
+CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE, email_verified INTEGER, image TEXT, extra TEXT);
+CREATE TABLE accounts (provider TEXT NOT NULL, provider_account_id TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, type TEXT NOT NULL, access_token TEXT, refresh_token TEXT, expires_at INTEGER, token_type TEXT, scope TEXT, id_token TEXT, session_state TEXT, extra TEXT, PRIMARY KEY (provider, provider_account_id));
+CREATE INDEX accounts_user_id_idx ON accounts(user_id);
+CREATE TABLE sessions (session_token TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires INTEGER NOT NULL);
+CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+CREATE TABLE verification_tokens (identifier TEXT NOT NULL, token TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (identifier, token)) WITHOUT ROWID;
+PRAGMA user_version = 1;
+`
+
+/** What version 2 added: the authenticators table. */
+const VERSION_2_DDL = `
+CREATE TABLE authenticators (credential_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, provider_account_id TEXT NOT NULL, credential_public_key TEXT NOT NULL, counter INTEGER NOT NULL, credential_device_type TEXT NOT NULL, credential_backed_up INTEGER NOT NULL, transports TEXT);
+CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
+PRAGMA user_version = 2;
+`
+
 module.exports = {
   AUTHJS_METHODS,
+  VERSION_1_DDL,
+  VERSION_2_DDL,
   RustAdapter,
   tempDir,
   tempFile,

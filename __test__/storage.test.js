@@ -16,29 +16,13 @@ const {
   verificationTokenFixture,
   authenticatorFixture,
   inspect,
+  VERSION_1_DDL,
+  VERSION_2_DDL,
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
 const LATEST_VERSION = 4
 const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
-
-// Exactly what version 1 of this library created.
-const VERSION_1_DDL = `
-CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE, email_verified INTEGER, image TEXT, extra TEXT);
-CREATE TABLE accounts (provider TEXT NOT NULL, provider_account_id TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, type TEXT NOT NULL, access_token TEXT, refresh_token TEXT, expires_at INTEGER, token_type TEXT, scope TEXT, id_token TEXT, session_state TEXT, extra TEXT, PRIMARY KEY (provider, provider_account_id));
-CREATE INDEX accounts_user_id_idx ON accounts(user_id);
-CREATE TABLE sessions (session_token TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires INTEGER NOT NULL);
-CREATE INDEX sessions_user_id_idx ON sessions(user_id);
-CREATE TABLE verification_tokens (identifier TEXT NOT NULL, token TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (identifier, token)) WITHOUT ROWID;
-PRAGMA user_version = 1;
-`
-
-// Version 2 added the authenticators table (as described in the storage section of the spec).
-const VERSION_2_DDL = `
-CREATE TABLE authenticators (credential_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, provider_account_id TEXT NOT NULL, credential_public_key TEXT NOT NULL, counter INTEGER NOT NULL, credential_device_type TEXT NOT NULL, credential_backed_up INTEGER NOT NULL, transports TEXT);
-CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
-PRAGMA user_version = 2;
-`
 
 const V1 = {
   userId: 'v1-user',
