@@ -56,13 +56,22 @@ const toSessionAndUser = (row) =>
     ? null
     : { session: { sessionToken: row[0], userId: row[1], expires: new Date(row[2]) }, user: userAt(row, 3) }
 
-/** Wraps a synchronous native read so it returns a Promise and rejects instead of throwing. */
-function read(method) {
+/** True for a Promise (or any thenable) the native side returned. */
+const isPending = (answer) => answer !== null && typeof answer === 'object' && typeof answer.then === 'function'
+
+/**
+ * Wraps a native call so it always returns a Promise, rejects instead of throwing, and passes
+ * its value through `shape`. SQLite reads answer synchronously; PostgreSQL calls return a
+ * Promise.
+ */
+function read(call, shape = (value) => value) {
+  const fail = (error) => Promise.reject(withCode(error))
   return (...args) => {
     try {
-      return Promise.resolve(method(...args))
+      const answer = call(...args)
+      return isPending(answer) ? answer.then(shape, fail) : Promise.resolve(shape(answer))
     } catch (error) {
-      return Promise.reject(withCode(error))
+      return fail(error)
     }
   }
 }
@@ -107,7 +116,7 @@ function writeQueue() {
         const job = (inline) => {
           try {
             const answer = call(inline, ...args)
-            if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
+            if (isPending(answer)) {
               withWriter++
               answer.then(settled, settled)
               answer.then(done, fail)
@@ -126,7 +135,18 @@ function writeQueue() {
 }
 
 /**
- * Creates an Auth.js adapter backed by an embedded SQLite file.
+ * The write path of a store whose every call is already asynchronous (PostgreSQL): each write
+ * goes straight to the native side, which runs it on its own threads.
+ *
+ * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
+ */
+function directWrites() {
+  return (call, shape) => read((...args) => call(false, ...args), shape)
+}
+
+/**
+ * Creates an Auth.js adapter backed by an embedded SQLite file, or by PostgreSQL when the
+ * config has a `url` (or `DATABASE_URL` holds one and no `filename` is given).
  *
  * @param {import('./index').RustAdapterConfig} [config]
  * @returns {import('./index').RustAdapterInstance}
@@ -147,12 +167,12 @@ function openNative(config) {
 
 /** The Auth.js adapter object over one native store. */
 function faceOf(native) {
-  const write = writeQueue()
+  const write = native.backend === 'postgres' ? directWrites() : writeQueue()
   return {
     createUser: write((inline, user) => native.createUser(user, inline)),
-    getUser: read((id) => toUser(native.getUser(id))),
-    getUserByEmail: read((email) => toUser(native.getUserByEmail(email))),
-    getUserByAccount: read((key) => toUser(native.getUserByAccount(key))),
+    getUser: read((id) => native.getUser(id), toUser),
+    getUserByEmail: read((email) => native.getUserByEmail(email), toUser),
+    getUserByAccount: read((key) => native.getUserByAccount(key), toUser),
     updateUser: write((inline, user) => native.updateUser(user, inline)),
     deleteUser: write((inline, userId) => native.deleteUser(userId, inline)),
     linkAccount: write((inline, account) => native.linkAccount(account, inline)),
@@ -162,7 +182,7 @@ function faceOf(native) {
     ),
     getAccount: read((providerAccountId, provider) => native.getAccount(providerAccountId, provider)),
     createSession: write((inline, session) => native.createSession(session, inline)),
-    getSessionAndUser: read((sessionToken) => toSessionAndUser(native.getSessionAndUser(sessionToken))),
+    getSessionAndUser: read((sessionToken) => native.getSessionAndUser(sessionToken), toSessionAndUser),
     updateSession: write((inline, session) => native.updateSession(session, inline)),
     deleteSession: write((inline, sessionToken) => native.deleteSession(sessionToken, inline)),
     createVerificationToken: write((inline, token) => native.createVerificationToken(token, inline)),

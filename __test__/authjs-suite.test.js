@@ -1,13 +1,13 @@
 'use strict'
 // A clean-room walk through the sequence the official Auth.js adapter test suite runs, against
 // RustAdapter. The tests share state and run in order, like that suite. Where the suite reads
-// the database directly, this file reads through a SECOND RustAdapter on the same file: an
+// the database directly, this file reads through a SECOND RustAdapter on the same database: an
 // independent connection that only sees what the first one committed.
 const { randomUUID } = require('node:crypto')
-const { AUTHJS_METHODS, RustAdapter, tempFile } = require('./helpers')
+const { AUTHJS_METHODS, RustAdapter, storeConfig } = require('./helpers')
 
 const DAY = 24 * 3600 * 1000
-const filename = tempFile()
+const config = storeConfig()
 let adapter
 let reader
 
@@ -50,8 +50,8 @@ const account = {
 const accountKey = { provider: account.provider, providerAccountId: account.providerAccountId }
 
 beforeAll(() => {
-  adapter = RustAdapter({ filename })
-  reader = RustAdapter({ filename })
+  adapter = RustAdapter(config)
+  reader = RustAdapter(config)
 })
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
 'use strict'
 // Runs the shipped conformance kit (authjs-rust-adapter/jest) against RustAdapter.
 const { describeAdapter } = require('authjs-rust-adapter/jest')
-const { RustAdapter, tempFile } = require('./helpers')
+const { BACKEND, RustAdapter, storeConfig } = require('./helpers')
 
 describeAdapter(
-  'RustAdapter on SQLite',
+  BACKEND === 'postgres' ? 'RustAdapter on PostgreSQL' : 'RustAdapter on SQLite',
   () => {
-    const adapter = RustAdapter({ filename: tempFile() })
+    const adapter = RustAdapter(storeConfig())
     return { adapter, teardown: () => adapter.close() }
   },
   { webauthn: true, extras: true },

@@ -1,7 +1,7 @@
 'use strict'
 // Properties beyond the known Auth.js fields (custom user models, provider token fields) are
 // stored and come back with their JavaScript type.
-const { newAdapter, userFixture, accountFixture, sessionFixture } = require('./helpers')
+const { newAdapter, onPostgres, userFixture, accountFixture, sessionFixture } = require('./helpers')
 
 const isDate = (value) => Object.prototype.toString.call(value) === '[object Date]'
 
@@ -112,9 +112,23 @@ describe('user extras', () => {
   })
 
   test('unicode, emoji and quotes in extras round-trip', async () => {
-    const value = { "it's": 'naïve "quoted" 🎉', '日本': '\u0000after-nul', '; DROP TABLE users; --': 1 }
+    const value = { "it's": 'naïve "quoted" 🎉', '日本': 'e\u0301 中文', '; DROP TABLE users; --': 1 }
     const { stored } = await roundTrip({ weird: value })
     expect(stored.weird).toEqual(value)
+  })
+
+  test(`a NUL character in an extra ${onPostgres ? 'is refused, naming the property (PostgreSQL cannot store it)' : 'round-trips'}`, async () => {
+    const value = { '日本': '\u0000after-nul' }
+    if (onPostgres) {
+      const adapter = newAdapter()
+      await expect(adapter.createUser(userFixture({ weird: value }))).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/^INVALID_INPUT: user\.weird /),
+      })
+    } else {
+      const { stored } = await roundTrip({ weird: value })
+      expect(stored.weird).toEqual(value)
+    }
   })
 
   test('a key named constructor is stored as data', async () => {

@@ -1,7 +1,11 @@
 'use strict'
 /**
- * Shared test helpers: real SQLite files in fresh temp directories, Auth.js-shaped fixtures,
- * and an independent reader (sql.js, a separate SQLite build) for looking at a closed file.
+ * Shared test helpers: real databases (SQLite files in fresh temp directories, or fresh
+ * schemas on a real PostgreSQL server), Auth.js-shaped fixtures, and an independent reader
+ * (sql.js, a separate SQLite build) for looking at a closed SQLite file.
+ *
+ * The backend-neutral suites run twice: on SQLite, and with `AUTHJS_TEST_BACKEND=postgres`
+ * (see `__test__/postgres/jest.config.js`) on the server named by `AUTHJS_TEST_PG_URL`.
  */
 const fs = require('node:fs')
 const os = require('node:os')
@@ -24,14 +28,45 @@ function tempFile(name = 'auth.sqlite') {
   return path.join(tempDir(), name)
 }
 
+/** The backend under test: `'sqlite'` (default) or `'postgres'`. */
+const BACKEND = process.env.AUTHJS_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
+const onPostgres = BACKEND === 'postgres'
+
+let schemas = 0
+/** A schema name no other test (or test process) uses. */
+function freshSchema() {
+  return `authjs_test_${process.pid}_${Date.now().toString(36)}_${++schemas}`
+}
+
+/**
+ * The config of a new, empty database on the backend under test, plus `extra` options:
+ * a new SQLite file, or a new schema on the PostgreSQL test server.
+ */
+function storeConfig(extra = {}) {
+  if (!onPostgres) return { filename: tempFile(), ...extra }
+  const url = process.env.AUTHJS_TEST_PG_URL
+  if (!url) throw new Error('AUTHJS_TEST_PG_URL is not set: run the PostgreSQL suite through its Jest config')
+  return { url, schema: freshSchema(), ...extra }
+}
+
+/** Registers a test that only means something on SQLite (files, WAL, inline writes). */
+const skipped = Object.assign(() => {}, { each: () => () => {} })
+const sqliteTest = onPostgres ? skipped : test
+
+/** Registers a test that only means something on PostgreSQL. */
+const postgresTest = onPostgres ? test : skipped
+
 const openAdapters = []
 
-/** A RustAdapter on a new file (or the given config); closed after the test file. */
+/**
+ * A RustAdapter on a new database (or on the given config's); closed after the test file.
+ * `adapter.config` opens the same database again; `adapter.filename` is its SQLite file.
+ */
 function newAdapter(config = {}) {
-  const filename = config.filename ?? tempFile()
-  const adapter = RustAdapter({ ...config, filename })
+  const full = config.filename || config.url ? config : storeConfig(config)
+  const adapter = RustAdapter(full)
   openAdapters.push(adapter)
-  return Object.assign(adapter, { filename })
+  return Object.assign(adapter, { config: full, filename: full.filename })
 }
 
 afterAll(async () => {
@@ -186,6 +221,11 @@ PRAGMA user_version = 2;
 
 module.exports = {
   AUTHJS_METHODS,
+  BACKEND,
+  onPostgres,
+  storeConfig,
+  sqliteTest,
+  postgresTest,
   VERSION_1_DDL,
   VERSION_2_DDL,
   RustAdapter,

@@ -101,9 +101,9 @@ test('200 concurrent useVerificationToken calls on one token: exactly one gets i
   expect(results.filter((result) => result === null)).toHaveLength(199)
 })
 
-test('concurrent useVerificationToken from two adapters on one file: exactly one gets it', async () => {
+test('concurrent useVerificationToken from two adapters on one database: exactly one gets it', async () => {
   const a = newAdapter()
-  const b = newAdapter({ filename: a.filename })
+  const b = newAdapter(a.config)
   const token = verificationTokenFixture()
   await a.createVerificationToken(token)
   const results = await Promise.all(

@@ -30,6 +30,66 @@ impl Synchronous {
     }
 }
 
+/// Default size of the PostgreSQL connection pool.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file in [`Config::filename`].
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres(PostgresConfig),
+}
+
+impl Backend {
+    /// `"sqlite"` or `"postgres"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// The PostgreSQL options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresConfig {
+    /// `postgres://user:pass@host:port/db?sslmode=...` (from `config.url` or `DATABASE_URL`).
+    pub url: String,
+    /// The schema that holds the tables (created if missing).
+    pub schema: String,
+    /// Prepended to every table name.
+    pub table_prefix: String,
+    /// Most connections the pool opens.
+    pub pool_size: u32,
+}
+
+/// Checks a schema name or table prefix: letters, digits and `_`, not starting with a digit
+/// (the prefix may be empty), short enough that every table name fits PostgreSQL's 63 bytes.
+fn check_identifier(field: &str, value: &str, may_be_empty: bool) -> Result<()> {
+    let ok_chars = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !value.starts_with(|c: char| c.is_ascii_digit());
+    if (value.is_empty() && !may_be_empty) || !ok_chars || value.len() > 40 {
+        return Err(AdapterError::invalid(
+            field,
+            format!(
+                "must be {}at most 40 letters, digits or underscores, not starting with a digit (got {value:?})",
+                if may_be_empty { "" } else { "1 to " }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// True for a `postgres://` or `postgresql://` URL.
+pub fn is_postgres_url(url: &str) -> bool {
+    let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
 /// Validated adapter configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -50,6 +110,8 @@ pub struct Config {
     /// Whether a write that arrives alone may run on the JavaScript thread (see
     /// `SqliteStore::write_inline`); `false` sends every write to the writer thread.
     pub inline_writes: bool,
+    /// SQLite (the default) or PostgreSQL.
+    pub backend: Backend,
 }
 
 impl Default for Config {
@@ -63,6 +125,7 @@ impl Default for Config {
             encryption_keys: Vec::new(),
             sweep_interval_ms: DEFAULT_SWEEP_INTERVAL_MS,
             inline_writes: true,
+            backend: Backend::Sqlite,
         }
     }
 }
@@ -124,6 +187,12 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
         }
     }
     let mut database: Option<String> = None;
+    let mut url: Option<String> = None;
+    let mut schema: Option<String> = None;
+    let mut table_prefix: Option<String> = None;
+    let mut pool_size: Option<u32> = None;
+    // Options that only mean something to one backend, to refuse them on the other.
+    let mut sqlite_only: Option<String> = None;
     for (key, _) in js.own_keys(value, "config")? {
         let field = format!("config.{key}");
         let Some(v) = js.get(value, &key)? else {
@@ -139,6 +208,44 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                     return Err(wrong("a string"));
                 }
                 config.filename = js.string(v, &field, 4096)?;
+            }
+            "url" => {
+                if t != Type::String {
+                    return Err(wrong("a postgres:// connection URL string"));
+                }
+                let text = js.string(v, &field, 4096)?;
+                if !is_postgres_url(&text) {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        "must start with postgres:// or postgresql:// (use config.filename for SQLite)",
+                    ));
+                }
+                url = Some(text);
+            }
+            "schema" | "tablePrefix" => {
+                if t != Type::String {
+                    return Err(wrong("a string"));
+                }
+                let text = js.string(v, &field, 256)?;
+                check_identifier(&field, &text, key == "tablePrefix")?;
+                if key == "schema" {
+                    schema = Some(text);
+                } else {
+                    table_prefix = Some(text);
+                }
+            }
+            "poolSize" => {
+                if t != Type::Number {
+                    return Err(wrong("a number"));
+                }
+                let n = js.number(v, &field)?;
+                if !(n.is_finite() && n.fract() == 0.0 && (1.0..=1000.0).contains(&n)) {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        format!("must be an integer from 1 to 1000 (got {n})"),
+                    ));
+                }
+                pool_size = Some(n as u32);
             }
             // The TypeORM-style config of NextAuth.js v3: { type: "sqlite", database, synchronize }.
             "type" => {
@@ -162,6 +269,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 // Accepted for compatibility; migrations always run.
             }
             "inlineWrites" => {
+                sqlite_only.get_or_insert(field.clone());
                 if t != Type::Boolean {
                     return Err(wrong("a boolean"));
                 }
@@ -204,11 +312,15 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 match key.as_str() {
                     "busyTimeout" => config.busy_timeout_ms = n as u32,
-                    "cacheSize" => config.cache_size_kib = n as u32,
+                    "cacheSize" => {
+                        sqlite_only.get_or_insert(field.clone());
+                        config.cache_size_kib = n as u32
+                    }
                     _ => config.sweep_interval_ms = n as u32,
                 }
             }
             "synchronous" => {
+                sqlite_only.get_or_insert(field.clone());
                 if t != Type::String {
                     return Err(wrong("\"full\" or \"normal\""));
                 }
@@ -216,7 +328,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename, busyTimeout, cacheSize, synchronous, inlineWrites, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
+                "is not a known option (expected filename or url, busyTimeout, cacheSize, synchronous, inlineWrites, schema, tablePrefix, poolSize, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
             )),
         }
     }
@@ -228,6 +340,49 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             ));
         }
         config.filename = database;
+    }
+    let named_file = js.get(value, "filename")?.is_some() || js.get(value, "database")?.is_some();
+    if url.is_some() && named_file {
+        return Err(AdapterError::invalid(
+            "config.url",
+            "cannot be combined with config.filename (a file means SQLite, a URL means PostgreSQL)",
+        ));
+    }
+    if url.is_none() && !named_file {
+        // Like most database libraries: DATABASE_URL names the database when the config does
+        // not. Only a PostgreSQL URL counts (a `file:` URL of another tool keeps the default file).
+        url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| is_postgres_url(u));
+    }
+    match url {
+        Some(url) => {
+            if let Some(field) = sqlite_only {
+                return Err(AdapterError::invalid(
+                    &field,
+                    "applies to SQLite only; leave it out with a PostgreSQL url",
+                ));
+            }
+            config.backend = Backend::Postgres(PostgresConfig {
+                url,
+                schema: schema.unwrap_or_else(|| "public".to_string()),
+                table_prefix: table_prefix.unwrap_or_default(),
+                pool_size: pool_size.unwrap_or(DEFAULT_POOL_SIZE),
+            });
+        }
+        None => {
+            let pg_only = [
+                ("config.schema", schema.is_some()),
+                ("config.tablePrefix", table_prefix.is_some()),
+                ("config.poolSize", pool_size.is_some()),
+            ];
+            if let Some((field, _)) = pg_only.iter().find(|(_, given)| *given) {
+                return Err(AdapterError::invalid(
+                    field,
+                    "applies to PostgreSQL only (give config.url, or DATABASE_URL, to use PostgreSQL)",
+                ));
+            }
+        }
     }
     config.validate()
 }

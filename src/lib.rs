@@ -1,10 +1,12 @@
-//! authjs-rust-adapter: an Auth.js database adapter on embedded SQLite, for Node.js.
+//! authjs-rust-adapter: an Auth.js database adapter on embedded SQLite or PostgreSQL, for Node.js.
 //!
 //! This file is the N-API surface only: it parses arguments with [`codec::input`], calls the
-//! [`store`], and hands results back through [`codec::output`]. Reads answer synchronously
-//! (the JavaScript face wraps them in Promises). Writes take a last `inline` flag: a write the
-//! face marks as arriving alone may be answered at once (already committed); every other
-//! write returns a Promise that settles after the transaction holding it has committed.
+//! [`store::Store`] the configuration chose, and hands results back through [`codec::output`].
+//! A store answers either at once (SQLite reads, and lone SQLite writes; the value is returned
+//! as is and the JavaScript face wraps it in a Promise) or later (a Promise that settles once
+//! the work is done: queued SQLite writes after their transaction committed, every PostgreSQL
+//! call after the server answered). Writes take a last `inline` flag: the face sets it for a
+//! write that arrived alone.
 #![deny(clippy::all)]
 
 pub mod codec;
@@ -14,8 +16,6 @@ pub mod model;
 pub mod secrets;
 pub mod store;
 
-use std::sync::Arc;
-
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
@@ -23,15 +23,15 @@ use napi_derive::napi;
 use codec::input;
 use codec::js::Js;
 use codec::output::{FlatSessionAndUser, FlatUser, Out, ToJs};
-use error::{AdapterError, Result};
-use store::sqlite::{self, accounts, authenticators, sessions, tokens, users};
-use store::SqliteStore;
+use error::AdapterError;
+use store::{Answer, Store};
 
-/// The native half of `RustAdapter`: one SQLite store and the adapter operations on it.
+/// The native half of `RustAdapter`: one store and the adapter operations on it.
 /// JavaScript code should use `RustAdapter()` from the package, not this class.
 #[napi]
 pub struct NativeAdapter {
-    store: Arc<SqliteStore>,
+    store: Box<dyn Store>,
+    backend: &'static str,
 }
 
 fn js(env: &Env) -> Js {
@@ -45,41 +45,45 @@ fn raw(value: &Unknown) -> codec::js::Raw {
     unsafe { codec::js::Raw::new(value.raw()) }
 }
 
-/// How the writer thread settles a Promise: the resolver runs on the JavaScript thread.
+/// How a Promise is settled: the resolver runs on the JavaScript thread.
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
 
-/// Answers a write. With `inline` (the JavaScript face asks for it when a write arrives
-/// alone) it runs at once on this thread if the writer thread is idle and the write lock free,
-/// and the committed result is returned as is. Otherwise it is queued, and the returned
-/// Promise is settled by the writer thread itself once the write has committed (one hop back
-/// to JavaScript, no async runtime between).
-fn answer<'e, T: ToJs + Send + 'static>(
+/// Hands a store's answer to JavaScript: a value answered at once is returned as is (after
+/// `shape`), a later one as a Promise settled from whichever thread finishes the work (one
+/// hop back to JavaScript, no async runtime between).
+fn respond<'e, T: Send + 'static, U: ToJs + 'static>(
     env: &'e Env,
-    inline: Option<bool>,
-    store: &SqliteStore,
-    job: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    answer: Answer<T>,
+    shape: fn(T) -> U,
 ) -> napi::Result<Unknown<'e>> {
-    let job = if inline == Some(true) {
-        match store.write_inline(job) {
-            Ok(done) => {
-                let value = Out(done?);
-                // SAFETY: `env` is the environment of the call in progress.
-                return unsafe {
-                    let raw = ToNapiValue::to_napi_value(env.raw(), value)?;
-                    Ok(Unknown::from_raw_unchecked(env.raw(), raw))
-                };
+    match answer {
+        Answer::Now(done) => {
+            let value = Out(shape(done?));
+            // SAFETY: `env` is the environment of the call in progress.
+            unsafe {
+                let raw = ToNapiValue::to_napi_value(env.raw(), value)?;
+                Ok(Unknown::from_raw_unchecked(env.raw(), raw))
             }
-            Err(job) => job,
         }
-    } else {
-        job
-    };
-    let (deferred, promise) = env.create_deferred::<Out<T>, Resolver<T>>()?;
-    store.write_with(job, move |result| match result {
-        Ok(value) => deferred.resolve(Box::new(move |_| Ok(Out(value)))),
-        Err(e) => deferred.reject(e.into()),
-    });
-    Ok(promise.to_unknown())
+        Answer::Later(start) => {
+            let (deferred, promise) = env.create_deferred::<Out<U>, Resolver<U>>()?;
+            start(Box::new(move |outcome| match outcome {
+                Ok(value) => deferred.resolve(Box::new(move |_| Ok(Out(shape(value))))),
+                Err(e) => deferred.reject(e.into()),
+            }));
+            Ok(promise.to_unknown())
+        }
+    }
+}
+
+/// The identity `shape`.
+fn same<T>(value: T) -> T {
+    value
+}
+
+/// Hot user reads go out as flat arrays (see `codec::output::FlatUser`).
+fn flat_user(user: Option<model::User>) -> Option<FlatUser> {
+    user.map(FlatUser)
 }
 
 #[napi]
@@ -89,8 +93,15 @@ impl NativeAdapter {
     pub fn new(env: &Env, config: Unknown) -> napi::Result<Self> {
         let config = config::from_js(&js(env), raw(&config))?;
         Ok(NativeAdapter {
-            store: Arc::new(SqliteStore::open(&config)?),
+            store: store::open(&config)?,
+            backend: config.backend.name(),
         })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    #[napi(getter)]
+    pub fn backend(&self) -> &'static str {
+        self.backend
     }
 
     /// `createUser(user)`.
@@ -102,45 +113,28 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let user = input::user(&js(env), raw(&user))?;
-        answer(env, inline, &self.store, move |c| users::insert(c, &user))
+        respond(env, self.store.create_user(user, alone(inline)), same)
     }
 
     /// `getUser(id)`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user(&self, env: &Env, id: Unknown) -> napi::Result<Out<Option<FlatUser>>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_user<'e>(&self, env: &'e Env, id: Unknown) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&id), "id")?;
-        Ok(Out(self
-            .store
-            .read(|c| users::by_id(c, &id))?
-            .map(FlatUser)))
+        respond(env, self.store.get_user(id), flat_user)
     }
 
     /// `getUserByEmail(email)`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user_by_email(
-        &self,
-        env: &Env,
-        email: Unknown,
-    ) -> napi::Result<Out<Option<FlatUser>>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_user_by_email<'e>(&self, env: &'e Env, email: Unknown) -> napi::Result<Unknown<'e>> {
         let email = input::string_arg(&js(env), raw(&email), "email")?;
-        Ok(Out(self
-            .store
-            .read(|c| users::by_email(c, &email))?
-            .map(FlatUser)))
+        respond(env, self.store.get_user_by_email(email), flat_user)
     }
 
     /// `getUserByAccount({ provider, providerAccountId })`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_user_by_account(
-        &self,
-        env: &Env,
-        key: Unknown,
-    ) -> napi::Result<Out<Option<FlatUser>>> {
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_user_by_account<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<Unknown<'e>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        Ok(Out(self
-            .store
-            .read(|c| users::by_account(c, &provider, &id))?
-            .map(FlatUser)))
+        respond(env, self.store.get_user_by_account(provider, id), flat_user)
     }
 
     /// `updateUser({ id, ...changes })`.
@@ -152,7 +146,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let patch = input::user_patch(&js(env), raw(&user))?;
-        answer(env, inline, &self.store, move |c| users::update(c, &patch))
+        respond(env, self.store.update_user(patch, alone(inline)), same)
     }
 
     /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
@@ -164,7 +158,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&id), "userId")?;
-        answer(env, inline, &self.store, move |c| users::delete(c, &id))
+        respond(env, self.store.delete_user(id, alone(inline)), same)
     }
 
     /// `linkAccount(account)`.
@@ -176,10 +170,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let account = input::account(&js(env), raw(&account))?;
-        let secrets = self.store.secrets().clone();
-        answer(env, inline, &self.store, move |c| {
-            accounts::insert(c, &secrets, &account)
-        })
+        respond(env, self.store.link_account(account, alone(inline)), same)
     }
 
     /// `unlinkAccount({ provider, providerAccountId })`.
@@ -191,26 +182,25 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        answer(env, inline, &self.store, {
-            let secrets = self.store.secrets().clone();
-            move |c| accounts::delete(c, &secrets, &provider, &id)
-        })
+        respond(
+            env,
+            self.store.unlink_account(provider, id, alone(inline)),
+            same,
+        )
     }
 
     /// `getAccount(providerAccountId, provider)` (note the argument order).
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_account(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_account<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         provider_account_id: Unknown,
         provider: Unknown,
-    ) -> napi::Result<Out<Option<model::Account>>> {
+    ) -> napi::Result<Unknown<'e>> {
         let js = js(env);
         let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
         let provider = input::string_arg(&js, raw(&provider), "provider")?;
-        Ok(Out(self.store.read(|c| {
-            accounts::get(c, self.store.secrets(), &provider, &id)
-        })?))
+        respond(env, self.store.get_account(provider, id), same)
     }
 
     /// `createSession(session)`.
@@ -222,26 +212,20 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let session = input::session(&js(env), raw(&session))?;
-        let secrets = self.store.secrets().clone();
-        answer(env, inline, &self.store, move |c| {
-            sessions::insert(c, &secrets, &session)
-        })
+        respond(env, self.store.create_session(session, alone(inline)), same)
     }
 
     /// `getSessionAndUser(sessionToken)`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_session_and_user(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_session_and_user<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         session_token: Unknown,
-    ) -> napi::Result<Out<Option<FlatSessionAndUser>>> {
+    ) -> napi::Result<Unknown<'e>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        let found = self
-            .store
-            .read(|c| sessions::with_user(c, self.store.secrets(), &token))?;
-        Ok(Out(
+        respond(env, self.store.get_session_and_user(token), |found| {
             found.map(|(session, user)| FlatSessionAndUser(session, user))
-        ))
+        })
     }
 
     /// `updateSession({ sessionToken, ...changes })`.
@@ -253,10 +237,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let patch = input::session_patch(&js(env), raw(&session))?;
-        let secrets = self.store.secrets().clone();
-        answer(env, inline, &self.store, move |c| {
-            sessions::update(c, &secrets, &patch)
-        })
+        respond(env, self.store.update_session(patch, alone(inline)), same)
     }
 
     /// `deleteSession(sessionToken)`.
@@ -268,10 +249,7 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        let secrets = self.store.secrets().clone();
-        answer(env, inline, &self.store, move |c| {
-            sessions::delete(c, &secrets, &token)
-        })
+        respond(env, self.store.delete_session(token, alone(inline)), same)
     }
 
     /// `createVerificationToken(token)`.
@@ -283,7 +261,11 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let token = input::verification_token(&js(env), raw(&token))?;
-        answer(env, inline, &self.store, move |c| tokens::insert(c, &token))
+        respond(
+            env,
+            self.store.create_verification_token(token, alone(inline)),
+            same,
+        )
     }
 
     /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
@@ -295,22 +277,27 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        answer(env, inline, &self.store, move |c| {
-            tokens::take(c, &identifier, &token)
-        })
+        respond(
+            env,
+            self.store
+                .use_verification_token(identifier, token, alone(inline)),
+            same,
+        )
     }
 
     /// Reads a verification token without using it up (NextAuth v3's `getVerificationRequest`).
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn peek_verification_token(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn peek_verification_token<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         key: Unknown,
-    ) -> napi::Result<Out<Option<model::VerificationToken>>> {
+    ) -> napi::Result<Unknown<'e>> {
         let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        Ok(Out(self
-            .store
-            .read(|c| tokens::peek(c, &identifier, &token))?))
+        respond(
+            env,
+            self.store.peek_verification_token(identifier, token),
+            same,
+        )
     }
 
     /// `createAuthenticator(authenticator)`.
@@ -322,31 +309,29 @@ impl NativeAdapter {
         inline: Option<bool>,
     ) -> napi::Result<Unknown<'e>> {
         let a = input::authenticator(&js(env), raw(&authenticator))?;
-        answer(env, inline, &self.store, move |c| {
-            authenticators::insert(c, &a)
-        })
+        respond(env, self.store.create_authenticator(a, alone(inline)), same)
     }
 
     /// `getAuthenticator(credentialID)`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn get_authenticator(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn get_authenticator<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         credential_id: Unknown,
-    ) -> napi::Result<Out<Option<model::Authenticator>>> {
+    ) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
-        Ok(Out(self.store.read(|c| authenticators::get(c, &id))?))
+        respond(env, self.store.get_authenticator(id), same)
     }
 
     /// `listAuthenticatorsByUserId(userId)`.
-    #[napi(catch_unwind, ts_return_type = "unknown")]
-    pub fn list_authenticators_by_user_id(
+    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+    pub fn list_authenticators_by_user_id<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         user_id: Unknown,
-    ) -> napi::Result<Out<Vec<model::Authenticator>>> {
+    ) -> napi::Result<Unknown<'e>> {
         let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
-        Ok(Out(self.store.read(|c| authenticators::by_user(c, &id))?))
+        respond(env, self.store.list_authenticators_by_user_id(id), same)
     }
 
     /// `updateAuthenticatorCounter(credentialID, newCounter)`.
@@ -361,20 +346,21 @@ impl NativeAdapter {
         let js = js(env);
         let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
         let counter = input::counter(&js, raw(&counter), "newCounter")?;
-        answer(env, inline, &self.store, move |c| {
-            authenticators::update_counter(c, &id, counter)
-        })
+        respond(
+            env,
+            self.store
+                .update_authenticator_counter(id, counter, alone(inline)),
+            same,
+        )
     }
 
-    /// Deletes expired sessions and verification tokens now; resolves to how many rows went.
+    /// Deletes expired sessions and verification tokens now; answers how many rows went.
     #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
     pub fn prune<'e>(&self, env: &'e Env, inline: Option<bool>) -> napi::Result<Unknown<'e>> {
-        answer(env, inline, &self.store, |c| {
-            sqlite::prune(c, sqlite::now_millis())
-        })
+        respond(env, self.store.prune(alone(inline)), same)
     }
 
-    /// Closes the database; queued writes finish first, later calls fail with `CLOSED`.
+    /// Closes the database; calls in progress finish first, later calls fail with `CLOSED`.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {
         let done = self.store.close();
@@ -383,6 +369,11 @@ impl NativeAdapter {
             Ok(())
         })
     }
+}
+
+/// The face's `inline` flag: the write arrived alone.
+fn alone(inline: Option<bool>) -> bool {
+    inline == Some(true)
 }
 
 impl From<AdapterError> for napi::JsError {

@@ -17,6 +17,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AdapterError, ErrorCode, Result};
+use crate::model::Account;
 
 const ENCRYPTED_PREFIX: &str = "enc:v1:";
 const NONCE_LEN: usize = 12;
@@ -193,6 +194,53 @@ impl Secrets {
         String::from_utf8(plain)
             .map(Some)
             .map_err(|_| fail("the decrypted value is not UTF-8"))
+    }
+}
+
+/// The account columns that are encrypted at rest when an encryption key is configured.
+const SEALED_ACCOUNT_COLUMNS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
+
+/// Associated data binding an encrypted value to its column and account.
+fn account_aad(column: &str, provider: &str, provider_account_id: &str) -> String {
+    format!("{column}\n{provider}\n{provider_account_id}")
+}
+
+impl Secrets {
+    /// The stored form of an account's `[access_token, refresh_token, id_token]` (sealed when
+    /// an encryption key is configured, else as given).
+    pub fn seal_account_tokens(&self, account: &Account) -> Result<[Option<String>; 3]> {
+        let (p, id) = (&account.provider, &account.provider_account_id);
+        let [a, r, i] = SEALED_ACCOUNT_COLUMNS;
+        Ok([
+            self.seal(account.access_token.as_deref(), &account_aad(a, p, id))?,
+            self.seal(account.refresh_token.as_deref(), &account_aad(r, p, id))?,
+            self.seal(account.id_token.as_deref(), &account_aad(i, p, id))?,
+        ])
+    }
+
+    /// Opens the token columns of an account read from the database.
+    pub fn open_account_tokens(&self, mut account: Account) -> Result<Account> {
+        let (p, id) = (
+            account.provider.clone(),
+            account.provider_account_id.clone(),
+        );
+        let [a, r, i] = SEALED_ACCOUNT_COLUMNS;
+        account.access_token = self.open(
+            account.access_token.take(),
+            &account_aad(a, &p, &id),
+            "account.access_token",
+        )?;
+        account.refresh_token = self.open(
+            account.refresh_token.take(),
+            &account_aad(r, &p, &id),
+            "account.refresh_token",
+        )?;
+        account.id_token = self.open(
+            account.id_token.take(),
+            &account_aad(i, &p, &id),
+            "account.id_token",
+        )?;
+        Ok(account)
     }
 }
 

@@ -221,7 +221,7 @@ impl ToJs for Authenticator {
     }
 }
 
-impl ToJs for crate::store::sqlite::Pruned {
+impl ToJs for crate::store::Pruned {
     fn to_js(&self, js: &Js) -> Result<Raw> {
         let obj = js.object()?;
         js.set(obj, c"sessions", js.num(self.sessions as f64)?)?;

@@ -8,38 +8,6 @@ use crate::error::{AdapterError, Result};
 use crate::model::Account;
 use crate::secrets::Secrets;
 
-/// The token columns that are encrypted at rest when an encryption key is configured.
-const SEALED: [&str; 3] = ["access_token", "refresh_token", "id_token"];
-
-/// Associated data binding an encrypted value to its column and account.
-fn aad(column: &str, provider: &str, provider_account_id: &str) -> String {
-    format!("{column}\n{provider}\n{provider_account_id}")
-}
-
-/// Decrypts the token columns of an account read from the file.
-fn open_tokens(secrets: &Secrets, mut account: Account) -> Result<Account> {
-    let (p, id) = (
-        account.provider.clone(),
-        account.provider_account_id.clone(),
-    );
-    account.access_token = secrets.open(
-        account.access_token.take(),
-        &aad(SEALED[0], &p, &id),
-        "account.access_token",
-    )?;
-    account.refresh_token = secrets.open(
-        account.refresh_token.take(),
-        &aad(SEALED[1], &p, &id),
-        "account.refresh_token",
-    )?;
-    account.id_token = secrets.open(
-        account.id_token.take(),
-        &aad(SEALED[2], &p, &id),
-        "account.id_token",
-    )?;
-    Ok(account)
-}
-
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "account")
 }
@@ -74,10 +42,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Account> {
 /// Links an account to its user and returns it as stored (tokens in the clear).
 pub fn insert(conn: &Connection, secrets: &Secrets, account: &Account) -> Result<Account> {
     let extra = extras::to_column(&account.extra, "account")?;
-    let (p, id) = (&account.provider, &account.provider_account_id);
-    let access_token = secrets.seal(account.access_token.as_deref(), &aad(SEALED[0], p, id))?;
-    let refresh_token = secrets.seal(account.refresh_token.as_deref(), &aad(SEALED[1], p, id))?;
-    let id_token = secrets.seal(account.id_token.as_deref(), &aad(SEALED[2], p, id))?;
+    let [access_token, refresh_token, id_token] = secrets.seal_account_tokens(account)?;
     conn.prepare_cached(
         "INSERT INTO accounts (user_id, type, provider, provider_account_id, access_token, refresh_token,
                                expires_at, token_type, scope, id_token, session_state, extra)
@@ -118,7 +83,7 @@ pub fn get(
             .optional()
     })
     .map_err(sqlite)?
-    .map(|a| open_tokens(secrets, a))
+    .map(|a| secrets.open_account_tokens(a))
     .transpose()
 }
 
@@ -139,6 +104,6 @@ pub fn delete(
             .optional()
     })
     .map_err(sqlite)?
-    .map(|a| open_tokens(secrets, a))
+    .map(|a| secrets.open_account_tokens(a))
     .transpose()
 }

@@ -36,10 +36,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::{Answer, Store};
 use crate::config::Config;
 use crate::error::{AdapterError, Result};
-use crate::model::Millis;
+use crate::model::{
+    Account, Authenticator, Millis, Session, SessionPatch, User, UserPatch, VerificationToken,
+};
 use crate::secrets::Secrets;
+
+pub use super::{now_millis, Pruned};
 
 /// A connection slot shared with the writer thread; `None` once closed.
 pub(crate) type SharedConnection = Arc<Mutex<Option<Connection>>>;
@@ -61,29 +66,12 @@ pub struct SqliteStore {
     inline_writes: bool,
 }
 
-/// Rows removed by one prune.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    /// Expired sessions removed.
-    pub sessions: usize,
-    /// Expired verification tokens removed.
-    pub verification_tokens: usize,
-}
-
 /// Deletes expired sessions and verification tokens (run on the writer).
 pub fn prune(conn: &Connection, now: Millis) -> Result<Pruned> {
     Ok(Pruned {
         sessions: sessions::delete_expired(conn, now)?,
         verification_tokens: tokens::delete_expired(conn, now)?,
     })
-}
-
-/// The current time in epoch milliseconds.
-pub fn now_millis() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
 }
 
 impl SqliteStore {
@@ -162,19 +150,6 @@ impl SqliteStore {
         Ok(self.writer.submit(f))
     }
 
-    /// Queues a write; `reply` always gets its result exactly once: on the writer thread once
-    /// the transaction holding it has committed (or failed), or at once with `CLOSED`.
-    pub fn write_with<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
-        reply: impl FnOnce(Result<T>) + Send + 'static,
-    ) {
-        match self.check_open() {
-            Ok(()) => self.writer.submit_with(f, reply),
-            Err(closed) => reply(Err(closed)),
-        }
-    }
-
     /// Runs a write at once on the calling thread when the writer thread is idle and the write
     /// lock is free (see [`writer::Writer::run_inline`]); hands `f` back otherwise.
     pub fn write_inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
@@ -208,6 +183,171 @@ impl SqliteStore {
             lock(&self.reader).take();
         }
         self.writer.close()
+    }
+}
+
+impl SqliteStore {
+    /// A read, answered at once on this thread.
+    fn read_now<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Answer<T> {
+        Answer::Now(self.read(f))
+    }
+
+    /// A write: run at once when it arrived alone and the writer is free, else queued to the
+    /// writer thread (group commit), answered after its transaction committed.
+    fn write_answer<T: Send + 'static>(
+        &self,
+        alone: bool,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Answer<T> {
+        let f = if alone {
+            match self.write_inline(f) {
+                Ok(done) => return Answer::Now(done),
+                Err(f) => f,
+            }
+        } else {
+            f
+        };
+        if let Err(closed) = self.check_open() {
+            return Answer::Now(Err(closed));
+        }
+        let writer = self.writer.clone();
+        Answer::Later(Box::new(move |reply| writer.submit_with(f, reply)))
+    }
+}
+
+impl Store for SqliteStore {
+    fn create_user(&self, user: User, alone: bool) -> Answer<User> {
+        self.write_answer(alone, move |c| users::insert(c, &user))
+    }
+
+    fn get_user(&self, id: String) -> Answer<Option<User>> {
+        self.read_now(|c| users::by_id(c, &id))
+    }
+
+    fn get_user_by_email(&self, email: String) -> Answer<Option<User>> {
+        self.read_now(|c| users::by_email(c, &email))
+    }
+
+    fn get_user_by_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+    ) -> Answer<Option<User>> {
+        self.read_now(|c| users::by_account(c, &provider, &provider_account_id))
+    }
+
+    fn update_user(&self, patch: UserPatch, alone: bool) -> Answer<User> {
+        self.write_answer(alone, move |c| users::update(c, &patch))
+    }
+
+    fn delete_user(&self, id: String, alone: bool) -> Answer<Option<User>> {
+        self.write_answer(alone, move |c| users::delete(c, &id))
+    }
+
+    fn link_account(&self, account: Account, alone: bool) -> Answer<Account> {
+        let secrets = self.secrets.clone();
+        self.write_answer(alone, move |c| accounts::insert(c, &secrets, &account))
+    }
+
+    fn unlink_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+        alone: bool,
+    ) -> Answer<Option<Account>> {
+        let secrets = self.secrets.clone();
+        self.write_answer(alone, move |c| {
+            accounts::delete(c, &secrets, &provider, &provider_account_id)
+        })
+    }
+
+    fn get_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+    ) -> Answer<Option<Account>> {
+        self.read_now(|c| accounts::get(c, &self.secrets, &provider, &provider_account_id))
+    }
+
+    fn create_session(&self, session: Session, alone: bool) -> Answer<Session> {
+        let secrets = self.secrets.clone();
+        self.write_answer(alone, move |c| sessions::insert(c, &secrets, &session))
+    }
+
+    fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
+        self.read_now(|c| sessions::with_user(c, &self.secrets, &session_token))
+    }
+
+    fn update_session(&self, patch: SessionPatch, alone: bool) -> Answer<Option<Session>> {
+        let secrets = self.secrets.clone();
+        self.write_answer(alone, move |c| sessions::update(c, &secrets, &patch))
+    }
+
+    fn delete_session(&self, session_token: String, alone: bool) -> Answer<Option<Session>> {
+        let secrets = self.secrets.clone();
+        self.write_answer(alone, move |c| {
+            sessions::delete(c, &secrets, &session_token)
+        })
+    }
+
+    fn create_verification_token(
+        &self,
+        token: VerificationToken,
+        alone: bool,
+    ) -> Answer<VerificationToken> {
+        self.write_answer(alone, move |c| tokens::insert(c, &token))
+    }
+
+    fn use_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+        alone: bool,
+    ) -> Answer<Option<VerificationToken>> {
+        self.write_answer(alone, move |c| tokens::take(c, &identifier, &token))
+    }
+
+    fn peek_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+    ) -> Answer<Option<VerificationToken>> {
+        self.read_now(|c| tokens::peek(c, &identifier, &token))
+    }
+
+    fn create_authenticator(
+        &self,
+        authenticator: Authenticator,
+        alone: bool,
+    ) -> Answer<Authenticator> {
+        self.write_answer(alone, move |c| authenticators::insert(c, &authenticator))
+    }
+
+    fn get_authenticator(&self, credential_id: String) -> Answer<Option<Authenticator>> {
+        self.read_now(|c| authenticators::get(c, &credential_id))
+    }
+
+    fn list_authenticators_by_user_id(&self, user_id: String) -> Answer<Vec<Authenticator>> {
+        self.read_now(|c| authenticators::by_user(c, &user_id))
+    }
+
+    fn update_authenticator_counter(
+        &self,
+        credential_id: String,
+        counter: i64,
+        alone: bool,
+    ) -> Answer<Authenticator> {
+        self.write_answer(alone, move |c| {
+            authenticators::update_counter(c, &credential_id, counter)
+        })
+    }
+
+    fn prune(&self, alone: bool) -> Answer<Pruned> {
+        self.write_answer(alone, |c| prune(c, now_millis()))
+    }
+
+    fn close(&self) -> oneshot::Receiver<()> {
+        SqliteStore::close(self)
     }
 }
 
