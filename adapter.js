@@ -155,11 +155,26 @@ function RustAdapter(config) {
   return faceOf(openNative(config))
 }
 
+/** True for a `postgres://` or `postgresql://` URL. */
+const isPostgresUrl = (value) => typeof value === 'string' && /^postgres(ql)?:\/\//i.test(value)
+
+/**
+ * The config with `DATABASE_URL` as its `url` when it names no database itself, as most
+ * database libraries do. Only a PostgreSQL URL counts: another tool's `file:` URL leaves the
+ * default SQLite file in use.
+ */
+function withDatabaseUrl(config) {
+  const bare = config === undefined || config === null
+  if (!bare && (typeof config !== 'object' || 'filename' in config || 'database' in config || 'url' in config)) return config
+  const url = process.env.DATABASE_URL
+  return isPostgresUrl(url) ? { ...(bare ? {} : config), url } : config
+}
+
 /** Opens the native store; errors carry their code. */
 function openNative(config) {
   const { NativeAdapter } = loadNative()
   try {
-    return new NativeAdapter(config)
+    return new NativeAdapter(withDatabaseUrl(config))
   } catch (error) {
     throw withCode(error)
   }

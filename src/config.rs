@@ -187,6 +187,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
         }
     }
     let mut database: Option<String> = None;
+    // (`DATABASE_URL` is read by the JavaScript face, which sees `process.env` as the app does.)
     let mut url: Option<String> = None;
     let mut schema: Option<String> = None;
     let mut table_prefix: Option<String> = None;
@@ -347,13 +348,6 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             "config.url",
             "cannot be combined with config.filename (a file means SQLite, a URL means PostgreSQL)",
         ));
-    }
-    if url.is_none() && !named_file {
-        // Like most database libraries: DATABASE_URL names the database when the config does
-        // not. Only a PostgreSQL URL counts (a `file:` URL of another tool keeps the default file).
-        url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| is_postgres_url(u));
     }
     match url {
         Some(url) => {

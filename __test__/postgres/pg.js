@@ -1,0 +1,41 @@
+'use strict'
+/**
+ * Helpers of the PostgreSQL-only suites: child processes that compete on one database, and
+ * psql (from the server's own binaries) for looking at the server without going through the
+ * adapter.
+ */
+const path = require('node:path')
+const { execFile, execFileSync } = require('node:child_process')
+
+/** Runs `child.js` with `job`; resolves to the JSON line it printed. */
+function runChild(job) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(__dirname, 'child.js'), JSON.stringify(job)], { timeout: 60000 }, (error, stdout) => {
+      const line = stdout.trim().split('\n').pop()
+      try {
+        resolve(JSON.parse(line))
+      } catch {
+        reject(error ?? new Error(`child printed no result: ${stdout}`))
+      }
+    })
+  })
+}
+
+/** The psql of the test server's binaries (falls back to psql on PATH). */
+function psqlPath() {
+  const bin = process.env.AUTHJS_TEST_PG_BIN
+  return bin ? path.join(bin, 'psql') : 'psql'
+}
+
+/** Runs SQL on the test server; returns the rows as arrays of strings. */
+function psql(sql) {
+  const out = execFileSync(psqlPath(), [process.env.AUTHJS_TEST_PG_URL, '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    encoding: 'utf8',
+  })
+  return out
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'))
+}
+
+module.exports = { runChild, psql }
