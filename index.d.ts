@@ -1,9 +1,12 @@
 /**
- * authjs-rust-adapter — an Auth.js database adapter on embedded SQLite, written in Rust.
+ * authjs-rust-adapter — an Auth.js database adapter on embedded SQLite or PostgreSQL, written
+ * in Rust.
  *
  * ```ts
  * import { RustAdapter } from "authjs-rust-adapter"
  * export const { handlers, auth } = NextAuth({ adapter: RustAdapter({ filename: "auth.sqlite" }), providers: [] })
+ * // several app servers: the same adapter on PostgreSQL
+ * RustAdapter({ url: "postgres://user:pass@db.example.com:5432/app?sslmode=verify-full" })
  * ```
  *
  * Runs in Node.js runtimes only (not the Edge runtime). With Next.js, list the package in
@@ -12,34 +15,69 @@
  * @packageDocumentation
  */
 
-/** Options of {@link RustAdapter}. Every option is optional. */
+/**
+ * Options of {@link RustAdapter}. Every option is optional. `filename` means SQLite, `url`
+ * means PostgreSQL; with neither, a PostgreSQL `DATABASE_URL` in the environment is used, else
+ * the SQLite file `auth.sqlite`. Options marked SQLite or PostgreSQL only are refused on the
+ * other backend.
+ */
 export interface RustAdapterConfig {
   /**
-   * Path of the SQLite file, created with its schema on first use. Relative paths are resolved
-   * against the working directory. `":memory:"` gives a private in-memory database.
+   * SQLite: path of the file, created with its schema on first use. Relative paths are
+   * resolved against the working directory. `":memory:"` gives a private in-memory database.
    * @defaultValue `"auth.sqlite"`
    */
   filename?: string
   /**
-   * Milliseconds a call waits for a lock held by another connection or process before it
-   * fails with `DB_UNAVAILABLE`.
+   * PostgreSQL: the connection URL, `postgres://user:password@host:port/database`, with the
+   * libpq options tokio-postgres knows (`connect_timeout`, `application_name`, ...) and
+   * `sslmode` as in libpq: `disable`, `prefer` (the default: TLS when the server offers it,
+   * certificate not checked), `require` (TLS, certificate not checked), `verify-ca` (the
+   * certificate must chain to a trusted root) or `verify-full` (and name the host). Trusted
+   * roots are the bundled Mozilla set, or the PEM file named by `sslrootcert`. The tables are
+   * created (or migrated) on the first call, once even when several instances start together.
+   * @defaultValue `process.env.DATABASE_URL` when it is a `postgres://` URL and no `filename` is given
+   */
+  url?: string
+  /**
+   * PostgreSQL only: the schema that holds the tables (created when missing).
+   * @defaultValue `"public"`
+   */
+  schema?: string
+  /**
+   * PostgreSQL only: a prefix for every table name (e.g. `"authjs_"`), so the tables can live
+   * beside an app's own. Letters, digits and `_`.
+   * @defaultValue `""`
+   */
+  tablePrefix?: string
+  /**
+   * PostgreSQL only: the most connections this adapter opens. Each Node.js process has its own
+   * pool; keep `poolSize` × processes under the server's `max_connections`.
+   * @defaultValue `10`
+   */
+  poolSize?: number
+  /**
+   * The longest a call waits before it fails with `DB_UNAVAILABLE`. SQLite: for a lock held by
+   * another connection or process. PostgreSQL: for the whole call, connecting and waiting for a
+   * pooled connection included (a call during a server restart fails after at most this long,
+   * and the pool reconnects by itself).
    * @defaultValue `5000`
    */
   busyTimeout?: number
   /**
-   * SQLite page cache per connection, in KiB.
+   * SQLite only: page cache per connection, in KiB.
    * @defaultValue `16384` (16 MiB)
    */
   cacheSize?: number
   /**
-   * Commit durability. `"full"`: every acknowledged write is fsynced and survives power loss.
+   * SQLite only: commit durability. `"full"`: every acknowledged write is fsynced and survives power loss.
    * `"normal"`: an acknowledged write survives a crash of the process, but the last commits may
    * be lost on power loss; commits are cheaper.
    * @defaultValue `"full"`
    */
   synchronous?: "full" | "normal"
   /**
-   * Whether a write issued alone may run at once on the JavaScript thread while the writer
+   * SQLite only: whether a write issued alone may run at once on the JavaScript thread while the writer
    * thread is idle (as better-sqlite3 runs every write), saving two thread hops. Its commit,
    * fsync included under `synchronous: "full"`, then happens on the event loop. `false` sends
    * every write to the writer thread: the event loop never waits for a commit, and a lone
@@ -202,11 +240,11 @@ export type RustAdapterErrorCode =
   | "NOT_FOUND"
   /** An argument has the wrong type, is missing, empty, too large, or an invalid date. */
   | "INVALID_INPUT"
-  /** The database is locked past `busyTimeout`, or cannot be opened or written. */
+  /** SQLite: the database is locked past `busyTimeout`, or cannot be opened or written. PostgreSQL: the server cannot be reached, refused the login, restarted or did not answer within `busyTimeout`. */
   | "DB_UNAVAILABLE"
   /** The adapter was closed with `close()`. */
   | "CLOSED"
-  /** The file was written by a newer version of this package; it was left unchanged. */
+  /** The file (or PostgreSQL schema) was written by a newer version of this package; it was left unchanged. */
   | "SCHEMA_TOO_NEW"
   /** Any other database failure. */
   | "DB_ERROR"
@@ -412,9 +450,12 @@ export interface LegacyAdapterFactory {
 export declare function LegacyAdapter(config?: RustAdapterConfig | TypeOrmStyleConfig): LegacyAdapterFactory
 
 /**
- * Creates an Auth.js adapter on an embedded SQLite file. The first call creates the file and
- * its schema (and migrates older files); throws with `SCHEMA_TOO_NEW` for a file written by a
- * newer version, and with `INVALID_INPUT` for a bad config.
+ * Creates an Auth.js adapter on an embedded SQLite file, or on PostgreSQL with `url` (or a
+ * PostgreSQL `DATABASE_URL`). SQLite: the call creates the file and its schema (and migrates
+ * older files), and throws with `SCHEMA_TOO_NEW` for a file written by a newer version.
+ * PostgreSQL: the call does not connect; the first method call connects and migrates, and
+ * rejects with `SCHEMA_TOO_NEW` or `DB_UNAVAILABLE` when it cannot. A bad config throws
+ * `INVALID_INPUT` naming the option.
  *
  * @param config - where the database lives and how it behaves; all optional.
  */

@@ -20,6 +20,16 @@ const full: RustAdapterConfig = {
   synchronous: "normal",
   inlineWrites: false,
 }
+// The same adapter on PostgreSQL.
+const onPostgres: Adapter = RustAdapter({
+  url: "postgres://app:secret@db.example.com:5432/app?sslmode=verify-full",
+  schema: "auth",
+  tablePrefix: "authjs_",
+  poolSize: 20,
+  busyTimeout: 3000,
+})
+// @ts-expect-error poolSize is a number
+RustAdapter({ url: "postgres://localhost/app", poolSize: "10" })
 
 // @ts-expect-error filename must be a string
 RustAdapter({ filename: 42 })

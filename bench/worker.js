@@ -1,10 +1,12 @@
 'use strict'
 /**
  * One benchmark job in its own process (started by run.js): opens one contender on one
- * SQLite file, runs the job, and sends back the results with the process's peak RSS.
+ * SQLite file (or, for the PostgreSQL contenders, one fresh schema of a server), runs the job,
+ * and sends back the results with the process's peak RSS.
  *
  * The job arrives as JSON in argv[2]:
  *   { kind: 'suite',    contender, filename, synchronous, n, round, concurrency, ops, warm }
+ *   { kind: 'suite',    contender, url, schema, n, round, concurrency, ops, warm }  (PostgreSQL)
  *   { kind: 'hot-read', contender, filename, synchronous, n, round, ops, warm }
  *   { kind: 'seed-file', filename, n }
  */
@@ -29,8 +31,13 @@ async function main() {
   }
   const contender = CONTENDERS[job.contender]
   const fresh = job.kind === 'suite'
-  if (fresh) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(job.filename + suffix, { force: true })
-  const { adapter, close } = await contender.open(job.filename, { synchronous: job.synchronous, fresh })
+  if (fresh && job.filename) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(job.filename + suffix, { force: true })
+  const { adapter, close } = await contender.open(job.filename, {
+    synchronous: job.synchronous,
+    fresh,
+    url: job.url,
+    schema: job.schema,
+  })
   const results = job.kind === 'suite' ? await runSuite(adapter, job) : await runHotRead(adapter, job)
   await close()
   const cpu = process.cpuUsage()

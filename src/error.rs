@@ -129,9 +129,18 @@ impl AdapterError {
         use tokio_postgres::error::SqlState;
         let Some(db) = err.as_db_error() else {
             // No answer from the server: connection refused, reset, closed, timed out.
+            // The driver's own message is short ("error performing TLS handshake"); its
+            // sources say why (refused, reset, which certificate check failed).
+            let mut why = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                why.push_str(": ");
+                why.push_str(&cause.to_string());
+                source = cause.source();
+            }
             return Self::new(
                 ErrorCode::DbUnavailable,
-                format!("{entity}: PostgreSQL cannot be reached: {err}"),
+                format!("{entity}: PostgreSQL cannot be reached: {why}"),
             );
         };
         let code = db.code();

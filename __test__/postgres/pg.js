@@ -38,4 +38,40 @@ function psql(sql) {
     .map((line) => line.split('\t'))
 }
 
-module.exports = { runChild, psql }
+/** Runs SQL on the server at `url` (default: the test server). */
+function psqlAt(url, sql) {
+  return execFileSync(psqlPath(), [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim()
+}
+
+const CLUSTER_ENV = ['URL', 'DATA', 'BIN', 'RUNAS', 'ROOT', 'OPTS'].map((k) => `AUTHJS_TEST_PG_${k}`)
+
+/**
+ * A cluster of the calling suite's own, for suites that restart or reconfigure the server
+ * (which would disturb suites running beside them on the shared one). `start()` resolves to
+ * the cluster (`url`, `dataDir`, ...); `stop()` removes it and gives the environment back the
+ * shared cluster's variables.
+ */
+function privateCluster() {
+  const cluster = require('../../scripts/postgres-cluster.js')
+  let saved
+  let own
+  return {
+    async start() {
+      saved = Object.fromEntries(CLUSTER_ENV.map((k) => [k, process.env[k]]))
+      own = await cluster.startCluster()
+      return own
+    },
+    async stop() {
+      if (own) await cluster.stopCluster(own)
+      for (const [k, v] of Object.entries(saved ?? {})) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    },
+    restart: (options) => cluster.restartCluster(options),
+    stopServer: () => cluster.stopServer(),
+    startServer: () => cluster.startServer(),
+  }
+}
+
+module.exports = { runChild, psql, psqlAt, privateCluster }

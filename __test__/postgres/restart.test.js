@@ -2,29 +2,22 @@
 // The database server restarts under load (a deploy, a failover): every call settles, none
 // hangs past busyTimeout, and the pool reconnects without restarting Node. This file runs its
 // own cluster, so restarting it disturbs no other suite.
-const cluster = require('../../scripts/postgres-cluster.js')
 const { RustAdapter, userFixture } = require('../helpers')
+const { privateCluster } = require('./pg')
 
-const ENV = ['URL', 'DATA', 'BIN', 'RUNAS', 'ROOT', 'OPTS'].map((k) => `AUTHJS_TEST_PG_${k}`)
-let saved
-let own
+const cluster = privateCluster()
 let adapter
 const BUSY_TIMEOUT = 2000
 
 beforeAll(async () => {
-  saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]))
-  own = await cluster.startCluster()
+  const own = await cluster.start()
   adapter = RustAdapter({ url: own.url, schema: 'restart', busyTimeout: BUSY_TIMEOUT, poolSize: 4 })
   await adapter.getUser('warm-up')
 }, 60000)
 
 afterAll(async () => {
   await adapter?.close()
-  if (own) await cluster.stopCluster(own)
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
+  await cluster.stop()
 })
 
 /** Runs `call` and reports how it settled and how long it took. */
@@ -54,7 +47,7 @@ test('calls during a restart resolve or fail with DB_UNAVAILABLE, none hangs, an
     })(),
   )
   await new Promise((resolve) => setTimeout(resolve, 300))
-  await cluster.restartCluster({ downMs: 1500 })
+  await cluster.restart({ downMs: 1500 })
   await new Promise((resolve) => setTimeout(resolve, 300))
   running = false
   await Promise.all([load, ...parallel])
@@ -93,6 +86,6 @@ test('while the server is down calls fail with DB_UNAVAILABLE within busyTimeout
 test('acknowledged writes survive the restart', async () => {
   const users = Array.from({ length: 20 }, () => userFixture())
   for (const user of users) await adapter.createUser(user)
-  await cluster.restartCluster()
+  await cluster.restart()
   for (const user of users) expect(await adapter.getUser(user.id)).toEqual(user)
 })

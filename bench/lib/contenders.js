@@ -1,8 +1,12 @@
 'use strict'
 /**
- * The four contenders, each opened on its own SQLite file in WAL mode with the same
- * `synchronous` setting. `open()` resolves to `{ adapter, close }` where `adapter` has the
- * Auth.js methods the workloads call.
+ * The contenders. The default run's four are each opened on their own SQLite file in WAL mode
+ * with the same `synchronous` setting. `open()` resolves to `{ adapter, close }` where
+ * `adapter` has the Auth.js methods the workloads call.
+ *
+ * `--backend postgres` runs three others: RustAdapter on PostgreSQL and the node-postgres
+ * floor, each in its own fresh schema (`url` and `schema` in open's options), and RustAdapter
+ * on SQLite exactly as `rust` is opened, for the cost of one backend against the other.
  */
 
 const path = require('node:path')
@@ -65,6 +69,36 @@ const CONTENDERS = {
       const sqlite = openBetterSqlite(Database, filename, { synchronous, secureDelete: true })
       if (fresh) sqlite.exec(FLOOR_SCHEMA)
       return { adapter: FloorAdapter(sqlite), close: async () => sqlite.close() }
+    },
+  },
+
+  /** authjs-rust-adapter on PostgreSQL, in its own schema (created by its migrations). */
+  'rust-postgres': {
+    label: 'RustAdapter (PostgreSQL)',
+    async open(_filename, { url, schema }) {
+      const { RustAdapter } = require(ROOT)
+      const adapter = RustAdapter({ url, schema, sweepInterval: 0 })
+      // The first call connects and creates the schema: made here, before any clock runs (the
+      // pg floor creates its tables in open() too).
+      if ((await adapter.getUserByEmail('nobody@bench.invalid')) !== null) throw new Error(`schema ${schema} is not empty`)
+      return { adapter, close: () => adapter.close() }
+    },
+  },
+
+  /** authjs-rust-adapter on SQLite, opened exactly as `rust` (the postgres run's reference). */
+  'rust-sqlite': {
+    label: 'RustAdapter (SQLite)',
+    open: (filename, options) => CONTENDERS.rust.open(filename, options),
+  },
+
+  /** Hand-written node-postgres statements on RustAdapter's PostgreSQL schema (pg-floor.js). */
+  'pg-floor': {
+    label: 'pg-floor (raw node-postgres)',
+    async open(_filename, { url, schema, fresh }) {
+      const { PgFloorAdapter, pgFloorSchema, openPgFloorPool } = require('./pg-floor.js')
+      const pool = openPgFloorPool(url)
+      if (fresh) await pool.query(pgFloorSchema(schema))
+      return { adapter: PgFloorAdapter(pool, schema), close: () => pool.end() }
     },
   },
 }

@@ -34,8 +34,11 @@ const fmtInt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US'
 const fmtUs = (x) => (!Number.isFinite(x) ? 'n/a' : x < 100 ? x.toFixed(1) : fmtInt(x))
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '—')
 
-/** Rows of the main table: one per workload and contender. */
-function suiteRows(agg, contenders, labels) {
+/**
+ * Rows of the main table: one per workload and contender, with its ops/s as a multiple of
+ * each of the `baselines` (the default run's: drizzle and the floor).
+ */
+function suiteRows(agg, contenders, labels, baselines = ['drizzle', 'floor']) {
   const rows = []
   for (const w of SUITE) {
     for (const c of contenders) {
@@ -48,8 +51,7 @@ function suiteRows(agg, contenders, labels) {
         `${fmtInt(m.opsPerSec)} ${w.unit}`,
         fmtUs(m.p50Us),
         fmtUs(m.p99Us),
-        fmtRatio(vs('drizzle')),
-        fmtRatio(vs('floor')),
+        ...baselines.map((b) => fmtRatio(vs(b))),
       ])
     }
   }
@@ -58,10 +60,10 @@ function suiteRows(agg, contenders, labels) {
 
 const SUITE_HEADER = ['workload', 'adapter', 'throughput (median)', 'p50 µs', 'p99 µs', 'vs drizzle', 'vs floor']
 
-function rssRows(agg, contenders, labels) {
+function rssRows(agg, contenders, labels, baseline = 'floor') {
   return contenders
     .filter((c) => agg[c])
-    .map((c) => [labels[c], `${agg[c].rssMiB.toFixed(1)} MiB`, fmtRatio(agg[c].rssMiB / agg.floor?.rssMiB)])
+    .map((c) => [labels[c], `${agg[c].rssMiB.toFixed(1)} MiB`, fmtRatio(agg[c].rssMiB / agg[baseline]?.rssMiB)])
 }
 
 const RSS_HEADER = ['adapter', 'peak RSS (median of rounds)', 'vs floor']
@@ -106,6 +108,43 @@ function targets(agg, scale) {
 
 const TARGET_HEADER = ['', 'target (RustAdapter)', 'measured', 'needed']
 
+/** The `--backend postgres` run's main table: its columns compare with the pg floor and SQLite. */
+const PG_SUITE_HEADER = ['workload', 'adapter', 'throughput (median)', 'p50 µs', 'p99 µs', 'vs pg-floor', 'vs RustAdapter (SQLite)']
+const PG_BASELINES = ['pg-floor', 'rust-sqlite']
+
+/** What one op of a workload is, for "time per op" (SUITE's units: users/s, ops/s, pairs/s). */
+const perOp = (unit) => ({ 'users/s': 'user', 'ops/s': 'call', 'pairs/s': 'pair' })[unit] ?? 'op'
+
+/**
+ * The `--backend postgres` run's ratios, one row per workload: RustAdapter on PostgreSQL
+ * against the pg floor (ops/s), and the time per op (1 / median ops/s, so with 64 in flight it
+ * is the amortised time, not the latency) of RustAdapter on PostgreSQL and on SQLite, with
+ * their quotient: how many times SQLite's time per call PostgreSQL costs.
+ */
+function backendRows(agg) {
+  const ops = (c, key) => agg[c]?.workloads[key]?.median.opsPerSec
+  const rows = []
+  const costs = {}
+  for (const w of SUITE) {
+    const pg = ops('rust-postgres', w.key)
+    const floor = ops('pg-floor', w.key)
+    const sqlite = ops('rust-sqlite', w.key)
+    if (!Number.isFinite(pg) && !Number.isFinite(sqlite)) continue
+    const us = (x) => (Number.isFinite(x) ? `${fmtUs(1e6 / x)} µs/${perOp(w.unit)}` : 'n/a')
+    costs[w.key] = sqlite / pg
+    rows.push([w.label, fmtRatio(pg / floor), us(pg), us(sqlite), fmtRatio(sqlite / pg)])
+  }
+  return { rows, costs }
+}
+
+const BACKEND_HEADER = [
+  'workload',
+  'RustAdapter (PostgreSQL) vs pg-floor, ops/s',
+  'time per op, PostgreSQL',
+  'time per op, SQLite',
+  'PostgreSQL time per op ÷ SQLite',
+]
+
 /** A plain-text table with aligned columns. */
 function textTable(header, rows) {
   const all = [header, ...rows]
@@ -134,7 +173,12 @@ module.exports = {
   SCALE_HEADER,
   targets,
   TARGET_HEADER,
+  PG_SUITE_HEADER,
+  PG_BASELINES,
+  backendRows,
+  BACKEND_HEADER,
   textTable,
   mdTable,
   fmtInt,
+  fmtRatio,
 }

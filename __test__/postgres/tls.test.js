@@ -1,0 +1,99 @@
+'use strict'
+// TLS to the server, as `sslmode` asks, against a cluster of this suite's own with TLS on and a
+// certificate from a throwaway CA, issued for "localhost" only.
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { RustAdapter, tempDir } = require('../helpers')
+const { privateCluster, psqlAt } = require('./pg')
+
+const cluster = privateCluster()
+let own
+let caFile
+const opened = []
+
+/** Makes a CA and a server certificate for DNS:localhost with openssl; returns the file paths. */
+function makeCertificates(dir) {
+  const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=authjs test CA', '-keyout', 'ca.key', '-out', 'ca.pem')
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr')
+  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n')
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.crt')
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') }
+}
+
+beforeAll(async () => {
+  own = await cluster.start()
+  const files = makeCertificates(tempDir())
+  caFile = files.ca
+  // The server reads its key as its own (unprivileged) user, and only with owner-only access.
+  const owner = fs.statSync(own.dataDir)
+  for (const [from, name] of [[files.cert, 'server.crt'], [files.key, 'server.key']]) {
+    const to = path.join(own.dataDir, name)
+    fs.copyFileSync(from, to)
+    fs.chmodSync(to, 0o600)
+    fs.chownSync(to, owner.uid, owner.gid)
+  }
+  psqlAt(own.url, "ALTER SYSTEM SET ssl = on")
+  psqlAt(own.url, 'SELECT pg_reload_conf()')
+}, 60000)
+
+afterAll(async () => {
+  for (const adapter of opened) await adapter.close().catch(() => {})
+  await cluster.stop()
+})
+
+/** An adapter on the private cluster through `host` with URL options `query`. */
+function adapterVia(host, query) {
+  const url = own.url.replace('127.0.0.1', host) + query
+  const adapter = RustAdapter({ url, schema: 'tls', busyTimeout: 3000 })
+  opened.push(adapter)
+  return adapter
+}
+
+/** How many of our connections the server sees encrypted. */
+const encryptedConnections = () =>
+  Number(
+    psqlAt(
+      own.url,
+      "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'authjs-rust-adapter' AND s.ssl",
+    ),
+  )
+
+test('sslmode=require encrypts the connection without checking the certificate', async () => {
+  const before = encryptedConnections()
+  expect(await adapterVia('127.0.0.1', '?sslmode=require').getUser('x')).toBeNull()
+  expect(encryptedConnections()).toBeGreaterThan(before)
+})
+
+test('sslmode=verify-full accepts a certificate from the CA in sslrootcert that names the host', async () => {
+  const adapter = adapterVia('localhost', `?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`)
+  expect(await adapter.getUser('x')).toBeNull()
+})
+
+test('sslmode=verify-full refuses a certificate that does not name the host, with DB_UNAVAILABLE', async () => {
+  const adapter = adapterVia('127.0.0.1', `?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`)
+  await expect(adapter.getUser('x')).rejects.toMatchObject({
+    code: 'DB_UNAVAILABLE',
+    message: expect.stringMatching(/certificate/i),
+  })
+})
+
+test('sslmode=verify-ca checks the chain but not the host name', async () => {
+  const adapter = adapterVia('127.0.0.1', `?sslmode=verify-ca&sslrootcert=${encodeURIComponent(caFile)}`)
+  expect(await adapter.getUser('x')).toBeNull()
+})
+
+test('sslmode=verify-full without sslrootcert trusts only the bundled public roots, not a private CA', async () => {
+  const adapter = adapterVia('localhost', '?sslmode=verify-full')
+  await expect(adapter.getUser('x')).rejects.toMatchObject({
+    code: 'DB_UNAVAILABLE',
+    message: expect.stringMatching(/certificate/i),
+  })
+})
+
+test('an sslrootcert file that does not exist is a config error naming the url', () => {
+  expect(() => RustAdapter({ url: `${own.url}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem` })).toThrow(
+    expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^INVALID_INPUT: config\.url /) }),
+  )
+})
