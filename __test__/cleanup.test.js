@@ -3,7 +3,7 @@
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
-const { newAdapter, userFixture, verificationTokenFixture, tempFile } = require('./helpers')
+const { newAdapter, storeConfig, userFixture, verificationTokenFixture } = require('./helpers')
 
 const PAST = () => new Date(Date.now() - 60e3)
 const FUTURE = () => new Date(Date.now() + 3600e3)
@@ -64,10 +64,9 @@ test('with the sweeper off, expired rows stay until prune()', async () => {
 })
 
 test('an open adapter with the default sweeper does not keep Node.js running', () => {
-  const filename = tempFile()
   const script = `
     const { RustAdapter } = require(${JSON.stringify(path.join(__dirname, '..'))})
-    const adapter = RustAdapter({ filename: ${JSON.stringify(filename)} })
+    const adapter = RustAdapter(${JSON.stringify(storeConfig())})
     adapter.createUser({ email: 'x@example.com' }).then(() => console.log('created'))
   `
   const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })

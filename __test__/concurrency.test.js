@@ -7,6 +7,8 @@ const { spawn } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
 const {
   RustAdapter,
+  sqliteDescribe,
+  sqliteTest,
   tempFile,
   newAdapter,
   userFixture,
@@ -75,7 +77,7 @@ function walCommits(filename) {
   return commits
 }
 
-describe('group commit', () => {
+sqliteDescribe('group commit', () => {
   test('64 writes issued together share a few transactions', async () => {
     const filename = tempFile()
     const adapter = RustAdapter({ filename, sweepInterval: 0 })
@@ -128,10 +130,9 @@ describe('in one process', () => {
     expect(winners[0].value.token).toBe(token.token)
   })
 
-  test('200 concurrent useVerificationToken calls from two adapters on one file: exactly one gets it', async () => {
-    const filename = tempFile()
-    const a = newAdapter({ filename })
-    const b = newAdapter({ filename })
+  test('200 concurrent useVerificationToken calls from two adapters on one database: exactly one gets it', async () => {
+    const a = newAdapter()
+    const b = newAdapter(a.config)
     const token = verificationTokenFixture()
     await a.createVerificationToken(token)
     const results = await Promise.allSettled(
@@ -141,7 +142,7 @@ describe('in one process', () => {
     expect(results.filter((r) => r.value !== null)).toHaveLength(1)
   })
 
-  test('100 concurrent createUser calls are all committed', async () => {
+  sqliteTest('100 concurrent createUser calls are all committed', async () => {
     const filename = tempFile()
     const adapter = RustAdapter({ filename })
     const users = Array.from({ length: 100 }, () => userFixture())
@@ -193,7 +194,7 @@ describe('in one process', () => {
   })
 })
 
-describe('several processes on one file', () => {
+sqliteDescribe('several processes on one file', () => {
   test('4 processes racing on 20 verification tokens use each token exactly once, with no errors', async () => {
     const filename = tempFile()
     const setup = RustAdapter({ filename })
@@ -269,7 +270,7 @@ describe('several processes on one file', () => {
   }, 20_000)
 })
 
-describe('durability under SIGKILL', () => {
+sqliteDescribe('durability under SIGKILL', () => {
   /**
    * Runs the acknowledged-writer child on `filename`, SIGKILLs it about 300 ms after its first
    * acknowledgement, and resolves with every id it printed as a complete line.

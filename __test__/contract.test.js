@@ -3,7 +3,7 @@
 // methods, reachable from CommonJS and ESM.
 const { spawnSync } = require('node:child_process')
 const path = require('node:path')
-const { AUTHJS_METHODS, RustAdapter, newAdapter, tempFile, userFixture, sessionFixture } = require('./helpers')
+const { AUTHJS_METHODS, RustAdapter, newAdapter, sqliteTest, storeConfig, tempFile, userFixture, sessionFixture } = require('./helpers')
 
 /** Well-formed arguments for each method (the rows they name need not exist). */
 const VALID_ARGS = (() => {
@@ -60,8 +60,8 @@ describe('adapter object', () => {
   })
 
   test('the own enumerable keys are the 19 Auth.js methods plus close and prune', async () => {
-    // newAdapter() adds a `filename` convenience property, so look at a bare adapter.
-    const bare = RustAdapter({ filename: tempFile() })
+    // newAdapter() adds `config` and `filename` convenience properties, so look at a bare adapter.
+    const bare = RustAdapter(storeConfig())
     const keys = Object.keys(bare)
     await bare.close()
     expect(keys.sort()).toEqual([...AUTHJS_METHODS, 'close', 'prune'].sort())
@@ -75,7 +75,7 @@ describe('adapter object', () => {
     expect(typeof descriptor.value).toBe('function')
   })
 
-  test('RustAdapter() with no config uses auth.sqlite in the current directory', () => {
+  sqliteTest('RustAdapter() with no config uses auth.sqlite in the current directory', () => {
     const dir = path.dirname(tempFile())
     const result = spawnSync(
       process.execPath,
@@ -160,7 +160,7 @@ describe('detached methods', () => {
   })
 
   test('a detached close works and later calls reject with CLOSED', async () => {
-    const adapter = RustAdapter({ filename: tempFile() })
+    const adapter = RustAdapter(storeConfig())
     const { close, getUser } = adapter
     await close()
     await expect(getUser('x')).rejects.toMatchObject({ code: 'CLOSED' })
@@ -207,7 +207,7 @@ describe('promises', () => {
   })
 
   test.each(AUTHJS_METHODS)('%s returns a Promise that rejects with CLOSED after close()', async (name) => {
-    const adapter = RustAdapter({ filename: tempFile() })
+    const adapter = RustAdapter(storeConfig())
     await adapter.close()
     const outcome = callCatchingSync(adapter[name], VALID_ARGS[name])
     expect(outcome.threw).toBeUndefined()
@@ -243,10 +243,9 @@ describe('ESM', () => {
   }
 
   test('the named ESM export RustAdapter imports by package name and creates a user', () => {
-    const filename = tempFile()
     const result = runModule(`
       import { RustAdapter } from 'authjs-rust-adapter'
-      const adapter = RustAdapter({ filename: ${JSON.stringify(filename)} })
+      const adapter = RustAdapter(${JSON.stringify(storeConfig())})
       const user = await adapter.createUser({ email: 'esm-named@example.com', name: 'ESM' })
       const again = await adapter.getUser(user.id)
       await adapter.close()
@@ -257,10 +256,9 @@ describe('ESM', () => {
   })
 
   test('the default ESM export is RustAdapter and creates a user', () => {
-    const filename = tempFile()
     const result = runModule(`
       import createAdapter, { RustAdapter } from 'authjs-rust-adapter'
-      const adapter = createAdapter({ filename: ${JSON.stringify(filename)} })
+      const adapter = createAdapter(${JSON.stringify(storeConfig())})
       const user = await adapter.createUser({ email: 'esm-default@example.com' })
       const again = await adapter.getUserByEmail('esm-default@example.com')
       await adapter.close()
@@ -270,16 +268,16 @@ describe('ESM', () => {
     expect(JSON.parse(result.stdout)).toEqual({ same: true, id: true })
   })
 
-  test('the ESM user is stored in the file and readable from CommonJS afterwards', async () => {
-    const filename = tempFile()
+  test('the ESM user is stored in the database and readable from CommonJS afterwards', async () => {
+    const config = storeConfig()
     const result = runModule(`
       import { RustAdapter } from 'authjs-rust-adapter'
-      const adapter = RustAdapter({ filename: ${JSON.stringify(filename)} })
+      const adapter = RustAdapter(${JSON.stringify(config)})
       const user = await adapter.createUser({ id: 'esm-user', email: 'esm-file@example.com' })
       await adapter.close()
     `)
     expect(result.status).toBe(0)
-    const adapter = newAdapter({ filename })
+    const adapter = newAdapter(config)
     expect(await adapter.getUser('esm-user')).toMatchObject({ id: 'esm-user', email: 'esm-file@example.com' })
   })
 

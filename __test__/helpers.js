@@ -53,6 +53,9 @@ function storeConfig(extra = {}) {
 const skipped = Object.assign(() => {}, { each: () => () => {} })
 const sqliteTest = onPostgres ? skipped : test
 
+/** Registers a group of tests that only mean something on SQLite. */
+const sqliteDescribe = onPostgres ? () => {} : describe
+
 /** Registers a test that only means something on PostgreSQL. */
 const postgresTest = onPostgres ? test : skipped
 
@@ -225,6 +228,7 @@ module.exports = {
   onPostgres,
   storeConfig,
   sqliteTest,
+  sqliteDescribe,
   postgresTest,
   VERSION_1_DDL,
   VERSION_2_DDL,

@@ -2,19 +2,23 @@
 // The NextAuth.js v3 face: LegacyAdapter(config).getAdapter(appOptions), v3 semantics, same tables.
 const { createHash, randomUUID } = require('node:crypto')
 const { RustAdapter, LegacyAdapter } = require('..')
-const { tempFile } = require('./helpers')
+const { onPostgres, sqliteTest, storeConfig } = require('./helpers')
 
 const open = []
 afterAll(() => Promise.all(open.map((a) => a.close())))
 
-/** A v3 adapter and a v5 adapter on the same new file. */
+/**
+ * A v3 adapter and a v5 adapter on the same new database (on SQLite, the v3 one through the
+ * TypeORM-style config v3 apps have).
+ */
 async function both(appOptions = {}) {
-  const filename = tempFile()
-  const legacy = await LegacyAdapter({ type: 'sqlite', database: filename, synchronize: true, sweepInterval: 0 }).getAdapter({
+  const config = storeConfig({ sweepInterval: 0 })
+  const v3Config = onPostgres ? config : { type: 'sqlite', database: config.filename, synchronize: true, sweepInterval: 0 }
+  const legacy = await LegacyAdapter(v3Config).getAdapter({
     secret: 'app-secret',
     ...appOptions,
   })
-  const modern = RustAdapter({ filename, sweepInterval: 0 })
+  const modern = RustAdapter(config)
   open.push(modern)
   return { legacy, modern }
 }
@@ -196,7 +200,7 @@ test('v3 users show empty columns as null, as v3 adapters did', async () => {
 })
 
 test('the v3 factory can be closed', async () => {
-  const factory = LegacyAdapter({ type: 'sqlite', database: tempFile(), sweepInterval: 0 })
+  const factory = LegacyAdapter(storeConfig({ sweepInterval: 0 }))
   const legacy = await factory.getAdapter({ secret: 's' })
   await factory.close()
   await expect(legacy.getUser('x')).rejects.toMatchObject({ code: 'CLOSED' })
@@ -241,7 +245,7 @@ describe('v3 and v5 faces share the tables', () => {
   })
 })
 
-test('RustAdapter accepts the TypeORM-style config too', async () => {
+sqliteTest('RustAdapter accepts the TypeORM-style config too', async () => {
   const adapter = RustAdapter({ type: 'sqlite', database: ':memory:', synchronize: false, sweepInterval: 0 })
   open.push(adapter)
   expect((await adapter.createUser({ email: 'x@example.com' })).email).toBe('x@example.com')

@@ -24,6 +24,19 @@
  *   --keep-data           keep bench/.data (the 1M file is then reused by the next run)
  *   --write / --no-write  write bench/RESULTS.md (default: only a full run writes it)
  *   --cpu-prof            write a V8 CPU profile of every child to bench/.data/prof
+ *   --backend postgres    the PostgreSQL run instead (lib/postgres-run.js), see below
+ *
+ * `--backend postgres` (also `--backend=postgres`): RustAdapter on PostgreSQL
+ * (`rust-postgres`), a hand-written node-postgres floor on the same tables (`pg-floor`,
+ * lib/pg-floor.js) and RustAdapter on SQLite exactly as above (`rust-sqlite`), in interleaved
+ * rounds, the PostgreSQL contenders each on a fresh schema. Same workloads; no drizzle/kysely
+ * and no scale part. The server is a throwaway cluster from scripts/postgres-cluster.js,
+ * stopped and removed at the end (also on errors and SIGINT), or the one AUTHJS_BENCH_PG_URL
+ * names (used as it is; only the bench's own schemas are created there and dropped). Reports
+ * ops/s, RustAdapter on PostgreSQL against the floor, and PostgreSQL's time per call against
+ * SQLite's. `--quick`, `--rounds`, `--n`, `--only=rust-postgres,pg-floor,rust-sqlite`,
+ * `--synchronous` (the SQLite contender), `--skip-install`, `--skip-build`, `--cpu-prof` and
+ * `--write` / `--no-write` apply; it writes bench/RESULTS-postgres.md (never RESULTS.md).
  */
 
 const fs = require('node:fs')
@@ -35,18 +48,31 @@ const BENCH = __dirname
 const ROOT = path.resolve(BENCH, '..')
 const DATA = path.join(BENCH, '.data')
 
+/** Options that take a value, which may also follow as the next argument (`--backend postgres`). */
+const VALUE_OPTIONS = new Set(['backend', 'rounds', 'n', 'only', 'synchronous'])
+
 function parseArgs(argv) {
   const args = {}
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
     const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
     if (!m) throw new Error(`unknown argument ${arg}`)
-    args[m[1]] = m[2] ?? true
+    if (m[2] === undefined && VALUE_OPTIONS.has(m[1]) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      args[m[1]] = argv[++i]
+    } else {
+      args[m[1]] = m[2] ?? true
+    }
   }
   return args
 }
 
 const args = parseArgs(process.argv.slice(2))
 const quick = Boolean(args.quick)
+const backend = args.backend ?? 'sqlite'
+if (!['sqlite', 'postgres'].includes(backend)) {
+  process.stderr.write(`bench: unknown --backend ${backend} (known: sqlite, the default, and postgres)\n`)
+  process.exit(2)
+}
 
 /** Sizes of a run. Ops are per measured pass; write-mix counts are chains of 3 calls. */
 const PLAN = quick
@@ -123,6 +149,9 @@ function snapshotReleaseBinary() {
 
 let releaseBinary
 
+/** Child processes running now (killed when a postgres run is interrupted). */
+const children = new Set()
+
 /** Runs one job in a child process; resolves to what the child sent back. */
 function runJob(job, { cpuProf = false } = {}) {
   const execArgv = ['--expose-gc']
@@ -136,6 +165,7 @@ function runJob(job, { cpuProf = false } = {}) {
       env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
+    children.add(child)
     let outcome
     child.on('message', (m) => {
       if (m.log) log(m.log)
@@ -143,6 +173,7 @@ function runJob(job, { cpuProf = false } = {}) {
     })
     child.on('error', reject)
     child.on('exit', (code) => {
+      children.delete(child)
       if (outcome?.result) resolve(outcome.result)
       else reject(new Error(`${job.kind} ${job.contender ?? ''} failed (exit ${code}): ${outcome?.error ?? 'no result'}`))
     })
@@ -163,10 +194,33 @@ async function main() {
     log('bench: building the addon in release mode (npm run build)')
     run('npm', ['run', 'build', '--silent'], ROOT)
   }
+  if (backend === 'postgres') {
+    fs.mkdirSync(DATA, { recursive: true })
+    releaseBinary = snapshotReleaseBinary()
+    return require('./lib/postgres-run.js').runPostgres({
+      args,
+      PLAN,
+      quick,
+      synchronous,
+      concurrency: CONCURRENCY,
+      log,
+      runJob,
+      killChildren: () => {
+        for (const child of children) child.kill('SIGTERM')
+      },
+      removeDb,
+      rotated,
+      ROOT,
+      BENCH,
+      DATA,
+      releaseBinary,
+      started,
+    })
+  }
   const { CONTENDERS } = require('./lib/contenders.js')
   const report = require('./lib/report.js')
   const { startLoadMonitor, describe } = require('./lib/machine.js')
-  for (const c of contenders) if (!CONTENDERS[c]) throw new Error(`unknown contender ${c} (known: ${ALL.join(', ')})`)
+  for (const c of contenders) if (!ALL.includes(c)) throw new Error(`unknown contender ${c} (known: ${ALL.join(', ')})`)
   const labels = Object.fromEntries(ALL.map((c) => [c, CONTENDERS[c].label]))
   fs.mkdirSync(DATA, { recursive: true })
   releaseBinary = snapshotReleaseBinary()

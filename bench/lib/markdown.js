@@ -1,5 +1,8 @@
 'use strict'
-/** bench/RESULTS.md, written by a full `npm run bench`. */
+/**
+ * bench/RESULTS.md, written by a full `npm run bench`, and bench/RESULTS-postgres.md, written
+ * by a full `npm run bench -- --backend postgres`.
+ */
 
 function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scaleTable, verdicts, report, quick }) {
   const { mdTable, fmtInt } = report
@@ -57,4 +60,64 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
   return `${lines.join('\n')}\n`
 }
 
-module.exports = { render }
+/** bench/RESULTS-postgres.md: the `--backend postgres` run. */
+function renderPostgres({ PLAN, synchronous, env, loadNote, busy, durability, suiteTable, rss, backendTable, summary, report, quick }) {
+  const { mdTable, fmtInt } = report
+  const sync = synchronous.toUpperCase()
+  const server = env.server
+  const lines = [
+    '# Benchmark results: PostgreSQL backend',
+    '',
+    `Written by \`npm run bench -- --backend postgres\`${quick ? ' --quick' : ''} on ${env.date.slice(0, 10)}; do not edit by hand, run it again.`,
+    'How the benchmark works and how to read it: [README.md](README.md); the SQLite comparison with the JavaScript adapters: [RESULTS.md](RESULTS.md).',
+    '',
+    '## Machine and software',
+    '',
+    mdTable(
+      ['', ''],
+      [
+        ['date', env.date],
+        ['CPU', `${env.cpuModel}, ${env.cores} cores`],
+        ['memory', `${env.memoryGiB.toFixed(0)} GiB`],
+        ['OS', env.kernel],
+        ['Node.js', env.node],
+        ['authjs-rust-adapter', `commit ${env.commit}; release build (${env.releaseBinary}); SQLite ${env.rustSqlite}`],
+        ['PostgreSQL server', `${server.version}: ${server.where}`],
+        ['server settings', `fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}, full_page_writes=${server.full_page_writes}, shared_buffers=${server.shared_buffers}`],
+        ['node-postgres', `pg ${env.nodePostgres}`],
+      ],
+    ),
+    '',
+    `${loadNote}${busy ? ` **Other processes were running on the ${env.cores} cores during this run** (other jobs on a shared machine), so the numbers carry their noise; ratios measured in the same interleaved rounds are more trustworthy than absolute numbers.` : ''}`,
+    '',
+    '## Setup',
+    '',
+    `- **RustAdapter (PostgreSQL)**: \`RustAdapter({ url, schema, sweepInterval: 0 })\`, default pool of ${env.poolSize} connections, each round in a fresh schema that its own migrations create (before the clock starts).`,
+    `- **pg-floor**: the same operations as hand-written node-postgres statements, no ORM (bench/lib/pg-floor.js): RustAdapter's PostgreSQL tables (migration 1 of src/store/postgres/sql.rs: bigint epoch-ms dates, jsonb extra, sessions keyed by the SHA-256 of the token), named prepared statements, a \`pg.Pool\` of ${env.poolSize} connections kept open, one JOIN for getSessionAndUser, \`… RETURNING\` for session updates/deletes and tokens, each an \`async\` method returning Auth.js shapes. It hashes session tokens like RustAdapter, so both do the same work.`,
+    `- **RustAdapter (SQLite)**: RustAdapter on a fresh SQLite file in WAL mode with \`synchronous = ${sync}\`, opened exactly as in the default run, measured in the same rounds so the two backends can be compared.`,
+    `- ${durability}`,
+    '- The server runs on the same machine as the benchmark, so its processes take CPU from the same cores as the adapter\'s process; a call to it is a round trip over loopback TCP, where SQLite is a call into the same process.',
+    `- Suite: ${fmtInt(PLAN.n)} users seeded (each with an account and a session), ${PLAN.rounds} interleaved rounds (each round runs every contender once, in rotated order, in a fresh process on a fresh schema or file). Throughput is the median of the rounds' ops/s; p50 and p99 are each the median of the rounds' values. Reads use ${fmtInt(PLAN.ops.read)} random picks per pass (after a ${fmtInt(PLAN.warm.read)}-call warm-up); the write mix runs ${fmtInt(PLAN.ops.mix)} (sequential) and ${fmtInt(PLAN.ops.mix64)} (64 in flight) create→update→delete chains; ${fmtInt(PLAN.ops.tokens)} token pairs.`,
+    '- "64 in flight": 64 concurrent callers, each issuing its next call when the previous one settled. Latency is from the call to its Promise settling, queueing included.',
+    '- "Time per op" is 1 / median throughput: for sequential workloads the mean time of a call, with 64 in flight the amortised time per call at that concurrency.',
+    '- Peak RSS: `process.resourceUsage().maxRSS` of each contender\'s process (the PostgreSQL server\'s memory is not in it), median over rounds.',
+    '- No scale part (1M users) in this run; the drizzle and kysely adapters are not run either.',
+    '',
+    '## Results',
+    '',
+    mdTable(report.PG_SUITE_HEADER, suiteTable),
+    '',
+    '### PostgreSQL against the floor and against SQLite',
+    '',
+    mdTable(report.BACKEND_HEADER, backendTable),
+    '',
+    ...summary.flatMap((line) => [line, '']),
+    '### Peak RSS',
+    '',
+    mdTable(['adapter', 'peak RSS of its process (median of rounds)', 'vs pg-floor'], rss),
+    '',
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+module.exports = { render, renderPostgres }
