@@ -164,6 +164,11 @@ const isPostgresUrl = (value) => typeof value === 'string' && /^postgres(ql)?:\/
  * default SQLite file in use.
  */
 function withDatabaseUrl(config) {
+  if (config && typeof config === 'object' && 'hub' in config) {
+    const error = new Error('INVALID_INPUT: config.hub belongs to RustClientDb (a local-first replica); RustAdapter takes filename or url')
+    error.code = 'INVALID_INPUT'
+    throw error
+  }
   const bare = config === undefined || config === null
   if (!bare && (typeof config !== 'object' || 'filename' in config || 'database' in config || 'url' in config)) return config
   const url = process.env.DATABASE_URL
@@ -213,4 +218,4 @@ function faceOf(native) {
   }
 }
 
-module.exports = { RustAdapter, openNative, faceOf, read }
+module.exports = { RustAdapter, openNative, faceOf, read, withCode }

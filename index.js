@@ -1,12 +1,14 @@
 'use strict'
 /**
- * authjs-rust-adapter: an Auth.js database adapter on embedded SQLite, written in Rust.
+ * authjs-rust-adapter: an Auth.js database adapter on embedded SQLite or PostgreSQL, written in Rust.
  *
  * - `RustAdapter(config)`: the adapter for Auth.js (next-auth v5 / @auth/core) and next-auth v4.
  * - `LegacyAdapter(config)`: the `getAdapter()` shape of NextAuth.js v3, on the same tables.
+ * - `RustClientDb(config)`: a local-first replica (SQLite file) kept in sync with a PostgreSQL hub.
  */
 const { RustAdapter } = require('./adapter.js')
 const { LegacyAdapter } = require('./legacy.js')
+const { RustClientDb } = require('./client-db.js')
 
-module.exports = { RustAdapter, LegacyAdapter }
+module.exports = { RustAdapter, LegacyAdapter, RustClientDb }
 module.exports.default = RustAdapter

@@ -5,4 +5,6 @@ import cjs from './index.js'
 export const RustAdapter = cjs.RustAdapter
 /** @type {typeof import('./index').LegacyAdapter} */
 export const LegacyAdapter = cjs.LegacyAdapter
+/** @type {typeof import('./index').RustClientDb} */
+export const RustClientDb = cjs.RustClientDb
 export default cjs.RustAdapter

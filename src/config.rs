@@ -40,6 +40,9 @@ pub enum Backend {
     Sqlite,
     /// A PostgreSQL server.
     Postgres(PostgresConfig),
+    /// A local-first replica: the SQLite file in [`Config::filename`], kept in sync with a
+    /// PostgreSQL hub (`RustClientDb`).
+    Replica(PostgresConfig),
 }
 
 impl Backend {
@@ -48,6 +51,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres(_) => "postgres",
+            Backend::Replica(_) => "replica",
         }
     }
 }
@@ -189,6 +193,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
     let mut database: Option<String> = None;
     // (`DATABASE_URL` is read by the JavaScript face, which sees `process.env` as the app does.)
     let mut url: Option<String> = None;
+    let mut hub: Option<String> = None;
     let mut schema: Option<String> = None;
     let mut table_prefix: Option<String> = None;
     let mut pool_size: Option<u32> = None;
@@ -222,6 +227,19 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                     ));
                 }
                 url = Some(text);
+            }
+            "hub" => {
+                if t != Type::String {
+                    return Err(wrong("a postgres:// connection URL string"));
+                }
+                let text = js.string(v, &field, 4096)?;
+                if !is_postgres_url(&text) {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        "must start with postgres:// or postgresql:// (the PostgreSQL hub the replica syncs with)",
+                    ));
+                }
+                hub = Some(text);
             }
             "schema" | "tablePrefix" => {
                 if t != Type::String {
@@ -329,7 +347,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename or url, busyTimeout, cacheSize, synchronous, inlineWrites, schema, tablePrefix, poolSize, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
+                "is not a known option (expected filename or url (or hub, for RustClientDb), busyTimeout, cacheSize, synchronous, inlineWrites, schema, tablePrefix, poolSize, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
             )),
         }
     }
@@ -348,6 +366,21 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             "config.url",
             "cannot be combined with config.filename (a file means SQLite, a URL means PostgreSQL)",
         ));
+    }
+    if let Some(hub) = hub {
+        if url.is_some() {
+            return Err(AdapterError::invalid(
+                "config.hub",
+                "cannot be combined with config.url (a replica is a file kept in sync with the hub)",
+            ));
+        }
+        config.backend = Backend::Replica(PostgresConfig {
+            url: hub,
+            schema: schema.unwrap_or_else(|| "public".to_string()),
+            table_prefix: table_prefix.unwrap_or_default(),
+            pool_size: pool_size.unwrap_or(DEFAULT_POOL_SIZE),
+        });
+        return config.validate();
     }
     match url {
         Some(url) => {

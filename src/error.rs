@@ -24,6 +24,8 @@ pub enum ErrorCode {
     DbError,
     /// A stored encrypted value could not be decrypted (wrong or missing key, or tampering).
     DecryptFailed,
+    /// A replica's pubsub token is missing, expired or no longer known to the hub.
+    Unauthorized,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::SchemaTooNew => "SCHEMA_TOO_NEW",
             ErrorCode::DbError => "DB_ERROR",
             ErrorCode::DecryptFailed => "DECRYPT_FAILED",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
         }
     }
 }

@@ -13,8 +13,11 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod replica;
 pub mod secrets;
 pub mod store;
+
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue};
@@ -30,7 +33,7 @@ use store::{Answer, Store};
 /// JavaScript code should use `RustAdapter()` from the package, not this class.
 #[napi]
 pub struct NativeAdapter {
-    store: Box<dyn Store>,
+    store: Arc<dyn Store>,
     backend: &'static str,
 }
 
@@ -93,7 +96,7 @@ impl NativeAdapter {
     pub fn new(env: &Env, config: Unknown) -> napi::Result<Self> {
         let config = config::from_js(&js(env), raw(&config))?;
         Ok(NativeAdapter {
-            store: store::open(&config)?,
+            store: Arc::from(store::open(&config)?),
             backend: config.backend.name(),
         })
     }
@@ -364,6 +367,88 @@ impl NativeAdapter {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {
         let done = self.store.close();
+        env.spawn_future(async move {
+            let _ = done.await;
+            Ok(())
+        })
+    }
+}
+
+/// The native half of `RustClientDb`: a local-first replica (an SQLite file kept in sync with
+/// a PostgreSQL hub) and its sync operations. JavaScript code should use `RustClientDb()`.
+#[napi]
+pub struct NativeClientDb {
+    replica: Arc<replica::ReplicaStore>,
+}
+
+#[napi]
+impl NativeClientDb {
+    /// Opens the replica file and the hub's pool (the hub is first contacted by a call).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: &Env, config: Unknown) -> napi::Result<Self> {
+        let config = config::from_js(&js(env), raw(&config))?;
+        if !matches!(config.backend, config::Backend::Replica(_)) {
+            return Err(AdapterError::invalid(
+                "config.hub",
+                "is required: the postgres:// URL of the hub this replica syncs with",
+            )
+            .into());
+        }
+        Ok(NativeClientDb {
+            replica: Arc::new(replica::ReplicaStore::open(&config)?),
+        })
+    }
+
+    /// The adapter over this replica (shares its file and hub).
+    #[napi(catch_unwind)]
+    pub fn adapter(&self) -> NativeAdapter {
+        NativeAdapter {
+            store: self.replica.clone(),
+            backend: "replica",
+        }
+    }
+
+    /// Applies every hub change since the last pull; resolves to how many rows changed.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn pull<'e>(&self, env: &'e Env) -> napi::Result<Unknown<'e>> {
+        respond(env, self.replica.pull(), same)
+    }
+
+    /// Replays queued writes on the hub; resolves to how many went.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn push<'e>(&self, env: &'e Env) -> napi::Result<Unknown<'e>> {
+        respond(env, self.replica.push(), same)
+    }
+
+    /// Resolves once every local write is on the hub.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn flush<'e>(&self, env: &'e Env) -> napi::Result<Unknown<'e>> {
+        respond(env, self.replica.flush(), same)
+    }
+
+    /// Records this replica on the hub; resolves to the registration, or null offline.
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn register<'e>(&self, env: &'e Env) -> napi::Result<Unknown<'e>> {
+        respond(env, self.replica.register(), same)
+    }
+
+    /// Stops live sync and removes this replica's record from the hub.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn deregister<'e>(&self, env: &'e Env) -> napi::Result<Unknown<'e>> {
+        respond(env, self.replica.deregister(), same)
+    }
+
+    /// Starts live sync with the hub named in `endpoints`.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn live<'e>(&self, env: &'e Env, endpoints: Unknown) -> napi::Result<Unknown<'e>> {
+        let endpoints = input::string_list(&js(env), raw(&endpoints), "endpoints")?;
+        respond(env, self.replica.live(endpoints), same)
+    }
+
+    /// Stops live sync and closes the file and the pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {
+        let done = store::Store::close(&*self.replica);
         env.spawn_future(async move {
             let _ = done.await;
             Ok(())

@@ -197,6 +197,19 @@ impl Secrets {
     }
 }
 
+/// A new random token (32 bytes, base64url without padding).
+pub fn random_token() -> String {
+    use aes_gcm::aead::rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256 of `text`, in hex.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// The account columns that are encrypted at rest when an encryption key is configured.
 const SEALED_ACCOUNT_COLUMNS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 

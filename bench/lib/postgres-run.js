@@ -163,7 +163,8 @@ async function runPostgres(ctx) {
     )
 
     const suiteRuns = []
-    const tag = `${process.pid}_${Date.now().toString(36)}`
+    // Schema names: unique to this run (a shared server may hold another's), at most 40 chars.
+    const tag = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
     for (let round = 0; round < PLAN.rounds; round++) {
       for (const contender of rotated(contenders, round)) {
         const t = Date.now()
@@ -171,7 +172,7 @@ async function runPostgres(ctx) {
         if (contender === 'rust-sqlite') {
           Object.assign(job, { filename: path.join(DATA, `suite-${contender}.sqlite`), synchronous })
         } else {
-          Object.assign(job, { url, schema: `authjs_bench_${tag}_r${round}_${contender.replace(/-/g, '_')}` })
+          Object.assign(job, { url, schema: `bench_${tag}_r${round}_${contender.replace(/-/g, '_')}` })
           state.schemas.add(job.schema)
         }
         const result = await runJob(job, { cpuProf })

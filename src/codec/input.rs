@@ -235,6 +235,22 @@ pub fn string_arg(js: &Js, v: Raw, field: &str) -> Result<String> {
 
 const USER_KEYS: &[&str] = &["id", "name", "email", "emailVerified", "image"];
 
+/// A non-empty array of strings (e.g. `endpoints`).
+pub fn string_list(js: &Js, v: Raw, field: &str) -> Result<Vec<String>> {
+    if !js.is_array(v)? {
+        return Err(AdapterError::invalid(field, "must be an array of strings"));
+    }
+    let items = js.elements(v, field)?;
+    if items.is_empty() {
+        return Err(AdapterError::invalid(field, "must not be empty"));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| string_arg(js, item, &format!("{field}[{i}]")))
+        .collect()
+}
+
 /// `createUser` input. A missing id gets a random UUID.
 pub fn user(js: &Js, v: Raw) -> Result<User> {
     let f = Fields::new(js, v, "user")?;

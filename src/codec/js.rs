@@ -381,6 +381,16 @@ impl Js {
         Ok(Raw(out))
     }
 
+    /// `undefined`.
+    pub fn undefined(&self) -> Result<Raw> {
+        let mut out = ptr::null_mut();
+        check(
+            unsafe { sys::napi_get_undefined(self.env, &mut out) },
+            "undefined",
+        )?;
+        Ok(Raw(out))
+    }
+
     /// `null`.
     pub fn null(&self) -> Result<Raw> {
         let mut out = ptr::null_mut();

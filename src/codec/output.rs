@@ -239,6 +239,38 @@ impl ToJs for crate::store::Pruned {
     }
 }
 
+impl ToJs for crate::replica::Registration {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let token = js.object()?;
+        js.set(token, c"value", js.str(&self.pubsub_token)?)?;
+        js.set(token, c"expiresAt", js.num(self.expires_at as f64)?)?;
+        let obj = js.object()?;
+        js.set(obj, c"deviceId", js.str(&self.device_id)?)?;
+        js.set(obj, c"pubsubToken", token)?;
+        js.set(obj, c"endpoints", self.endpoints.to_js(js)?)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for String {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        js.str(self)
+    }
+}
+
+impl ToJs for usize {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        js.num(*self as f64)
+    }
+}
+
+/// `undefined`, for operations that answer nothing.
+impl ToJs for () {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        js.undefined()
+    }
+}
+
 impl<T: ToJs> ToJs for Vec<T> {
     fn to_js(&self, js: &Js) -> Result<Raw> {
         let arr = js.array(self.len())?;

@@ -141,9 +141,11 @@ pub trait Store: Send + Sync {
 
 /// Opens the store the configuration names.
 pub fn open(config: &Config) -> Result<Box<dyn Store>> {
+    // (a replica is opened through `crate::replica::ReplicaStore` by `RustClientDb`)
     Ok(match &config.backend {
         Backend::Sqlite => Box::new(SqliteStore::open(config)?),
         Backend::Postgres(_) => Box::new(PgStore::open(config)?),
+        Backend::Replica(_) => Box::new(crate::replica::ReplicaStore::open(config)?),
     })
 }
 

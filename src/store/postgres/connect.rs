@@ -287,15 +287,28 @@ fn tls_config(target: &Target) -> Result<ClientConfig> {
     Ok(config)
 }
 
+/// What a pool connects with: also used to open a connection outside the pool (a replica's
+/// listening connection).
+pub struct Connector {
+    /// The parsed URL, with timeouts set.
+    pub config: tokio_postgres::Config,
+    /// TLS as `sslmode` asks.
+    pub tls: MakeRustlsConnect,
+}
+
 /// A pool of at most `pool_size` connections. Connections open on first use; a call waits at
 /// most `timeout` for a connection (including opening one), then fails with `DB_UNAVAILABLE`.
 /// A connection the server dropped (restart, failover) is discarded on its way back into the
 /// pool, and the next call opens a new one.
-pub fn pool(config: &PostgresConfig, timeout: Duration) -> Result<Pool> {
+pub fn pool(config: &PostgresConfig, timeout: Duration) -> Result<(Pool, Connector)> {
     let mut target = parse(&config.url)?;
     target.config.connect_timeout(timeout);
     target.config.keepalives(true);
     let tls = MakeRustlsConnect::new(tls_config(&target)?);
+    let connector = Connector {
+        config: target.config.clone(),
+        tls: tls.clone(),
+    };
     let manager = Manager::from_config(
         target.config,
         tls,
@@ -310,6 +323,7 @@ pub fn pool(config: &PostgresConfig, timeout: Duration) -> Result<Pool> {
         .create_timeout(Some(timeout))
         .recycle_timeout(Some(timeout))
         .build()
+        .map(|pool| (pool, connector))
         .map_err(|e| AdapterError::invalid("config.url", format!("cannot build the pool: {e}")))
 }
 

@@ -15,6 +15,7 @@
 
 mod connect;
 mod queries;
+pub mod replication;
 pub mod schema;
 pub mod sql;
 
@@ -36,9 +37,10 @@ use crate::model::{
     Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
 };
 use crate::secrets::Secrets;
+pub(crate) use queries::UserUpdate;
 
 /// The runtime of every PostgreSQL call in this process.
-fn runtime() -> &'static Runtime {
+pub(crate) fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -56,9 +58,14 @@ pub(crate) struct Inner {
     sql: sql::Statements,
     names: sql::Names,
     secrets: Arc<Secrets>,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Set once the schema is known to be current.
     ready: OnceCell<()>,
+    /// Set once the replication tables are known to exist (replicas only).
+    replication: OnceCell<()>,
+    /// Opens connections outside the pool.
+    listen_config: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     closed: AtomicBool,
     /// Calls started and not yet answered.
     in_flight: AtomicUsize,
@@ -84,7 +91,7 @@ impl PgStore {
         )?);
         let timeout = Duration::from_millis(u64::from(config.busy_timeout_ms.max(1)));
         // The pool's timers and connection tasks need the runtime's context.
-        let pool = {
+        let (pool, connector) = {
             let _context = runtime().enter();
             connect::pool(pg, timeout)?
         };
@@ -96,6 +103,9 @@ impl PgStore {
             secrets,
             timeout,
             ready: OnceCell::new(),
+            replication: OnceCell::new(),
+            listen_config: connector.config,
+            tls: connector.tls,
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             drained: Notify::new(),
@@ -112,9 +122,29 @@ impl PgStore {
         })
     }
 
+    /// What every call of this store shares.
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// Runs `op` as a task once the schema is current; the reply gets its outcome, or
-    /// `DB_UNAVAILABLE` past the timeout, or an error for a panic (never a lost reply).
+    /// `DB_UNAVAILABLE` past `busyTimeout`, or an error for a panic (never a lost reply).
     fn call<T, F, Fut>(&self, entity: &'static str, op: F) -> Answer<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        self.call_within(entity, Some(self.inner.timeout), op)
+    }
+
+    /// [`PgStore::call`] with another time limit (`None`: `op` bounds its own waits).
+    pub(crate) fn call_within<T, F, Fut>(
+        &self,
+        entity: &'static str,
+        limit: Option<Duration>,
+        op: F,
+    ) -> Answer<T>
     where
         T: Send + 'static,
         F: FnOnce(Arc<Inner>) -> Fut + Send + 'static,
@@ -136,12 +166,12 @@ impl PgStore {
                         op(inner).await
                     }
                 };
-                let outcome = match tokio::time::timeout(
-                    inner.timeout,
-                    AssertUnwindSafe(work).catch_unwind(),
-                )
-                .await
-                {
+                let work = AssertUnwindSafe(work).catch_unwind();
+                let limited = match limit {
+                    Some(limit) => tokio::time::timeout(limit, work).await,
+                    None => Ok(work.await),
+                };
+                let outcome = match limited {
                     Ok(Ok(outcome)) => outcome,
                     Ok(Err(_panic)) => Err(AdapterError::new(
                         ErrorCode::DbError,
@@ -158,7 +188,7 @@ impl PgStore {
 
 impl Inner {
     /// Brings the schema up to date once per store (retried by the next call after a failure).
-    async fn ready(&self) -> Result<()> {
+    pub(crate) async fn ready(&self) -> Result<()> {
         self.ready
             .get_or_try_init(|| schema::migrate(self))
             .await
@@ -171,7 +201,7 @@ impl Inner {
         }
     }
 
-    fn timed_out(&self, entity: &str) -> AdapterError {
+    pub(crate) fn timed_out(&self, entity: &str) -> AdapterError {
         AdapterError::new(
             ErrorCode::DbUnavailable,
             format!(

@@ -133,7 +133,7 @@ fn authenticator(row: &Row) -> Result<Authenticator> {
 
 impl Inner {
     /// A pooled connection; `DB_UNAVAILABLE` when none can be had in time.
-    pub(super) async fn client(&self, entity: &'static str) -> Result<Object> {
+    pub(crate) async fn client(&self, entity: &'static str) -> Result<Object> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => AdapterError::from_postgres(&e, entity),
             PoolError::Closed => AdapterError::closed(),
@@ -189,7 +189,7 @@ impl Inner {
         self.one(entity, sql, params).await
     }
 
-    pub(super) async fn insert_user(&self, user: User) -> Result<User> {
+    pub(crate) async fn insert_user(&self, user: User) -> Result<User> {
         let extra = extras::to_column(&user.extra, "user")?;
         refuse_nul([
             ("user.id", Some(user.id.as_str())),
@@ -226,16 +226,16 @@ impl Inner {
             .transpose()
     }
 
-    pub(super) async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+    pub(crate) async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
         self.user_where(&self.sql.user_by_id, &[id], &[&id]).await
     }
 
-    pub(super) async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+    pub(crate) async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         self.user_where(&self.sql.user_by_email, &[email], &[&email])
             .await
     }
 
-    pub(super) async fn user_by_account(
+    pub(crate) async fn user_by_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -251,7 +251,7 @@ impl Inner {
     /// A partial update in one statement. With extra properties, the stored ones are read
     /// (row locked) and merged here first, so the size limit applies to the merged whole, as
     /// on SQLite.
-    pub(super) async fn update_user(&self, patch: &UserPatch) -> Result<User> {
+    pub(crate) async fn update_user(&self, patch: &UserPatch) -> Result<User> {
         let not_found =
             || AdapterError::not_found(format!("user.id: no user with id {:?}", patch.id));
         refuse_nul([
@@ -314,11 +314,11 @@ impl Inner {
             .transpose()
     }
 
-    pub(super) async fn delete_user(&self, id: &str) -> Result<Option<User>> {
+    pub(crate) async fn delete_user(&self, id: &str) -> Result<Option<User>> {
         self.user_where(&self.sql.delete_user, &[id], &[&id]).await
     }
 
-    pub(super) async fn insert_account(&self, account: Account) -> Result<Account> {
+    pub(crate) async fn insert_account(&self, account: Account) -> Result<Account> {
         let extra = extras::to_column(&account.extra, "account")?;
         refuse_nul([
             ("account.userId", Some(account.user_id.as_str())),
@@ -373,7 +373,7 @@ impl Inner {
         }
     }
 
-    pub(super) async fn get_account(
+    pub(crate) async fn get_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -382,7 +382,7 @@ impl Inner {
             .await
     }
 
-    pub(super) async fn delete_account(
+    pub(crate) async fn delete_account(
         &self,
         provider: &str,
         provider_account_id: &str,
@@ -391,7 +391,7 @@ impl Inner {
             .await
     }
 
-    pub(super) async fn insert_session(&self, session: Session) -> Result<Session> {
+    pub(crate) async fn insert_session(&self, session: Session) -> Result<Session> {
         if has_nul(&session.user_id) {
             return Err(no_such_user("session"));
         }
@@ -405,7 +405,7 @@ impl Inner {
         Ok(session)
     }
 
-    pub(super) async fn session_and_user(
+    pub(crate) async fn session_and_user(
         &self,
         session_token: String,
     ) -> Result<Option<(Session, User)>> {
@@ -422,7 +422,7 @@ impl Inner {
         }
     }
 
-    pub(super) async fn update_session(&self, patch: SessionPatch) -> Result<Option<Session>> {
+    pub(crate) async fn update_session(&self, patch: SessionPatch) -> Result<Option<Session>> {
         if patch.user_id.as_deref().is_some_and(has_nul) {
             return Err(no_such_user("session"));
         }
@@ -437,7 +437,7 @@ impl Inner {
         .transpose()
     }
 
-    pub(super) async fn delete_session(&self, session_token: String) -> Result<Option<Session>> {
+    pub(crate) async fn delete_session(&self, session_token: String) -> Result<Option<Session>> {
         let hash = self.secrets.session_token_hash(&session_token);
         self.one("session", &self.sql.delete_session, &[&hash])
             .await?
@@ -445,7 +445,7 @@ impl Inner {
             .transpose()
     }
 
-    pub(super) async fn insert_token(&self, t: VerificationToken) -> Result<VerificationToken> {
+    pub(crate) async fn insert_token(&self, t: VerificationToken) -> Result<VerificationToken> {
         refuse_nul([
             ("verificationToken.identifier", Some(t.identifier.as_str())),
             ("verificationToken.token", Some(t.token.as_str())),
@@ -459,7 +459,7 @@ impl Inner {
         Ok(t)
     }
 
-    pub(super) async fn take_token(
+    pub(crate) async fn take_token(
         &self,
         identifier: &str,
         token_value: &str,
@@ -475,7 +475,7 @@ impl Inner {
         .transpose()
     }
 
-    pub(super) async fn peek_token(
+    pub(crate) async fn peek_token(
         &self,
         identifier: &str,
         token_value: &str,
@@ -491,7 +491,7 @@ impl Inner {
         .transpose()
     }
 
-    pub(super) async fn insert_authenticator(&self, a: Authenticator) -> Result<Authenticator> {
+    pub(crate) async fn insert_authenticator(&self, a: Authenticator) -> Result<Authenticator> {
         if has_nul(&a.user_id) {
             return Err(no_such_user("authenticator"));
         }
@@ -529,7 +529,7 @@ impl Inner {
         Ok(a)
     }
 
-    pub(super) async fn get_authenticator(
+    pub(crate) async fn get_authenticator(
         &self,
         credential_id: &str,
     ) -> Result<Option<Authenticator>> {
@@ -544,7 +544,7 @@ impl Inner {
         .transpose()
     }
 
-    pub(super) async fn authenticators_by_user(&self, user_id: &str) -> Result<Vec<Authenticator>> {
+    pub(crate) async fn authenticators_by_user(&self, user_id: &str) -> Result<Vec<Authenticator>> {
         if has_nul(user_id) {
             return Ok(Vec::new());
         }
@@ -559,7 +559,7 @@ impl Inner {
         .collect()
     }
 
-    pub(super) async fn update_counter(
+    pub(crate) async fn update_counter(
         &self,
         credential_id: &str,
         counter: i64,
@@ -580,7 +580,7 @@ impl Inner {
         }
     }
 
-    pub(super) async fn prune(&self, now: Millis) -> Result<Pruned> {
+    pub(crate) async fn prune(&self, now: Millis) -> Result<Pruned> {
         let row = self
             .one("prune", &self.sql.prune, &[&now])
             .await?
@@ -605,7 +605,7 @@ fn no_such_user(entity: &str) -> AdapterError {
 
 /// The parameters of `sql::Statements::update_user`: the id, then a "given" flag and a value
 /// for each column, then the merged extra properties (or `NULL` to keep them).
-struct UserUpdate<'a> {
+pub(crate) struct UserUpdate<'a> {
     id: &'a String,
     given: [bool; 4],
     name: Option<&'a String>,
@@ -616,7 +616,7 @@ struct UserUpdate<'a> {
 }
 
 impl<'a> UserUpdate<'a> {
-    fn new(patch: &'a UserPatch, extra: Option<String>) -> Self {
+    pub(crate) fn new(patch: &'a UserPatch, extra: Option<String>) -> Self {
         UserUpdate {
             id: &patch.id,
             given: [
@@ -633,7 +633,7 @@ impl<'a> UserUpdate<'a> {
         }
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 10] {
+    pub(crate) fn params(&self) -> [&(dyn ToSql + Sync); 10] {
         [
             self.id,
             &self.given[0],

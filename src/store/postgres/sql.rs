@@ -82,11 +82,109 @@ pub const PREPARE_MIGRATIONS: &str = "
 pub const MIGRATION_LOCK: &str =
     "SELECT pg_advisory_xact_lock(hashtextextended('authjs-rust-adapter ' || $1, 0))";
 
-/// The newest applied version (0 for a new database).
-pub const CURRENT_VERSION: &str = "SELECT coalesce(max(version), 0) FROM {schema_migrations}";
+/// The newest applied schema version (0 for a new database; 1000 and up are optional parts).
+pub const CURRENT_VERSION: &str =
+    "SELECT coalesce(max(version), 0) FROM {schema_migrations} WHERE version < 1000";
 
 /// Records an applied migration.
 pub const RECORD_VERSION: &str = "INSERT INTO {schema_migrations} (version) VALUES ($1)";
+
+/// Replication (for local-first replicas, see `crate::replica`): installed the first time a
+/// replica connects, so a hub nobody replicates pays nothing. Recorded in `schema_migrations`
+/// as version [`REPLICATION_VERSION`].
+///
+/// Every change to a replicated table writes the changed row's key to `{change_log}` from a
+/// row trigger, in the changing transaction itself: a change that commits always commits its
+/// log row, whoever made it (this adapter, another instance, a SQL console). The log holds
+/// keys only; a replica reads the rows' current state, so the order in which transactions
+/// committed does not matter. Each row's `xid` is the writing transaction's id: a replica
+/// reads the log up to the oldest transaction still running, so it never skips one that
+/// commits later with a smaller id. `pg_notify` (delivered at commit) wakes live replicas.
+pub const REPLICATION: &str = "
+    CREATE TABLE {change_log} (
+        id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        xid   xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        tbl   text NOT NULL,
+        key   jsonb NOT NULL,
+        at    timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX ON {change_log} (xid);
+    CREATE TABLE {devices} (
+        id            text PRIMARY KEY,
+        token_hash    text NOT NULL,
+        expires_at    bigint NOT NULL,
+        registered_at bigint NOT NULL
+    );
+    CREATE TABLE {applied_ops} (
+        op_id      text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE FUNCTION {log_change}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    DECLARE
+        old_key jsonb;
+        new_key jsonb;
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            SELECT jsonb_agg(to_jsonb(OLD) -> c) INTO old_key FROM unnest(TG_ARGV[1:]) AS c;
+            INSERT INTO {change_log} (tbl, key) VALUES (TG_ARGV[0], old_key);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            SELECT jsonb_agg(to_jsonb(NEW) -> c) INTO new_key FROM unnest(TG_ARGV[1:]) AS c;
+            IF old_key IS DISTINCT FROM new_key THEN
+                INSERT INTO {change_log} (tbl, key) VALUES (TG_ARGV[0], new_key);
+            END IF;
+        END IF;
+        PERFORM pg_notify('{channel}', pg_current_xact_id()::text);
+        RETURN NULL;
+    END
+    $fn$;
+    CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON {users}
+        FOR EACH ROW EXECUTE FUNCTION {log_change}('users', 'id');
+    CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON {accounts}
+        FOR EACH ROW EXECUTE FUNCTION {log_change}('accounts', 'provider', 'provider_account_id');
+    CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON {sessions}
+        FOR EACH ROW EXECUTE FUNCTION {log_change}('sessions', 'session_token_hash');
+    CREATE TRIGGER log_change AFTER INSERT OR UPDATE OR DELETE ON {authenticators}
+        FOR EACH ROW EXECUTE FUNCTION {log_change}('authenticators', 'credential_id');
+";
+
+/// The `schema_migrations` version that records [`REPLICATION`].
+pub const REPLICATION_VERSION: i32 = 1001;
+
+/// Whether replication is installed.
+pub const HAS_REPLICATION: &str = "SELECT 1 FROM {schema_migrations} WHERE version = 1001";
+
+/// The position a replica has read up to: every transaction older than this one has ended.
+pub const SNAPSHOT_XMIN: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
+
+/// The keys changed by transactions in `[$1, $2)` (xids as text).
+pub const CHANGED_KEYS: &str = "SELECT DISTINCT tbl, key::text FROM {change_log}
+     WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8";
+
+/// Stored rows of the replicated tables, every column as the hub stores it.
+pub const STORED_USERS: &str =
+    "SELECT id, name, email, email_verified, image, extra::text FROM {users}";
+pub const STORED_ACCOUNTS: &str = "SELECT user_id, type, provider, provider_account_id, access_token,
+     refresh_token, expires_at, token_type, scope, id_token, session_state, extra::text FROM {accounts}";
+pub const STORED_SESSIONS: &str = "SELECT session_token_hash, user_id, expires FROM {sessions}";
+pub const STORED_AUTHENTICATORS: &str = "SELECT credential_id, user_id, provider_account_id,
+     credential_public_key, counter, credential_device_type, credential_backed_up, transports
+     FROM {authenticators}";
+
+/// Records a replayed write; returns a row only the first time (replays are idempotent).
+pub const CLAIM_OP: &str =
+    "INSERT INTO {applied_ops} (op_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1";
+
+/// Registers (or renews) a device.
+pub const UPSERT_DEVICE: &str = "INSERT INTO {devices} (id, token_hash, expires_at, registered_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO UPDATE SET token_hash = $2, expires_at = $3, registered_at = $4";
+
+/// The expiry of a device's pubsub token, if the token hash matches.
+pub const DEVICE_TOKEN: &str = "SELECT expires_at FROM {devices} WHERE id = $1 AND token_hash = $2";
+
+/// Removes a device.
+pub const DELETE_DEVICE: &str = "DELETE FROM {devices} WHERE id = $1";
 
 /// Columns of a user, in the order `queries::user_at` reads them.
 const USER: &str = "id, name, email, email_verified, image, extra::text";
@@ -155,11 +253,23 @@ impl Names {
         format!("{}.{}", self.schema, self.prefix)
     }
 
-    /// `template` with `{schema}` and every `{table}` filled in.
+    /// The `NOTIFY` channel of this schema and prefix (a short, fixed-length identifier).
+    pub fn channel(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.lock_key().as_bytes());
+        format!("authjs_{}", &hex::encode(digest)[..16])
+    }
+
+    /// `template` with `{schema}`, `{channel}` and every `{table}` filled in.
     pub fn fill(&self, template: &str) -> String {
         let mut out = template.replace("{schema}", &quote(&self.schema));
+        out = out.replace("{channel}", &self.channel());
         for table in [
             "schema_migrations",
+            "change_log",
+            "devices",
+            "applied_ops",
+            "log_change",
             "users",
             "accounts",
             "sessions",

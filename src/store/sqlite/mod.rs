@@ -23,6 +23,7 @@
 pub mod accounts;
 pub mod authenticators;
 mod connection;
+pub mod replica;
 pub mod schema;
 pub mod sessions;
 mod sweeper;
@@ -160,6 +161,16 @@ impl SqliteStore {
             return Err(f);
         }
         self.writer.run_inline(f)
+    }
+
+    /// Queues a write; resolves once the transaction holding it has committed (for async
+    /// Rust callers such as the replica's sync tasks).
+    pub async fn write_async<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let rx = self.write(f)?;
+        writer::settle(rx.await)
     }
 
     /// Queues a write and blocks the calling thread until it committed (for Rust callers and tests).

@@ -1,0 +1,713 @@
+//! Local-first replicas: an embedded SQLite copy of a PostgreSQL hub, kept in sync with it.
+//!
+//! The hub is the single source of truth. A replica answers reads from its own file; a row it
+//! does not hold yet (created through another server a moment ago) is read through from the
+//! hub and kept. Writes commit on the hub first, then on the replica, and answer after the hub
+//! committed, so unique rules and single-use tokens are decided by the hub alone.
+//!
+//! When the hub cannot be reached, reads go on from the file. Writes that can wait (extending
+//! a session, signing out, updating a profile) are applied to the file and kept in an outbox
+//! that `push()` replays on the hub, each exactly once; while the outbox holds writes, later
+//! ones of those kinds queue behind them, so the hub sees them in order. Writes that need the
+//! hub's decision (creating users, accounts, sessions, authenticators and verification tokens,
+//! using a token, deleting a user or an account, the WebAuthn counter) fail with
+//! `DB_UNAVAILABLE`.
+//!
+//! `pull()` reads the hub's change log since the replica's position (see
+//! `store::postgres::replication`); `live()` keeps a connection listening for the hub's change
+//! notifications, pulls on each (and once a second as a safety net), catches up after every
+//! reconnect and pushes the outbox once the hub is back.
+
+pub mod rows;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{Backend, Config};
+use crate::error::{AdapterError, ErrorCode, Result};
+use crate::model::{
+    Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
+};
+use crate::store::postgres::replication::Lookup;
+use crate::store::postgres::{runtime, Inner as Hub, PgStore};
+use crate::store::sqlite::{self, accounts, authenticators, replica as local_sql, sessions, users};
+use crate::store::{Answer, Pruned, SqliteStore, Store};
+use rows::OutboxOp;
+
+/// How long a pubsub token stays valid; registering again renews it.
+pub const PUBSUB_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+
+/// This replica's record on the hub, as `device.register()` returned it.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub device_id: String,
+    pub pubsub_token: String,
+    pub expires_at: i64,
+    pub endpoints: Vec<String>,
+}
+
+/// State shared by the store and its sync tasks.
+struct Shared {
+    local: Arc<SqliteStore>,
+    hub: Arc<Hub>,
+    /// One pull at a time.
+    pull_lock: tokio::sync::Mutex<()>,
+    /// One push at a time.
+    push_lock: tokio::sync::Mutex<()>,
+    /// The hub endpoint `live()` accepts.
+    endpoint: String,
+}
+
+/// A replica: the local file, the hub, and the sync between them.
+pub struct ReplicaStore {
+    shared: Arc<Shared>,
+    hub_store: PgStore,
+    /// This replica's registration, once `register()` succeeded.
+    device: Arc<Mutex<Option<Registration>>>,
+    /// The live sync task.
+    live: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn is_unavailable(e: &AdapterError) -> bool {
+    e.code == ErrorCode::DbUnavailable
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ReplicaStore {
+    /// Opens the replica file (creating and migrating it) and the hub's pool (no connection
+    /// yet). `config.backend` must be [`Backend::Replica`].
+    pub fn open(config: &Config) -> Result<Self> {
+        let Backend::Replica(hub_config) = &config.backend else {
+            return Err(AdapterError::invalid("config.hub", "is missing"));
+        };
+        let local = Arc::new(SqliteStore::open(&Config {
+            backend: Backend::Sqlite,
+            ..config.clone()
+        })?);
+        local.write_blocking(local_sql::prepare)?;
+        let hub_store = PgStore::open(&Config {
+            backend: Backend::Postgres(hub_config.clone()),
+            // The replica's own sweeper prunes the file; the hub is swept by its other users.
+            sweep_interval_ms: 0,
+            ..config.clone()
+        })?;
+        let hub = hub_store.inner().clone();
+        let endpoint = endpoint_of(&hub_config.url, &hub.channel());
+        Ok(ReplicaStore {
+            shared: Arc::new(Shared {
+                local,
+                hub,
+                pull_lock: tokio::sync::Mutex::new(()),
+                push_lock: tokio::sync::Mutex::new(()),
+                endpoint,
+            }),
+            hub_store,
+            device: Arc::new(Mutex::new(None)),
+            live: Mutex::new(None),
+        })
+    }
+
+    fn local(&self) -> &Arc<SqliteStore> {
+        &self.shared.local
+    }
+
+    /// Runs `work` on the hub's runtime, bounded by `busyTimeout` unless `unbounded`.
+    fn task<T, Fut>(
+        &self,
+        entity: &'static str,
+        unbounded: bool,
+        work: impl FnOnce(Arc<Shared>) -> Fut + Send + 'static,
+    ) -> Answer<T>
+    where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let limit = (!unbounded).then_some(self.shared.hub.timeout);
+        self.hub_store
+            .call_within(entity, limit, move |_| work(shared))
+    }
+
+    /// A read served by the file; on a miss, the rows are fetched from the hub, kept, and the
+    /// read answered from the file again.
+    fn read_through<T: Send + 'static>(
+        &self,
+        lookup: Lookup,
+        found: fn(&T) -> bool,
+        read: impl Fn(&Connection, &sqlite::SqliteStore) -> Result<T> + Send + Sync + 'static,
+    ) -> Answer<T> {
+        let local = self.local();
+        match local.read(|c| read(c, local)) {
+            Ok(value) if found(&value) => return Answer::Now(Ok(value)),
+            Err(e) => return Answer::Now(Err(e)),
+            Ok(_) => {}
+        }
+        self.task("replica", false, move |s| async move {
+            let set = s.hub.fetch(&lookup).await?;
+            if !set.is_empty() {
+                s.local
+                    .write_async(move |c| local_sql::apply(c, &set, false))
+                    .await?;
+            }
+            let local = &s.local;
+            local.read(|c| read(c, local))
+        })
+    }
+
+    /// A write the hub decides: on the hub, then (best effort: the next pull repairs it) on
+    /// the file; answered after the hub committed.
+    fn global<T, Fut>(
+        &self,
+        entity: &'static str,
+        on_hub: impl FnOnce(Arc<Hub>) -> Fut + Send + 'static,
+        on_file: impl FnOnce(&Connection, &SqliteStore, &T) -> Result<()> + Send + 'static,
+    ) -> Answer<T>
+    where
+        T: Clone + Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        self.task(entity, false, move |s| async move {
+            let value = on_hub(s.hub.clone()).await?;
+            let copy = value.clone();
+            let local = s.local.clone();
+            let file = s.local.clone();
+            let _ = local.write_async(move |c| on_file(c, &file, &copy)).await;
+            Ok(value)
+        })
+    }
+
+    /// A write that can wait for the hub: straight to the hub while it answers and nothing
+    /// is queued; else applied to the file and queued in the outbox for `push()`.
+    fn deferrable<T, Fut>(
+        &self,
+        entity: &'static str,
+        op: OutboxOp,
+        on_hub: impl FnOnce(Arc<Hub>) -> Fut + Send + 'static,
+        on_file: impl Fn(&Connection, &SqliteStore) -> Result<T> + Send + Sync + 'static,
+    ) -> Answer<T>
+    where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        self.task(entity, true, move |s| async move {
+            let queued = s.local.read(local_sql::outbox_len)? > 0;
+            let on_file = Arc::new(on_file);
+            if !queued {
+                match tokio::time::timeout(s.hub.timeout, on_hub(s.hub.clone())).await {
+                    Ok(Ok(value)) => {
+                        let file = s.local.clone();
+                        let apply = on_file.clone();
+                        let _ = s.local.write_async(move |c| apply(c, &file)).await;
+                        return Ok(value);
+                    }
+                    Ok(Err(e)) if !is_unavailable(&e) => return Err(e),
+                    _ => {}
+                }
+            }
+            let op_id = uuid::Uuid::new_v4().to_string();
+            let file = s.local.clone();
+            s.local
+                .write_async(move |c| {
+                    local_sql::enqueue(c, &op_id, &op)?;
+                    on_file(c, &file)
+                })
+                .await
+        })
+    }
+
+    /// Applies every hub change since the replica's position; answers how many rows changed.
+    pub fn pull(&self) -> Answer<usize> {
+        self.task("pull", false, |s| async move { pull(&s).await })
+    }
+
+    /// Replays the outbox on the hub; answers how many writes went.
+    pub fn push(&self) -> Answer<usize> {
+        self.task("push", false, |s| async move { push(&s).await })
+    }
+
+    /// Resolves once every local write is on the hub (`DB_UNAVAILABLE` while it is not).
+    pub fn flush(&self) -> Answer<()> {
+        self.task("flush", false, |s| async move {
+            push(&s).await?;
+            let left = s.local.read(local_sql::outbox_len)?;
+            if left > 0 {
+                return Err(AdapterError::new(
+                    ErrorCode::DbUnavailable,
+                    format!("flush: {left} writes still wait for the hub"),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// Records this replica on the hub with a new pubsub token (renewing an earlier one).
+    /// Answers `None` when the hub cannot be reached.
+    pub fn register(&self) -> Answer<Option<Registration>> {
+        let endpoint = self.shared.endpoint.clone();
+        let slot = self.device.clone();
+        self.task("device", false, move |s| async move {
+            let id = match s.local.read(|c| local_sql::state(c, "device_id"))? {
+                Some(id) => id,
+                None => {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let stored = id.clone();
+                    s.local
+                        .write_async(move |c| local_sql::set_state(c, "device_id", &stored))
+                        .await?;
+                    id
+                }
+            };
+            let token = crate::secrets::random_token();
+            let now = crate::store::now_millis();
+            let expires_at = now + PUBSUB_TOKEN_LIFETIME_MS;
+            match s
+                .hub
+                .register_device(&id, &crate::secrets::sha256_hex(&token), expires_at, now)
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if is_unavailable(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+            let registration = Registration {
+                device_id: id,
+                pubsub_token: token,
+                expires_at,
+                endpoints: vec![endpoint],
+            };
+            *lock(&slot) = Some(registration.clone());
+            Ok(Some(registration))
+        })
+    }
+
+    /// Stops live sync and removes this replica's record from the hub.
+    pub fn deregister(&self) -> Answer<()> {
+        self.stop_live();
+        let registration = lock(&self.device).take();
+        self.task("device", false, move |s| async move {
+            if let Some(r) = registration {
+                s.hub.delete_device(&r.device_id).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Starts live sync with the hub named in `endpoints` (as `register()` returned them).
+    /// Refuses without a registration, or once its pubsub token has expired or the hub no
+    /// longer knows it (`UNAUTHORIZED`). Answers once the first attempt caught up with the hub
+    /// (`DB_UNAVAILABLE` if it could not; the task keeps trying).
+    pub fn live(&self, endpoints: Vec<String>) -> Answer<()> {
+        if !endpoints.contains(&self.shared.endpoint) {
+            return Answer::Now(Err(AdapterError::invalid(
+                "endpoints",
+                format!(
+                    "does not name this replica's hub (expected {:?}, from device.register())",
+                    self.shared.endpoint
+                ),
+            )));
+        }
+        let Some(registration) = lock(&self.device).clone() else {
+            return Answer::Now(Err(AdapterError::new(
+                ErrorCode::Unauthorized,
+                "live: this replica is not registered; call device.register() first",
+            )));
+        };
+        if registration.expires_at <= crate::store::now_millis() {
+            return Answer::Now(Err(AdapterError::new(
+                ErrorCode::Unauthorized,
+                "live: the pubsub token has expired; call device.register() again to renew it",
+            )));
+        }
+        self.stop_live();
+        let (tx, rx) = oneshot::channel();
+        let shared = self.shared.clone();
+        let check = self.shared.clone();
+        let handle = runtime().spawn(async move {
+            let hash = crate::secrets::sha256_hex(&registration.pubsub_token);
+            let known = check
+                .hub
+                .device_token_expiry(&registration.device_id, &hash)
+                .await;
+            match known {
+                Ok(Some(expiry)) if expiry > crate::store::now_millis() => {}
+                Ok(_) => {
+                    let _ = tx.send(Err(AdapterError::new(
+                        ErrorCode::Unauthorized,
+                        "live: the hub does not accept this pubsub token (expired or replaced); call device.register() again",
+                    )));
+                    return;
+                }
+                // The hub is away: the live loop reports it and keeps trying.
+                Err(e) if is_unavailable(&e) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+            live(shared, tx).await
+        });
+        *lock(&self.live) = Some(handle);
+        self.task("live", true, move |_| async move {
+            rx.await.unwrap_or_else(|_| Err(AdapterError::closed()))
+        })
+    }
+
+    fn stop_live(&self) {
+        if let Some(task) = lock(&self.live).take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for ReplicaStore {
+    fn drop(&mut self) {
+        self.stop_live();
+    }
+}
+
+/// The endpoint string of a hub: its address without credentials, and the channel.
+fn endpoint_of(url: &str, channel: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    let rest = rest.split_once('?').map(|(r, _)| r).unwrap_or(rest);
+    format!("postgres://{rest}#{channel}")
+}
+
+/// One pull: the changes since the stored position, applied in one local transaction.
+async fn pull(s: &Shared) -> Result<usize> {
+    let _one = s.pull_lock.lock().await;
+    let position = s.local.read(|c| local_sql::state(c, "position"))?;
+    let set = s.hub.changes_since(position.as_deref()).await?;
+    let n = set.len();
+    s.local
+        .write_async(move |c| local_sql::apply(c, &set, true))
+        .await?;
+    Ok(n)
+}
+
+/// The position (a hub transaction id) the replica has read up to.
+fn position(s: &Shared) -> u64 {
+    s.local
+        .read(|c| local_sql::state(c, "position"))
+        .ok()
+        .flatten()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One push: each queued write replayed on the hub (once, by its id), then dropped locally.
+async fn push(s: &Shared) -> Result<usize> {
+    let _one = s.push_lock.lock().await;
+    let queued = s.local.read(local_sql::outbox)?;
+    let mut sent = 0;
+    for (seq, op_id, op) in queued {
+        s.hub.replay(&op_id, &op).await?;
+        s.local
+            .write_async(move |c| local_sql::dequeue(c, seq))
+            .await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Live sync until aborted: listen, catch up, apply each notification; reconnect with backoff.
+/// `first` learns whether the first attempt reached the hub.
+async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
+    let mut first = Some(first);
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match s.hub.listen().await {
+            Ok(mut listener) => {
+                backoff = Duration::from_millis(100);
+                let caught_up = pull(&s).await.map(|_| ());
+                let _ = push(&s).await;
+                if let Some(tx) = first.take() {
+                    let _ = tx.send(caught_up);
+                }
+                loop {
+                    tokio::select! {
+                        note = listener.notifications.recv() => match note {
+                            Some(mut xid) => {
+                                while let Ok(more) = listener.notifications.try_recv() {
+                                    xid = xid.max(more);
+                                }
+                                pull_past(&s, xid).await;
+                            }
+                            None => break,
+                        },
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                            let _ = pull(&s).await;
+                            if s.local.read(local_sql::outbox_len).unwrap_or(0) > 0 {
+                                let _ = push(&s).await;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                if let Some(tx) = first.take() {
+                    let _ = tx.send(Err(e));
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Pulls until the position has passed transaction `xid` (whose commit was notified); an
+/// older transaction still running holds the position back for a moment.
+async fn pull_past(s: &Shared, xid: u64) {
+    for _ in 0..50 {
+        if pull(s).await.is_err() {
+            return;
+        }
+        if position(s) > xid {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+impl Store for ReplicaStore {
+    fn create_user(&self, user: User, _alone: bool) -> Answer<User> {
+        self.global(
+            "user",
+            move |hub| async move { hub.insert_user(user).await },
+            |c, _, user| users::insert(c, user).map(|_| ()),
+        )
+    }
+
+    fn get_user(&self, id: String) -> Answer<Option<User>> {
+        self.read_through(
+            Lookup::UserById(id.clone()),
+            Option::is_some,
+            move |c, _| users::by_id(c, &id),
+        )
+    }
+
+    fn get_user_by_email(&self, email: String) -> Answer<Option<User>> {
+        self.read_through(
+            Lookup::UserByEmail(email.clone()),
+            Option::is_some,
+            move |c, _| users::by_email(c, &email),
+        )
+    }
+
+    fn get_user_by_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+    ) -> Answer<Option<User>> {
+        self.read_through(
+            Lookup::Account(provider.clone(), provider_account_id.clone()),
+            Option::is_some,
+            move |c, _| users::by_account(c, &provider, &provider_account_id),
+        )
+    }
+
+    fn update_user(&self, patch: UserPatch, _alone: bool) -> Answer<User> {
+        let on_hub = patch.clone();
+        let on_file = patch.clone();
+        self.deferrable(
+            "user",
+            OutboxOp::UpdateUser(patch),
+            move |hub| async move { hub.update_user(&on_hub).await },
+            move |c, _| users::update(c, &on_file),
+        )
+    }
+
+    fn delete_user(&self, id: String, _alone: bool) -> Answer<Option<User>> {
+        let local_id = id.clone();
+        self.global(
+            "user",
+            move |hub| async move { hub.delete_user(&id).await },
+            move |c, _, _| users::delete(c, &local_id).map(|_| ()),
+        )
+    }
+
+    fn link_account(&self, account: Account, _alone: bool) -> Answer<Account> {
+        self.global(
+            "account",
+            move |hub| async move { hub.insert_account(account).await },
+            |c, file, account| accounts::insert(c, file.secrets(), account).map(|_| ()),
+        )
+    }
+
+    fn unlink_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+        _alone: bool,
+    ) -> Answer<Option<Account>> {
+        let (p, id) = (provider.clone(), provider_account_id.clone());
+        self.global(
+            "account",
+            move |hub| async move { hub.delete_account(&provider, &provider_account_id).await },
+            move |c, file, _| accounts::delete(c, file.secrets(), &p, &id).map(|_| ()),
+        )
+    }
+
+    fn get_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+    ) -> Answer<Option<Account>> {
+        self.read_through(
+            Lookup::Account(provider.clone(), provider_account_id.clone()),
+            Option::is_some,
+            move |c, file| accounts::get(c, file.secrets(), &provider, &provider_account_id),
+        )
+    }
+
+    fn create_session(&self, session: Session, _alone: bool) -> Answer<Session> {
+        self.global(
+            "session",
+            move |hub| async move { hub.insert_session(session).await },
+            |c, file, session| sessions::insert(c, file.secrets(), session).map(|_| ()),
+        )
+    }
+
+    fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
+        let hash = self.local().secrets().session_token_hash(&session_token);
+        self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
+            sessions::with_user(c, file.secrets(), &session_token)
+        })
+    }
+
+    fn update_session(&self, patch: SessionPatch, _alone: bool) -> Answer<Option<Session>> {
+        let op = OutboxOp::UpdateSession {
+            session_token_hash: self
+                .local()
+                .secrets()
+                .session_token_hash(&patch.session_token),
+            user_id: patch.user_id.clone(),
+            expires: patch.expires,
+        };
+        let on_hub = patch.clone();
+        self.deferrable(
+            "session",
+            op,
+            move |hub| async move { hub.update_session(on_hub).await },
+            move |c, file| sessions::update(c, file.secrets(), &patch),
+        )
+    }
+
+    fn delete_session(&self, session_token: String, _alone: bool) -> Answer<Option<Session>> {
+        let op = OutboxOp::DeleteSession {
+            session_token_hash: self.local().secrets().session_token_hash(&session_token),
+        };
+        let on_hub = session_token.clone();
+        self.deferrable(
+            "session",
+            op,
+            move |hub| async move { hub.delete_session(on_hub).await },
+            move |c, file| sessions::delete(c, file.secrets(), &session_token),
+        )
+    }
+
+    fn create_verification_token(
+        &self,
+        token: VerificationToken,
+        _alone: bool,
+    ) -> Answer<VerificationToken> {
+        // Verification tokens live on the hub only: the link may be opened on any server.
+        self.global(
+            "verificationToken",
+            move |hub| async move { hub.insert_token(token).await },
+            |_, _, _| Ok(()),
+        )
+    }
+
+    fn use_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+        _alone: bool,
+    ) -> Answer<Option<VerificationToken>> {
+        self.global(
+            "verificationToken",
+            move |hub| async move { hub.take_token(&identifier, &token).await },
+            |_, _, _| Ok(()),
+        )
+    }
+
+    fn peek_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+    ) -> Answer<Option<VerificationToken>> {
+        self.global(
+            "verificationToken",
+            move |hub| async move { hub.peek_token(&identifier, &token).await },
+            |_, _, _| Ok(()),
+        )
+    }
+
+    fn create_authenticator(
+        &self,
+        authenticator: Authenticator,
+        _alone: bool,
+    ) -> Answer<Authenticator> {
+        self.global(
+            "authenticator",
+            move |hub| async move { hub.insert_authenticator(authenticator).await },
+            |c, _, a| authenticators::insert(c, a).map(|_| ()),
+        )
+    }
+
+    fn get_authenticator(&self, credential_id: String) -> Answer<Option<Authenticator>> {
+        self.read_through(
+            Lookup::Authenticator(credential_id.clone()),
+            Option::is_some,
+            move |c, _| authenticators::get(c, &credential_id),
+        )
+    }
+
+    fn list_authenticators_by_user_id(&self, user_id: String) -> Answer<Vec<Authenticator>> {
+        self.read_through(
+            Lookup::AuthenticatorsOf(user_id.clone()),
+            |list: &Vec<Authenticator>| !list.is_empty(),
+            move |c, _| authenticators::by_user(c, &user_id),
+        )
+    }
+
+    fn update_authenticator_counter(
+        &self,
+        credential_id: String,
+        counter: i64,
+        _alone: bool,
+    ) -> Answer<Authenticator> {
+        let local_id = credential_id.clone();
+        self.global(
+            "authenticator",
+            move |hub| async move { hub.update_counter(&credential_id, counter).await },
+            move |c, _, _| authenticators::update_counter(c, &local_id, counter).map(|_| ()),
+        )
+    }
+
+    fn prune(&self, alone: bool) -> Answer<Pruned> {
+        // Expired rows go from the file; the hub is swept by its own adapters' sweepers.
+        self.local().prune(alone)
+    }
+
+    fn close(&self) -> oneshot::Receiver<()> {
+        self.stop_live();
+        let local = Store::close(&**self.local());
+        let hub = self.hub_store.close();
+        let (tx, rx) = oneshot::channel();
+        runtime().spawn(async move {
+            let _ = local.await;
+            let _ = hub.await;
+            let _ = tx.send(());
+        });
+        rx
+    }
+}
