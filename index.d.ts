@@ -252,6 +252,10 @@ export type RustAdapterErrorCode =
   | "DECRYPT_FAILED"
   /** The native binary for this platform could not be loaded. */
   | "NO_PREBUILT_BINARY"
+  /** {@link RustClientDbHandle.live}: the replica is not registered, or its pubsub token expired or was replaced. */
+  | "UNAUTHORIZED"
+  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
+  | "SCHEMA_MISMATCH"
 
 /** An error from the adapter: a normal `Error` whose `code` is stable. */
 export interface RustAdapterError extends Error {
@@ -460,5 +464,128 @@ export declare function LegacyAdapter(config?: RustAdapterConfig | TypeOrmStyleC
  * @param config - where the database lives and how it behaves; all optional.
  */
 export declare function RustAdapter(config?: RustAdapterConfig | TypeOrmStyleConfig): RustAdapterInstance
+
+/** Options of {@link RustClientDb}: the replica file and the hub it syncs with. */
+export interface RustClientDbConfig
+  extends Omit<RustAdapterConfig, "url"> {
+  /**
+   * The replica's SQLite file (created on first use). Use `secret` and `encryptionKey`
+   * identical to the hub's other adapters: rows are copied as stored (hashed session keys,
+   * sealed OAuth tokens).
+   * @defaultValue `"auth.sqlite"`
+   */
+  filename?: string
+  /** The PostgreSQL hub, `postgres://user:password@host:port/database?sslmode=...`: the single source of truth. `schema`, `tablePrefix` and `poolSize` apply to it. */
+  hub: string
+}
+
+/** A replica's pubsub token: random, stored only hashed on the hub, valid until `expiresAt`. */
+export interface PubsubToken {
+  /** The token. */
+  value: string
+  /** Epoch milliseconds after which {@link RustClientDbHandle.live} refuses it; `device.register()` renews it. */
+  expiresAt: number
+}
+
+/** What {@link RustClientDbDevice.register} returns. */
+export interface DeviceRegistration {
+  /** This replica's id on the hub (kept in the replica file, the same across restarts). */
+  deviceId: string
+  /** The token that lets this replica listen for changes. */
+  pubsubToken: PubsubToken
+  /** Where to listen: pass them to {@link RustClientDbHandle.live}. */
+  endpoints: string[]
+}
+
+/**
+ * Events of a {@link RustClientDbHandle}: `"device:register"` (with the registration),
+ * `"device:deregister"`, `"sync:pull"` (`{ changes }`, after an explicit `pull()`),
+ * `"sync:push"` (`{ writes }`), `"change"` (`{ changes }`, when a pull changed rows).
+ */
+export type EventName = "device:register" | "device:deregister" | "sync:pull" | "sync:push" | "change"
+
+/** A listener of {@link EventName} events. */
+export type EventCallbackFn = (payload?: unknown) => void
+
+/** A declared schema: this library's tables plus app-declared user columns. */
+export interface DeclaredSchema {
+  /** The replica file's schema version the app expects (this package's `PRAGMA user_version`). */
+  version?: number
+  /**
+   * App-declared user columns and their types. Each mirrors the user's extra property of the
+   * same name as a generated column (virtual in SQLite, stored in PostgreSQL), so it
+   * round-trips like any user property and can be indexed and queried.
+   */
+  user?: Record<string, "text" | "integer" | "real" | "boolean" | "date">
+}
+
+/** `device` of a {@link RustClientDbHandle}. */
+export interface RustClientDbDevice {
+  /**
+   * Records this replica on the hub with a new pubsub token (renewing an earlier one) and
+   * emits `"device:register"`. Resolves to `undefined` when the hub cannot be reached.
+   */
+  register(): Promise<undefined | DeviceRegistration>
+  /** Stops live sync, removes this replica's record from the hub, emits `"device:deregister"`. */
+  deregister(): Promise<void>
+}
+
+/** `schema` of a {@link RustClientDbHandle}. */
+export interface RustClientDbSchema {
+  /** Resolves when replica and hub match `schema`; rejects with `SCHEMA_MISMATCH` and `error.differences` (a list) otherwise. */
+  validate(schema: DeclaredSchema): Promise<void>
+  /** Adds what `schema` declares and the replica or the hub lacks (a column that exists with another type is refused). */
+  migrate(schema: DeclaredSchema): Promise<void>
+}
+
+/** `event` of a {@link RustClientDbHandle}. */
+export interface RustClientDbEvents {
+  /** Calls `callback` on every `name` event. */
+  subscribe(name: EventName, callback: EventCallbackFn): void
+  /** Stops calling `callback` on `name` events. */
+  unsubscribe(name: EventName, callback: EventCallbackFn): void
+}
+
+/** A local-first replica: see {@link RustClientDb}. */
+export interface RustClientDbHandle {
+  /** Marks the handle for Client DB integrations. */
+  readonly __brand: "REPLOCAL_CLIENT_DB"
+  /** The Auth.js adapter over the replica (pass it as `adapter` to NextAuth). */
+  database: RustAdapterInstance
+  /** Stops live sync and closes the replica file and the hub's pool. */
+  close(): Promise<void>
+  /** Resolves once every local write is durable and on the hub (rejects with `DB_UNAVAILABLE` while the hub is away). */
+  flush(): Promise<void>
+  /** Applies every hub change since the replica's last position. */
+  pull(): Promise<void>
+  /** Replays the writes queued while the hub was away, each exactly once. */
+  push(): Promise<void>
+  /**
+   * Listens for the hub's change notifications and applies them; catches up after every
+   * reconnect and pushes queued writes when the hub is back. Needs a current registration
+   * (`UNAUTHORIZED` otherwise). Resolves once the first attempt caught up (rejects with
+   * `DB_UNAVAILABLE` when it could not; it keeps trying).
+   */
+  live(endpoints: string[]): Promise<void>
+  /** This replica's record on the hub. */
+  device: RustClientDbDevice
+  /** The declared schema of replica and hub. */
+  schema: RustClientDbSchema
+  /** Sync events. */
+  event: RustClientDbEvents
+}
+
+/**
+ * Opens a local-first replica: an embedded SQLite file that answers reads in microseconds and
+ * stays in sync with a PostgreSQL hub (the single source of truth).
+ *
+ * ```ts
+ * const clientDb = RustClientDb({ filename: "replica.sqlite", hub: process.env.DATABASE_URL! })
+ * const reg = await clientDb.device.register()
+ * if (reg) await clientDb.live(reg.endpoints)
+ * export const { handlers, auth } = NextAuth({ adapter: clientDb.database, providers: [] })
+ * ```
+ */
+export declare function RustClientDb(config: RustClientDbConfig): RustClientDbHandle
 
 export default RustAdapter

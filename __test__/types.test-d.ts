@@ -1,8 +1,12 @@
 // Type-level tests, checked by `tsc --noEmit -p __test__/tsconfig.json` (npm run test:types).
 import type { Adapter } from "@auth/core/adapters"
 
-import { RustAdapter } from "authjs-rust-adapter"
+import { RustAdapter, RustClientDb } from "authjs-rust-adapter"
 import type {
+  EventCallbackFn,
+  EventName,
+  PubsubToken,
+  RustClientDbHandle,
   RustAdapterConfig,
   RustAdapterErrorCode,
   RustAdapterInstance,
@@ -68,3 +72,26 @@ void full
 void accountOrder
 void dates
 void code
+
+// The local-first replica handle has the Client DB integration shape.
+async function replicaShape(): Promise<void> {
+  const clientDb: RustClientDbHandle = RustClientDb({ filename: "replica.sqlite", hub: "postgres://localhost/app" })
+  const brand: "REPLOCAL_CLIENT_DB" = clientDb.__brand
+  const replicaAdapter: Adapter = clientDb.database
+  const reg: undefined | { deviceId: string; pubsubToken: PubsubToken; endpoints: string[] } = await clientDb.device.register()
+  if (reg) await clientDb.live(reg.endpoints)
+  const onEvent: EventCallbackFn = () => {}
+  const name: EventName = "device:register"
+  clientDb.event.subscribe(name, onEvent)
+  clientDb.event.unsubscribe("device:deregister", onEvent)
+  await clientDb.schema.validate({ user: { role: "text", plan: "text" } })
+  await clientDb.schema.migrate({ user: { role: "text" } })
+  await Promise.all([clientDb.pull(), clientDb.push(), clientDb.flush(), clientDb.device.deregister(), clientDb.close()])
+  void brand
+  void replicaAdapter
+  // @ts-expect-error hub is required
+  RustClientDb({ filename: "replica.sqlite" })
+  // @ts-expect-error unknown event names are refused
+  clientDb.event.subscribe("sync:everything", onEvent)
+}
+void replicaShape

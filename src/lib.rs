@@ -445,6 +445,20 @@ impl NativeClientDb {
         respond(env, self.replica.live(endpoints), same)
     }
 
+    /// How the replica and the hub differ from a declared schema: a list of differences.
+    #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
+    pub fn validate_schema<'e>(&self, env: &'e Env, schema: Unknown) -> napi::Result<Unknown<'e>> {
+        let schema = input::declared_schema(&js(env), raw(&schema))?;
+        respond(env, self.replica.validate_schema(schema), same)
+    }
+
+    /// Adds the declared user columns the replica or the hub lacks.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn migrate_schema<'e>(&self, env: &'e Env, schema: Unknown) -> napi::Result<Unknown<'e>> {
+        let schema = input::declared_schema(&js(env), raw(&schema))?;
+        respond(env, self.replica.migrate_schema(schema), same)
+    }
+
     /// Stops live sync and closes the file and the pool.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {

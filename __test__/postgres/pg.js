@@ -74,4 +74,35 @@ function privateCluster() {
   }
 }
 
-module.exports = { runChild, psql, psqlAt, privateCluster }
+/**
+ * Runs SQL through psql in the background (for transactions that must stay open while the
+ * test goes on); resolves when psql exits.
+ */
+function psqlLater(sql, url = process.env.AUTHJS_TEST_PG_URL) {
+  return new Promise((resolve, reject) => {
+    execFile(psqlPath(), [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], (error, stdout) =>
+      error ? reject(error) : resolve(stdout.trim()),
+    )
+  })
+}
+
+const replicas = []
+afterAll(async () => {
+  for (const replica of replicas.splice(0)) await replica.close().catch(() => {})
+})
+
+/**
+ * A new replica (RustClientDb on a fresh file) of the hub `hub` (a config from `storeConfig()`
+ * or `newAdapter().config`); closed after the test file. `replica.file` is its SQLite file.
+ */
+function newReplica(hub, extra = {}) {
+  const { RustClientDb } = require('../..')
+  const { tempFile } = require('../helpers')
+  const filename = tempFile('replica.sqlite')
+  const replica = RustClientDb({ filename, hub: hub.url, schema: hub.schema, sweepInterval: 0, ...extra })
+  replicas.push(replica)
+  // For the tests only: where the replica's file is, to read it with an independent SQLite.
+  return Object.assign(replica, { file: filename })
+}
+
+module.exports = { runChild, psql, psqlAt, psqlLater, privateCluster, newReplica }

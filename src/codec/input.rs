@@ -235,6 +235,62 @@ pub fn string_arg(js: &Js, v: Raw, field: &str) -> Result<String> {
 
 const USER_KEYS: &[&str] = &["id", "name", "email", "emailVerified", "image"];
 
+/// A declared replica schema: `{ version?: number, user?: { [column]: type } }`.
+pub fn declared_schema(js: &Js, v: Raw) -> Result<crate::replica::schema::DeclaredSchema> {
+    use crate::replica::schema::{check_column_name, ColumnType, DeclaredSchema};
+    if js.type_of(v)? != Type::Object || js.is_array(v)? {
+        return Err(AdapterError::invalid(
+            "schema",
+            "must be an object like { user: { role: \"text\" } }",
+        ));
+    }
+    let mut declared = DeclaredSchema::default();
+    for (key, _) in js.own_keys(v, "schema")? {
+        let field = format!("schema.{key}");
+        let Some(value) = js.get(v, &key)? else {
+            continue;
+        };
+        match key.as_str() {
+            "version" => {
+                let n = js.number(value, &field)?;
+                if !(n.is_finite() && n.fract() == 0.0 && n >= 0.0) {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        "must be a non-negative integer",
+                    ));
+                }
+                declared.version = Some(n as i64);
+            }
+            "user" => {
+                if js.type_of(value)? != Type::Object || js.is_array(value)? {
+                    return Err(AdapterError::invalid(
+                        &field,
+                        "must be an object of column names to types",
+                    ));
+                }
+                for (column, _) in js.own_keys(value, &field)? {
+                    let column_field = format!("{field}.{column}");
+                    let Some(kind) = js.get(value, &column)? else {
+                        continue;
+                    };
+                    check_column_name(&column_field, &column)?;
+                    let kind = js.string(kind, &column_field, 16)?;
+                    declared
+                        .user_columns
+                        .push((column, ColumnType::parse(&column_field, &kind)?));
+                }
+            }
+            _ => {
+                return Err(AdapterError::invalid(
+                    &field,
+                    "is not known (expected version and user)",
+                ))
+            }
+        }
+    }
+    Ok(declared)
+}
+
 /// A non-empty array of strings (e.g. `endpoints`).
 pub fn string_list(js: &Js, v: Raw, field: &str) -> Result<Vec<String>> {
     if !js.is_array(v)? {

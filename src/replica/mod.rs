@@ -19,6 +19,7 @@
 //! reconnect and pushes the outbox once the hub is back.
 
 pub mod rows;
+pub mod schema;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -359,6 +360,27 @@ impl ReplicaStore {
         })
     }
 
+    /// How the replica file and the hub differ from `schema` (empty: both match).
+    pub fn validate_schema(&self, schema: schema::DeclaredSchema) -> Answer<Vec<String>> {
+        self.task("schema", false, move |s| async move {
+            let mut out = s
+                .local
+                .read(|c| local_sql::schema_differences(c, &schema))?;
+            out.extend(s.hub.schema_differences(&schema).await?);
+            Ok(out)
+        })
+    }
+
+    /// Adds what `schema` declares and the replica file or the hub lacks.
+    pub fn migrate_schema(&self, schema: schema::DeclaredSchema) -> Answer<()> {
+        self.task("schema", true, move |s| async move {
+            s.hub.migrate_schema(&schema).await?;
+            s.local
+                .write_async(move |c| local_sql::migrate_schema(c, &schema))
+                .await
+        })
+    }
+
     fn stop_live(&self) {
         if let Some(task) = lock(&self.live).take() {
             task.abort();
@@ -390,16 +412,6 @@ async fn pull(s: &Shared) -> Result<usize> {
         .write_async(move |c| local_sql::apply(c, &set, true))
         .await?;
     Ok(n)
-}
-
-/// The position (a hub transaction id) the replica has read up to.
-fn position(s: &Shared) -> u64 {
-    s.local
-        .read(|c| local_sql::state(c, "position"))
-        .ok()
-        .flatten()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
 }
 
 /// One push: each queued write replayed on the hub (once, by its id), then dropped locally.
@@ -434,11 +446,11 @@ async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
                 loop {
                     tokio::select! {
                         note = listener.notifications.recv() => match note {
-                            Some(mut xid) => {
-                                while let Ok(more) = listener.notifications.try_recv() {
-                                    xid = xid.max(more);
-                                }
-                                pull_past(&s, xid).await;
+                            // The notifying transaction has committed, so one pull sees it;
+                            // notifications that queued meanwhile are covered by it too.
+                            Some(_) => {
+                                while listener.notifications.try_recv().is_ok() {}
+                                let _ = pull(&s).await;
                             }
                             None => break,
                         },
@@ -459,20 +471,6 @@ async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
-    }
-}
-
-/// Pulls until the position has passed transaction `xid` (whose commit was notified); an
-/// older transaction still running holds the position back for a moment.
-async fn pull_past(s: &Shared, xid: u64) {
-    for _ in 0..50 {
-        if pull(s).await.is_err() {
-            return;
-        }
-        if position(s) > xid {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

@@ -13,6 +13,28 @@ use super::{sql, Inner, UserUpdate};
 use crate::error::{AdapterError, Result};
 use crate::model::Authenticator;
 use crate::replica::rows::{ChangeSet, Key, OutboxOp, StoredAccount, StoredSession, StoredUser};
+use crate::replica::schema::{ColumnType, DeclaredSchema};
+
+/// The PostgreSQL type (as `information_schema` names it) and expression of a declared user
+/// column (a stored generated column over `extra`).
+fn declared_column(name: &str, kind: ColumnType) -> (&'static str, &'static str, String) {
+    let value = format!("(extra ->> '{name}')");
+    match kind {
+        ColumnType::Text => ("text", "text", value),
+        ColumnType::Integer => ("bigint", "bigint", format!("({value}::numeric::bigint)")),
+        ColumnType::Real => (
+            "double precision",
+            "double precision",
+            format!("({value}::double precision)"),
+        ),
+        ColumnType::Boolean => ("boolean", "boolean", format!("({value}::boolean)")),
+        ColumnType::Date => (
+            "bigint",
+            "bigint",
+            format!("((extra -> '{name}' ->> '$date')::numeric::bigint)"),
+        ),
+    }
+}
 
 fn pg(e: tokio_postgres::Error) -> AdapterError {
     AdapterError::from_postgres(&e, "replication")
@@ -139,7 +161,8 @@ impl Inner {
 
     /// Every change since `position` (everything, as a full copy, when `None`), read in one
     /// snapshot. The new position is the oldest transaction still running at that snapshot:
-    /// every change before it is final, and changes from it on are read next time.
+    /// every change before it is final; changes from it on that the snapshot sees are applied
+    /// now and read again next time, with those of transactions still running.
     pub(crate) async fn changes_since(&self, position: Option<&str>) -> Result<ChangeSet> {
         self.ensure_replication().await?;
         let names = &self.names;
@@ -195,7 +218,7 @@ impl Inner {
         };
         let mut keys = Vec::new();
         for r in tx
-            .query(&names.fill(sql::CHANGED_KEYS), &[&from, &xmin])
+            .query(&names.fill(sql::CHANGED_KEYS), &[&from])
             .await
             .map_err(pg)?
         {
@@ -423,6 +446,81 @@ impl Inner {
             .await
             .map_err(pg)?;
         Ok(())
+    }
+
+    /// The types of the hub's `users` columns, by name.
+    async fn user_columns(&self, client: &impl GenericClient) -> Result<Vec<(String, String)>> {
+        let table = format!("{}users", self.names.prefix());
+        Ok(client
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns
+                  WHERE table_schema = $1 AND table_name = $2",
+                &[&self.names.schema(), &table],
+            )
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    /// How the hub differs from `schema` (empty: it matches).
+    pub(crate) async fn schema_differences(&self, schema: &DeclaredSchema) -> Result<Vec<String>> {
+        self.ready().await?;
+        let client = self.client("schema").await?;
+        let columns = self.user_columns(&client).await?;
+        let mut out = Vec::new();
+        if client
+            .query_opt(&self.names.fill(sql::HAS_REPLICATION), &[])
+            .await
+            .map_err(pg)?
+            .is_none()
+        {
+            out.push("hub: the replication tables are not installed".to_string());
+        }
+        for (name, kind) in &schema.user_columns {
+            let (want, _, _) = declared_column(name, *kind);
+            match columns.iter().find(|(n, _)| n == name) {
+                None => out.push(format!("hub: users.{name} ({}) is missing", kind.name())),
+                Some((_, have)) if have != want => out.push(format!(
+                    "hub: users.{name} is {have}, declared {} ({want})",
+                    kind.name()
+                )),
+                Some(_) => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Installs replication and adds the declared user columns the hub lacks (under the
+    /// migration lock); a column that exists with another type is refused.
+    pub(crate) async fn migrate_schema(&self, schema: &DeclaredSchema) -> Result<()> {
+        self.ensure_replication().await?;
+        let mut client = self.client("schema").await?;
+        let tx = client.transaction().await.map_err(pg)?;
+        tx.query_one(sql::MIGRATION_LOCK, &[&self.names.lock_key()])
+            .await
+            .map_err(pg)?;
+        let columns = self.user_columns(&tx).await?;
+        for (name, kind) in &schema.user_columns {
+            let (want, ddl_type, expr) = declared_column(name, *kind);
+            match columns.iter().find(|(n, _)| n == name) {
+                Some((_, have)) if have != want => {
+                    return Err(AdapterError::invalid(
+                        &format!("schema.user.{name}"),
+                        format!("exists on the hub as {have}; it is not changed to {want}"),
+                    ))
+                }
+                Some(_) => {}
+                None => tx
+                    .batch_execute(&self.names.fill(&format!(
+                        "ALTER TABLE {{users}} ADD COLUMN \"{name}\" {ddl_type} GENERATED ALWAYS AS ({expr}) STORED"
+                    )))
+                    .await
+                    .map_err(pg)?,
+            }
+        }
+        tx.commit().await.map_err(pg)
     }
 
     /// Opens a dedicated connection (outside the pool) listening on the change channel.

@@ -97,9 +97,11 @@ pub const RECORD_VERSION: &str = "INSERT INTO {schema_migrations} (version) VALU
 /// row trigger, in the changing transaction itself: a change that commits always commits its
 /// log row, whoever made it (this adapter, another instance, a SQL console). The log holds
 /// keys only; a replica reads the rows' current state, so the order in which transactions
-/// committed does not matter. Each row's `xid` is the writing transaction's id: a replica
-/// reads the log up to the oldest transaction still running, so it never skips one that
-/// commits later with a smaller id. `pg_notify` (delivered at commit) wakes live replicas.
+/// committed does not matter. Each row's `xid` is the writing transaction's id. A replica
+/// reads every log row its snapshot sees from its position on, and then moves its position
+/// only up to the oldest transaction still running: one that commits later with a smaller id
+/// is read next time, never skipped (rows read twice are applied twice, harmlessly).
+/// `pg_notify` (delivered at commit) wakes live replicas.
 pub const REPLICATION: &str = "
     CREATE TABLE {change_log} (
         id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -157,9 +159,9 @@ pub const HAS_REPLICATION: &str = "SELECT 1 FROM {schema_migrations} WHERE versi
 /// The position a replica has read up to: every transaction older than this one has ended.
 pub const SNAPSHOT_XMIN: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
 
-/// The keys changed by transactions in `[$1, $2)` (xids as text).
+/// The keys changed by transactions from `$1` on (an xid as text) that this snapshot sees.
 pub const CHANGED_KEYS: &str = "SELECT DISTINCT tbl, key::text FROM {change_log}
-     WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8";
+     WHERE xid >= $1::text::xid8";
 
 /// Stored rows of the replicated tables, every column as the hub stores it.
 pub const STORED_USERS: &str =
@@ -241,6 +243,11 @@ impl Names {
             schema: schema.to_string(),
             prefix: prefix.to_string(),
         }
+    }
+
+    /// The table prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The schema name.

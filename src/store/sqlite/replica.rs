@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{AdapterError, Result};
 use crate::replica::rows::{ChangeSet, Key, OutboxOp};
+use crate::replica::schema::{ColumnType, DeclaredSchema};
 
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "replica")
@@ -192,4 +193,80 @@ pub fn outbox_len(conn: &Connection) -> Result<usize> {
         .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
         .map(|n| n as usize)
         .map_err(sqlite)
+}
+
+/// The SQLite type and expression of a declared user column (a virtual generated column).
+fn declared_column(name: &str, kind: ColumnType) -> (&'static str, String) {
+    match kind {
+        ColumnType::Text => ("TEXT", format!("json_extract(extra, '$.{name}')")),
+        ColumnType::Integer => (
+            "INTEGER",
+            format!("CAST(json_extract(extra, '$.{name}') AS INTEGER)"),
+        ),
+        ColumnType::Real => ("REAL", format!("json_extract(extra, '$.{name}')")),
+        ColumnType::Boolean => ("INTEGER", format!("json_extract(extra, '$.{name}')")),
+        ColumnType::Date => (
+            "INTEGER",
+            format!("CAST(json_extract(extra, '$.{name}.\"$date\"') AS INTEGER)"),
+        ),
+    }
+}
+
+/// How the replica file differs from `schema` (empty: it matches).
+pub fn schema_differences(conn: &Connection, schema: &DeclaredSchema) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let version = super::schema::version(conn)?;
+    if let Some(expected) = schema.version {
+        if expected != version {
+            out.push(format!(
+                "replica: schema version is {version}, the declared schema expects {expected}"
+            ));
+        }
+    }
+    let columns: Vec<(String, String)> = conn
+        .prepare("SELECT name, type FROM pragma_table_xinfo('users')")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(sqlite)?;
+    for (name, kind) in &schema.user_columns {
+        let (want, _) = declared_column(name, *kind);
+        match columns.iter().find(|(n, _)| n == name) {
+            None => out.push(format!(
+                "replica: users.{name} ({}) is missing",
+                kind.name()
+            )),
+            Some((_, have)) if !have.eq_ignore_ascii_case(want) => out.push(format!(
+                "replica: users.{name} is {have}, declared {} ({want})",
+                kind.name()
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the declared user columns the replica file lacks; a column that exists with another
+/// type is refused (`INVALID_INPUT`) rather than changed.
+pub fn migrate_schema(conn: &Connection, schema: &DeclaredSchema) -> Result<()> {
+    let columns: Vec<(String, String)> = conn
+        .prepare("SELECT name, type FROM pragma_table_xinfo('users')")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(sqlite)?;
+    for (name, kind) in &schema.user_columns {
+        let (want, expr) = declared_column(name, *kind);
+        match columns.iter().find(|(n, _)| n == name) {
+            Some((_, have)) if !have.eq_ignore_ascii_case(want) => {
+                return Err(AdapterError::invalid(
+                    &format!("schema.user.{name}"),
+                    format!("exists in the replica as {have}; it is not changed to {want}"),
+                ))
+            }
+            Some(_) => {}
+            None => conn
+                .execute_batch(&format!(
+                    "ALTER TABLE users ADD COLUMN \"{name}\" {want} GENERATED ALWAYS AS ({expr}) VIRTUAL"
+                ))
+                .map_err(sqlite)?,
+        }
+    }
+    Ok(())
 }
