@@ -575,6 +575,15 @@ impl Store for ReplicaStore {
 
     fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
         let hash = self.local().secrets().session_token_hash(&session_token);
+        // Signed out here while the hub was away: refused, without asking the hub.
+        match self
+            .local()
+            .read(|c| local_sql::session_delete_queued(c, &hash))
+        {
+            Ok(true) => return Answer::Now(Ok(None)),
+            Err(e) => return Answer::Now(Err(e)),
+            Ok(false) => {}
+        }
         self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
             sessions::with_user(c, file.secrets(), &session_token)
         })

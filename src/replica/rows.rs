@@ -94,6 +94,17 @@ pub enum OutboxOp {
 }
 
 impl OutboxOp {
+    /// The kind of write and the key of the row it changes.
+    pub fn target(&self) -> (&'static str, &str) {
+        match self {
+            OutboxOp::UpdateSession {
+                session_token_hash, ..
+            } => ("updateSession", session_token_hash),
+            OutboxOp::DeleteSession { session_token_hash } => ("deleteSession", session_token_hash),
+            OutboxOp::UpdateUser(patch) => ("updateUser", &patch.id),
+        }
+    }
+
     /// The JSON text the outbox stores. A `Patch::Keep` column is left out, `Clear` is `null`.
     pub fn encode(&self) -> String {
         use serde_json::{json, Map, Value};

@@ -17,10 +17,13 @@ pub fn prepare(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS replica_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS replica_outbox (
-             seq   INTEGER PRIMARY KEY AUTOINCREMENT,
-             op_id TEXT NOT NULL UNIQUE,
-             op    TEXT NOT NULL
-         );",
+             seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+             op_id  TEXT NOT NULL UNIQUE,
+             kind   TEXT NOT NULL,
+             target TEXT NOT NULL,
+             op     TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS replica_outbox_target_idx ON replica_outbox (target);",
     )
     .map_err(sqlite)
 }
@@ -159,10 +162,24 @@ pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
 
 /// Adds a write to the outbox.
 pub fn enqueue(conn: &Connection, op_id: &str, op: &OutboxOp) -> Result<()> {
-    conn.prepare_cached("INSERT INTO replica_outbox (op_id, op) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute([op_id, &op.encode()]))
-        .map_err(sqlite)?;
+    let (kind, target) = op.target();
+    conn.prepare_cached(
+        "INSERT INTO replica_outbox (op_id, kind, target, op) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute([op_id, kind, target, &op.encode()]))
+    .map_err(sqlite)?;
     Ok(())
+}
+
+/// True when a sign-out of the session with this token hash waits in the outbox: the
+/// replica has already refused the session, whatever the hub still holds.
+pub fn session_delete_queued(conn: &Connection, session_token_hash: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM replica_outbox WHERE target = ?1 AND kind = 'deleteSession' LIMIT 1",
+    )
+    .and_then(|mut s| s.query_row([session_token_hash], |_| Ok(())).optional())
+    .map(|found| found.is_some())
+    .map_err(sqlite)
 }
 
 /// The outbox, oldest first: `(seq, op id, write)`.

@@ -1,0 +1,74 @@
+'use strict'
+/**
+ * One replica process of the replica figures and race tests: a RustClientDb on its own file,
+ * registered and live, driven by JSON lines on stdin; each answer is one JSON line on stdout
+ * with the request's `id`. Times (`at`) are `performance.timeOrigin + performance.now()`, which
+ * processes on one machine share.
+ *
+ *   { id, op: 'call', method, args }            a database method; answers { value } or { code }
+ *   { id, op: 'until', token, present }          polls getSessionAndUser until the session is (not) accepted
+ *   { id, op: 'untilName', userId, name }        polls getUser until the user has this name
+ *   { id, op: 'reads', token, n }                n sequential getSessionAndUser calls; answers { us } per call
+ *   { id, op: 'take', keys }                     useVerificationToken on every key at once; answers { won }
+ */
+const readline = require('node:readline')
+const { RustClientDb } = require('../..')
+
+const [filename, hub, schema] = process.argv.slice(2)
+const now = () => performance.timeOrigin + performance.now()
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`)
+
+async function main() {
+  const replica = RustClientDb({ filename, hub, schema, sweepInterval: 0 })
+  const db = replica.database
+  const reg = await replica.device.register()
+  await replica.live(reg.endpoints)
+  reply({ id: 0, ready: true })
+  const handle = async (m) => {
+    switch (m.op) {
+      case 'call':
+        try {
+          return { value: await db[m.method](...m.args), at: now() }
+        } catch (error) {
+          return { code: error.code, message: error.message, at: now() }
+        }
+      case 'until':
+        for (;;) {
+          const found = await db.getSessionAndUser(m.token)
+          if ((found !== null) === m.present) return { at: now() }
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      case 'untilName':
+        for (;;) {
+          const user = await db.getUser(m.userId)
+          if (user && user.name === m.name) return { at: now() }
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      case 'reads': {
+        const started = now()
+        for (let i = 0; i < m.n; i++) await db.getSessionAndUser(m.token)
+        return { us: ((now() - started) * 1000) / m.n }
+      }
+      case 'take': {
+        const outcomes = await Promise.all(m.keys.map((key) => db.useVerificationToken(key)))
+        return { won: outcomes.flatMap((t, i) => (t === null ? [] : [i])) }
+      }
+      case 'close':
+        await replica.device.deregister()
+        await replica.close()
+        setImmediate(() => process.exit(0))
+        return {}
+      default:
+        return { code: 'UNKNOWN_OP' }
+    }
+  }
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    const m = JSON.parse(line)
+    handle(m).then((answer) => reply({ id: m.id, ...answer }))
+  })
+}
+
+main().catch((error) => {
+  reply({ id: 0, crashed: String(error && error.stack) })
+  process.exit(1)
+})

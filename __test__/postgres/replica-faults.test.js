@@ -1,0 +1,140 @@
+'use strict'
+// Replicas while the hub is away: this suite stops its own PostgreSQL in the middle of a load
+// on 3 replicas (live, in this process) and starts it again.
+const { randomUUID } = require('node:crypto')
+const { RustAdapter, userFixture, verificationTokenFixture } = require('../helpers')
+const { privateCluster, newReplica, psqlAt } = require('./pg')
+
+const cluster = privateCluster()
+let own
+let hub
+let replicas
+
+const hubConfig = () => ({ url: own.url, schema: 'faults' })
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+beforeAll(async () => {
+  own = await cluster.start()
+  hub = RustAdapter({ ...hubConfig(), sweepInterval: 0, busyTimeout: 2000 })
+  await hub.getUser('migrate-first')
+  replicas = [0, 1, 2].map(() => newReplica(hubConfig(), { busyTimeout: 1000 }))
+  for (const replica of replicas) {
+    const reg = await replica.device.register()
+    await replica.live(reg.endpoints)
+  }
+}, 60000)
+
+afterAll(async () => {
+  for (const replica of replicas ?? []) await replica.close().catch(() => {})
+  await hub?.close().catch(() => {})
+  await cluster.stop()
+})
+
+/** How many rows each table holds on the hub. */
+const hubCounts = () =>
+  Object.fromEntries(
+    ['users', 'sessions'].map((t) => [t, Number(psqlAt(own.url, `SELECT count(*) FROM faults.${t}`))]),
+  )
+
+test('with the hub stopped mid-load: reads go on, global writes fail closed, deferrable writes queue and replay', async () => {
+  const [a, b, c] = replicas
+  // Load while the hub is up: every acknowledged write is remembered.
+  const acknowledged = []
+  for (let i = 0; i < 20; i++) {
+    const user = await a.database.createUser(userFixture())
+    const session = await b.database.createSession({ sessionToken: randomUUID(), userId: user.id, expires: new Date(Date.now() + 3600e3) })
+    acknowledged.push({ user, session })
+  }
+  // Every replica has caught up (live) before the hub goes away.
+  for (const replica of replicas) await replica.pull()
+
+  const extended = new Date(Date.now() + 7 * 24 * 3600e3)
+  await cluster.stopServer()
+  try {
+    // Reads keep working from each replica's file.
+    for (const replica of replicas) {
+      for (const { user, session } of acknowledged.slice(0, 5)) {
+        expect((await replica.database.getSessionAndUser(session.sessionToken)).user.id).toBe(user.id)
+      }
+    }
+    // Writes that need the hub's decision fail closed.
+    const { user } = acknowledged[0]
+    await expect(a.database.createUser(userFixture())).rejects.toMatchObject({ code: 'DB_UNAVAILABLE' })
+    await expect(a.database.createSession({ sessionToken: randomUUID(), userId: user.id, expires: new Date() })).rejects.toMatchObject({
+      code: 'DB_UNAVAILABLE',
+    })
+    await expect(b.database.useVerificationToken(verificationTokenFixture())).rejects.toMatchObject({ code: 'DB_UNAVAILABLE' })
+    await expect(c.database.linkAccount({ userId: user.id, type: 'oauth', provider: 'x', providerAccountId: 'y' })).rejects.toMatchObject({
+      code: 'DB_UNAVAILABLE',
+    })
+    // Writes that can wait are applied locally and queued.
+    const queued = await a.database.updateSession({ sessionToken: acknowledged[1].session.sessionToken, expires: extended })
+    expect(queued.expires).toEqual(extended)
+    expect((await a.database.updateUser({ id: acknowledged[2].user.id, name: 'Renamed offline' })).name).toBe('Renamed offline')
+    expect(await c.database.deleteSession(acknowledged[3].session.sessionToken)).not.toBeNull()
+    expect(await c.database.getSessionAndUser(acknowledged[3].session.sessionToken)).toBeNull()
+    // flush cannot finish while the hub is away.
+    await expect(a.flush()).rejects.toMatchObject({ code: 'DB_UNAVAILABLE' })
+  } finally {
+    await cluster.startServer()
+  }
+
+  // The hub is back: queued writes replay (live pushes them; flush waits for it).
+  await a.flush()
+  await c.flush()
+  const onHub = RustAdapter({ ...hubConfig(), sweepInterval: 0 })
+  try {
+    expect((await onHub.getSessionAndUser(acknowledged[1].session.sessionToken)).session.expires).toEqual(extended)
+    expect((await onHub.getUser(acknowledged[2].user.id)).name).toBe('Renamed offline')
+    expect(await onHub.getSessionAndUser(acknowledged[3].session.sessionToken)).toBeNull()
+    // Nothing acknowledged was lost.
+    for (const { user, session } of acknowledged.filter((_, i) => i !== 3)) {
+      expect((await onHub.getSessionAndUser(session.sessionToken)).user.id).toBe(user.id)
+    }
+  } finally {
+    await onHub.close()
+  }
+
+  // Replaying again changes nothing (each queued write ran once).
+  expect(Number(psqlAt(own.url, 'SELECT count(*) FROM faults.applied_ops'))).toBe(3)
+  await a.push()
+  await c.push()
+  expect(Number(psqlAt(own.url, 'SELECT count(*) FROM faults.applied_ops'))).toBe(3)
+
+  // Row counts agree on the hub and every replica once they have pulled.
+  const expected = hubCounts()
+  for (const replica of replicas) {
+    await replica.pull()
+    const file = new (require('better-sqlite3'))(replica.file, { readonly: true })
+    try {
+      expect({
+        users: file.prepare('SELECT count(*) AS n FROM users').get().n,
+        sessions: file.prepare('SELECT count(*) AS n FROM sessions').get().n,
+      }).toEqual(expected)
+    } finally {
+      file.close()
+    }
+  }
+  expect(expected).toEqual({ users: 20, sessions: 19 })
+})
+
+test('live catches up after the hub restarts: a change made while a replica was cut off arrives by itself', async () => {
+  const b = replicas[1]
+  await cluster.restart({ downMs: 500 })
+  const user = await hub.createUser(userFixture()).catch(async () => {
+    await sleep(500)
+    return hub.createUser(userFixture())
+  })
+  const until = Date.now() + 10000
+  let seen = null
+  while (Date.now() < until && seen === null) {
+    const file = new (require('better-sqlite3'))(b.file, { readonly: true })
+    try {
+      seen = file.prepare('SELECT id FROM users WHERE id = ?').get(user.id) ?? null
+    } finally {
+      file.close()
+    }
+    if (seen === null) await sleep(50)
+  }
+  expect(seen).toEqual({ id: user.id })
+})
