@@ -360,6 +360,12 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
         }
         config.filename = database;
     }
+    if hub.is_some() && url.is_some() {
+        return Err(AdapterError::invalid(
+            "config.hub",
+            "cannot be combined with config.url (a replica is a file kept in sync with the hub)",
+        ));
+    }
     let named_file = js.get(value, "filename")?.is_some() || js.get(value, "database")?.is_some();
     if url.is_some() && named_file {
         return Err(AdapterError::invalid(
@@ -368,12 +374,6 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
         ));
     }
     if let Some(hub) = hub {
-        if url.is_some() {
-            return Err(AdapterError::invalid(
-                "config.hub",
-                "cannot be combined with config.url (a replica is a file kept in sync with the hub)",
-            ));
-        }
         config.backend = Backend::Replica(PostgresConfig {
             url: hub,
             schema: schema.unwrap_or_else(|| "public".to_string()),

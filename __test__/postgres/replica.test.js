@@ -38,6 +38,17 @@ describe('the handle', () => {
     expect(() => RustAdapter({ filename: ':memory:', hub: process.env.AUTHJS_TEST_PG_URL })).toThrow(/RustClientDb/)
   })
 
+  test('RustClientDb without a hub, or with a url beside it, is refused naming the option', () => {
+    const { RustClientDb } = require('../..')
+    expect(() => RustClientDb({ filename: ':memory:' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^INVALID_INPUT: config\.hub /) }),
+    )
+    const url = process.env.AUTHJS_TEST_PG_URL
+    expect(() => RustClientDb({ filename: ':memory:', hub: url, url })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^INVALID_INPUT: config\.hub /) }),
+    )
+  })
+
   test('an unknown event name is refused', () => {
     const replica = newReplica(newHub().config)
     expect(() => replica.event.subscribe('sync:everything', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
@@ -159,6 +170,32 @@ describe('pull', () => {
     await slow
     await replica.pull()
     expect(await localIds(replica)).toEqual(['newer', 'older'])
+  })
+})
+
+describe('change log retention', () => {
+  test("the hub's prune() drops log rows older than a week and moves the floor past them", async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    await replica.pull()
+    await hub.createUser(userFixture())
+    const schema = hub.config.schema
+    psql(`UPDATE "${schema}".change_log SET at = now() - interval '8 days'`)
+    await hub.prune()
+    expect(psql(`SELECT count(*) FROM "${schema}".change_log`)).toEqual([['0']])
+    expect(Number(psql(`SELECT xid::text FROM "${schema}".change_log_floor`)[0][0])).toBeGreaterThan(0)
+  })
+
+  test('a replica behind the pruned part of the log takes a full copy, so it misses nothing', async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    await replica.pull()
+    const user = await hub.createUser(userFixture())
+    const schema = hub.config.schema
+    psql(`UPDATE "${schema}".change_log SET at = now() - interval '8 days'`)
+    await hub.prune()
+    await replica.pull()
+    expect(await localIds(replica)).toEqual([user.id])
   })
 })
 

@@ -718,3 +718,19 @@ impl Store for ReplicaStore {
         rx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_of;
+
+    #[test]
+    fn an_endpoint_names_the_hub_without_its_credentials_or_options() {
+        assert_eq!(
+            endpoint_of(
+                "postgres://app:s3cret@db.example.com:5432/auth?sslmode=verify-full",
+                "authjs_0123"
+            ),
+            "postgres://db.example.com:5432/auth#authjs_0123"
+        );
+    }
+}

@@ -225,6 +225,7 @@ fn sweep(inner: std::sync::Weak<Inner>, interval: Duration) -> JoinHandle<()> {
             }
             if inner.ready().await.is_ok() {
                 let _ = tokio::time::timeout(inner.timeout, inner.prune(now_millis())).await;
+                let _ = tokio::time::timeout(inner.timeout, inner.prune_change_log()).await;
             }
         }
     })
@@ -391,10 +392,11 @@ impl Store for PgStore {
     }
 
     fn prune(&self, _alone: bool) -> Answer<Pruned> {
-        self.call(
-            "prune",
-            move |db| async move { db.prune(now_millis()).await },
-        )
+        self.call("prune", move |db| async move {
+            let pruned = db.prune(now_millis()).await?;
+            db.prune_change_log().await?;
+            Ok(pruned)
+        })
     }
 
     fn close(&self) -> oneshot::Receiver<()> {

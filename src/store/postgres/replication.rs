@@ -183,6 +183,13 @@ impl Inner {
             position: xmin.clone(),
             ..ChangeSet::default()
         };
+        let floor: String = tx
+            .query_one(&names.fill(sql::CHANGE_LOG_FLOOR), &[])
+            .await
+            .map_err(pg)?
+            .get(0);
+        // A replica behind the pruned part of the log takes a full copy.
+        let position = position.filter(|p| xid_after(p, &floor));
         let Some(from) = position else {
             set.full = true;
             for r in tx
@@ -556,6 +563,33 @@ impl Inner {
     }
 }
 
+/// True when transaction id `position` (text) is after `floor` (text).
+fn xid_after(position: &str, floor: &str) -> bool {
+    match (position.parse::<u64>(), floor.parse::<u64>()) {
+        (Ok(p), Ok(f)) => p > f,
+        _ => false,
+    }
+}
+
+impl Inner {
+    /// Prunes the change log (when replication is installed); run with the hub's sweeps.
+    pub(crate) async fn prune_change_log(&self) -> Result<()> {
+        let client = self.client("replication").await?;
+        if client
+            .query_opt(&self.names.fill(sql::HAS_REPLICATION), &[])
+            .await
+            .map_err(pg)?
+            .is_some()
+        {
+            client
+                .execute(&self.names.fill(sql::PRUNE_CHANGE_LOG), &[])
+                .await
+                .map_err(pg)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads the current stored rows of `keys` into `set`; keys with no row are deletions.
 async fn fetch_keys(
     client: &impl GenericClient,
@@ -673,4 +707,17 @@ async fn fetch_keys(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xid_after;
+
+    #[test]
+    fn a_position_counts_as_past_the_floor_only_when_strictly_after_it() {
+        assert!(xid_after("101", "100"));
+        assert!(!xid_after("100", "100"));
+        assert!(!xid_after("99", "100"));
+        assert!(!xid_after("garbage", "0"));
+    }
 }

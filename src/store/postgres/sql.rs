@@ -111,6 +111,12 @@ pub const REPLICATION: &str = "
         at    timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX ON {change_log} (xid);
+    CREATE INDEX ON {change_log} (at);
+    CREATE TABLE {change_log_floor} (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        xid      xid8 NOT NULL
+    );
+    INSERT INTO {change_log_floor} (xid) VALUES ('0');
     CREATE TABLE {devices} (
         id            text PRIMARY KEY,
         token_hash    text NOT NULL,
@@ -158,6 +164,18 @@ pub const HAS_REPLICATION: &str = "SELECT 1 FROM {schema_migrations} WHERE versi
 
 /// The position a replica has read up to: every transaction older than this one has ended.
 pub const SNAPSHOT_XMIN: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
+
+/// The newest transaction whose log rows were pruned: a replica whose position is not past
+/// it may have missed changes and takes a full copy instead.
+pub const CHANGE_LOG_FLOOR: &str = "SELECT xid::text FROM {change_log_floor}";
+
+/// Drops log rows older than a week (and replayed-write ids older than a month), moving the
+/// floor past them. Run by the hub's sweeper once replication is installed.
+pub const PRUNE_CHANGE_LOG: &str = "
+    WITH gone AS (DELETE FROM {change_log} WHERE at < now() - interval '7 days' RETURNING xid),
+         ops AS (DELETE FROM {applied_ops} WHERE applied_at < now() - interval '30 days')
+    UPDATE {change_log_floor} SET xid = greatest(xid, (SELECT max(xid) FROM gone))
+     WHERE EXISTS (SELECT 1 FROM gone)";
 
 /// The keys changed by transactions from `$1` on (an xid as text) that this snapshot sees.
 pub const CHANGED_KEYS: &str = "SELECT DISTINCT tbl, key::text FROM {change_log}
@@ -273,6 +291,7 @@ impl Names {
         out = out.replace("{channel}", &self.channel());
         for table in [
             "schema_migrations",
+            "change_log_floor",
             "change_log",
             "devices",
             "applied_ops",
