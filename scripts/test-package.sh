@@ -78,6 +78,7 @@ package/load.js
 package/native.js
 package/native.d.ts
 package/adapter.js
+package/client-db.js
 package/legacy.js
 package/jest/index.js
 package/jest/index.d.ts'
@@ -89,6 +90,7 @@ package/load.js
 package/native.js
 package/native.d.ts
 package/adapter.js
+package/client-db.js
 package/legacy.js'
 forbidden=$(printf '%s\n' "$main_files" | grep -E '\.rs$|(^|/)Cargo\.(toml|lock)$|^package/(target|src|npm|__test__|scripts|bench|examples|\.cargo|\.github)/|\.node$|\.sqlite|\.tgz$' || true)
 [ -z "$forbidden" ] || fail "main tarball holds files it must not: $(echo "$forbidden" | tr '\n' ' ')"
@@ -214,6 +216,7 @@ async function main() {
   const esm = await import('authjs-rust-adapter')
   assert.equal(typeof esm.RustAdapter, 'function')
   assert.equal(esm.default, esm.RustAdapter)
+  assert.equal(typeof esm.RustClientDb, 'function')
   const again = esm.RustAdapter({ filename })
   assert.deepEqual(await again.getUser(user.id), user)
   await again.close()

@@ -94,6 +94,33 @@ pub fn is_postgres_url(url: &str) -> bool {
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
+/// Reads a `postgres://` URL option; `about` says what it is for when it is not one.
+fn postgres_url(
+    js: &crate::codec::js::Js,
+    v: crate::codec::js::Raw,
+    field: &str,
+    about: &str,
+) -> Result<String> {
+    let t = js.type_of(v)?;
+    if t != crate::codec::js::Type::String {
+        return Err(AdapterError::invalid(
+            field,
+            format!(
+                "must be a postgres:// connection URL string (got {})",
+                t.name()
+            ),
+        ));
+    }
+    let text = js.string(v, field, 4096)?;
+    if !is_postgres_url(&text) {
+        return Err(AdapterError::invalid(
+            field,
+            format!("must start with postgres:// or postgresql:// ({about})"),
+        ));
+    }
+    Ok(text)
+}
+
 /// Validated adapter configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -215,32 +242,8 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                 }
                 config.filename = js.string(v, &field, 4096)?;
             }
-            "url" => {
-                if t != Type::String {
-                    return Err(wrong("a postgres:// connection URL string"));
-                }
-                let text = js.string(v, &field, 4096)?;
-                if !is_postgres_url(&text) {
-                    return Err(AdapterError::invalid(
-                        &field,
-                        "must start with postgres:// or postgresql:// (use config.filename for SQLite)",
-                    ));
-                }
-                url = Some(text);
-            }
-            "hub" => {
-                if t != Type::String {
-                    return Err(wrong("a postgres:// connection URL string"));
-                }
-                let text = js.string(v, &field, 4096)?;
-                if !is_postgres_url(&text) {
-                    return Err(AdapterError::invalid(
-                        &field,
-                        "must start with postgres:// or postgresql:// (the PostgreSQL hub the replica syncs with)",
-                    ));
-                }
-                hub = Some(text);
-            }
+            "url" => url = Some(postgres_url(js, v, &field, "use config.filename for SQLite")?),
+            "hub" => hub = Some(postgres_url(js, v, &field, "the PostgreSQL hub the replica syncs with")?),
             "schema" | "tablePrefix" => {
                 if t != Type::String {
                     return Err(wrong("a string"));

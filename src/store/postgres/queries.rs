@@ -459,14 +459,16 @@ impl Inner {
         Ok(t)
     }
 
-    pub(crate) async fn take_token(
+    /// The verification token a statement returns for `(identifier, token)`.
+    async fn token_where(
         &self,
+        sql: &str,
         identifier: &str,
         token_value: &str,
     ) -> Result<Option<VerificationToken>> {
         self.lookup(
             "verificationToken",
-            &self.sql.take_token,
+            sql,
             &[identifier, token_value],
             &[&identifier, &token_value],
         )
@@ -475,20 +477,22 @@ impl Inner {
         .transpose()
     }
 
+    pub(crate) async fn take_token(
+        &self,
+        identifier: &str,
+        token_value: &str,
+    ) -> Result<Option<VerificationToken>> {
+        self.token_where(&self.sql.take_token, identifier, token_value)
+            .await
+    }
+
     pub(crate) async fn peek_token(
         &self,
         identifier: &str,
         token_value: &str,
     ) -> Result<Option<VerificationToken>> {
-        self.lookup(
-            "verificationToken",
-            &self.sql.peek_token,
-            &[identifier, token_value],
-            &[&identifier, &token_value],
-        )
-        .await?
-        .map(|row| token(&row))
-        .transpose()
+        self.token_where(&self.sql.peek_token, identifier, token_value)
+            .await
     }
 
     pub(crate) async fn insert_authenticator(&self, a: Authenticator) -> Result<Authenticator> {
