@@ -61,6 +61,12 @@ const postgresTest = onPostgres ? test : skipped
 
 const openAdapters = []
 
+/** Closes `handle` (anything with `close()`) after the test file, before its temp files go. */
+function closeAfterAll(handle) {
+  openAdapters.push(handle)
+  return handle
+}
+
 /**
  * A RustAdapter on a new database (or on the given config's); closed after the test file.
  * `adapter.config` opens the same database again; `adapter.filename` is its SQLite file.
@@ -224,6 +230,7 @@ PRAGMA user_version = 2;
 
 module.exports = {
   AUTHJS_METHODS,
+  closeAfterAll,
   BACKEND,
   onPostgres,
   storeConfig,

@@ -86,21 +86,16 @@ function psqlLater(sql, url = process.env.AUTHJS_TEST_PG_URL) {
   })
 }
 
-const replicas = []
-afterAll(async () => {
-  for (const replica of replicas.splice(0)) await replica.close().catch(() => {})
-})
-
 /**
  * A new replica (RustClientDb on a fresh file) of the hub `hub` (a config from `storeConfig()`
- * or `newAdapter().config`); closed after the test file. `replica.file` is its SQLite file.
+ * or `newAdapter().config`); closed after the test file, before its files are removed. `replica.file` is its SQLite file.
  */
 function newReplica(hub, extra = {}) {
   const { RustClientDb } = require('../..')
-  const { tempFile } = require('../helpers')
+  const { closeAfterAll, tempFile } = require('../helpers')
   const filename = tempFile('replica.sqlite')
   const replica = RustClientDb({ filename, hub: hub.url, schema: hub.schema, sweepInterval: 0, ...extra })
-  replicas.push(replica)
+  closeAfterAll(replica)
   // For the tests only: where the replica's file is, to read it with an independent SQLite.
   return Object.assign(replica, { file: filename })
 }

@@ -230,12 +230,13 @@ impl ReplicaStore {
 
     /// Replays the outbox on the hub; answers how many writes went.
     pub fn push(&self) -> Answer<usize> {
-        self.task("push", false, |s| async move { push(&s).await })
+        // Each replayed write has its own time limit; the whole queue may take longer.
+        self.task("push", true, |s| async move { push(&s).await })
     }
 
     /// Resolves once every local write is on the hub (`DB_UNAVAILABLE` while it is not).
     pub fn flush(&self) -> Answer<()> {
-        self.task("flush", false, |s| async move {
+        self.task("flush", true, |s| async move {
             push(&s).await?;
             let left = s.local.read(local_sql::outbox_len)?;
             if left > 0 {
@@ -420,7 +421,9 @@ async fn push(s: &Shared) -> Result<usize> {
     let queued = s.local.read(local_sql::outbox)?;
     let mut sent = 0;
     for (seq, op_id, op) in queued {
-        s.hub.replay(&op_id, &op).await?;
+        tokio::time::timeout(s.hub.timeout, s.hub.replay(&op_id, &op))
+            .await
+            .map_err(|_| s.hub.timed_out("push"))??;
         s.local
             .write_async(move |c| local_sql::dequeue(c, seq))
             .await?;
@@ -443,6 +446,10 @@ async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
                 if let Some(tx) = first.take() {
                     let _ = tx.send(caught_up);
                 }
+                // A steady interval: notifications arriving all the time must not starve it.
+                let mut ticks = tokio::time::interval(Duration::from_secs(1));
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticks.tick().await;
                 loop {
                     tokio::select! {
                         note = listener.notifications.recv() => match note {
@@ -454,12 +461,13 @@ async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
                             }
                             None => break,
                         },
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                        _ = ticks.tick() => {
                             let _ = pull(&s).await;
-                            if s.local.read(local_sql::outbox_len).unwrap_or(0) > 0 {
-                                let _ = push(&s).await;
-                            }
                         }
+                    }
+                    // Writes queued while the hub was away go as soon as it answers again.
+                    if s.local.read(local_sql::outbox_len).unwrap_or(0) > 0 {
+                        let _ = push(&s).await;
                     }
                 }
             }

@@ -49,7 +49,9 @@ pub fn set_state(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// Applies a change set from the hub (in the caller's transaction) and, when `advance`, moves
 /// the replica's position to the set's. Deletions go first, so a unique value that moved from a
 /// deleted row to a new one never collides; a row whose user is not (yet) here is skipped (it
-/// is read through from the hub when asked for).
+/// is read through from the hub when asked for). A user or session with a write waiting in the
+/// outbox keeps its local state: the hub's copy is older, and replaying the write on the hub
+/// logs the row again, so the next pull brings the merged state.
 pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
     let run = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<()> {
         conn.prepare_cached(sql)
@@ -58,8 +60,11 @@ pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
         Ok(())
     };
     if set.full {
+        // Rows with a queued write stay (see above); everything else is replaced.
         conn.execute_batch(
-            "DELETE FROM sessions; DELETE FROM accounts; DELETE FROM authenticators; DELETE FROM users;",
+            "DELETE FROM sessions WHERE session_token_hash NOT IN (SELECT target FROM replica_outbox);
+             DELETE FROM accounts; DELETE FROM authenticators;
+             DELETE FROM users WHERE id NOT IN (SELECT target FROM replica_outbox);",
         )
         .map_err(sqlite)?;
     }
@@ -82,6 +87,9 @@ pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
         }
     }
     for u in &set.users {
+        if queued(conn, &u.id)? {
+            continue;
+        }
         if let Some(email) = &u.email {
             // The hub says this email is now u's: another local row still holding it is stale
             // (its own new state comes in this set or a later one).
@@ -125,6 +133,9 @@ pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
         )?;
     }
     for s in &set.sessions {
+        if queued(conn, &s.session_token_hash)? {
+            continue;
+        }
         run(
             "INSERT INTO sessions (session_token_hash, user_id, expires)
              SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2)
@@ -158,6 +169,14 @@ pub fn apply(conn: &Connection, set: &ChangeSet, advance: bool) -> Result<()> {
         set_state(conn, "position", &set.position)?;
     }
     Ok(())
+}
+
+/// True when a write to the row with this key waits in the outbox.
+fn queued(conn: &Connection, target: &str) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM replica_outbox WHERE target = ?1 LIMIT 1")
+        .and_then(|mut s| s.query_row([target], |_| Ok(())).optional())
+        .map(|found| found.is_some())
+        .map_err(sqlite)
 }
 
 /// Adds a write to the outbox.
