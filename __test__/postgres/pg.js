@@ -100,4 +100,36 @@ function newReplica(hub, extra = {}) {
   return Object.assign(replica, { file: filename })
 }
 
-module.exports = { runChild, psql, psqlAt, psqlLater, privateCluster, newReplica }
+/**
+ * A replica process (replica-child.js: RustClientDb on its own file, registered and live) of
+ * the hub `hub` ({ url, schema }). `ready` resolves once it is live; `send(message)` resolves
+ * to its answer; `file` is its SQLite file.
+ */
+function startReplica(hub) {
+  const readline = require('node:readline')
+  const { spawn } = require('node:child_process')
+  const { tempFile } = require('../helpers')
+  const file = tempFile('replica.sqlite')
+  const child = spawn(process.execPath, [path.join(__dirname, 'replica-child.js'), file, hub.url, hub.schema], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const waiting = new Map()
+  let next = 1
+  let readyResolve
+  const ready = new Promise((resolve) => (readyResolve = resolve))
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const m = JSON.parse(line)
+    if (m.id === 0) return readyResolve(m)
+    waiting.get(m.id)(m)
+    waiting.delete(m.id)
+  })
+  const send = (message) =>
+    new Promise((resolve) => {
+      const id = next++
+      waiting.set(id, resolve)
+      child.stdin.write(`${JSON.stringify({ id, ...message })}\n`)
+    })
+  return { child, ready, send, file }
+}
+
+module.exports = { runChild, psql, psqlAt, psqlLater, privateCluster, newReplica, startReplica }

@@ -10,6 +10,7 @@
  *   { id, op: 'untilName', userId, name }        polls getUser until the user has this name
  *   { id, op: 'reads', token, n }                n sequential getSessionAndUser calls; answers { us } per call
  *   { id, op: 'take', keys }                     useVerificationToken on every key at once; answers { won }
+ *   { id, op: 'pull' | 'flush' }                 the handle's pull() / flush(); answers {} or { code }
  */
 const readline = require('node:readline')
 const { RustClientDb } = require('../..')
@@ -53,6 +54,12 @@ async function main() {
         const outcomes = await Promise.all(m.keys.map((key) => db.useVerificationToken(key)))
         return { won: outcomes.flatMap((t, i) => (t === null ? [] : [i])) }
       }
+      case 'pull':
+      case 'flush':
+        return replica[m.op]().then(
+          () => ({}),
+          (error) => ({ code: error.code, message: error.message }),
+        )
       case 'close':
         await replica.device.deregister()
         await replica.close()

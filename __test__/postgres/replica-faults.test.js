@@ -3,7 +3,7 @@
 // on 3 replicas (live, in this process) and starts it again.
 const { randomUUID } = require('node:crypto')
 const { RustAdapter, userFixture, verificationTokenFixture } = require('../helpers')
-const { privateCluster, newReplica, psqlAt } = require('./pg')
+const { privateCluster, newReplica, psqlAt, startReplica } = require('./pg')
 
 const cluster = privateCluster()
 let own
@@ -118,74 +118,79 @@ test('with the hub stopped mid-load: reads go on, global writes fail closed, def
   expect(expected).toEqual({ users: 20, sessions: 19 })
 })
 
-test('a load on 3 replicas running through a hub stop and restart: reads never fail, writes settle, live pushes the queue, nothing acknowledged is lost', async () => {
-  const owned = []
-  for (const replica of replicas) {
-    const user = await replica.database.createUser(userFixture())
-    const session = await replica.database.createSession({ sessionToken: randomUUID(), userId: user.id, expires: new Date(Date.now() + 3600e3) })
-    owned.push({ replica, session })
-  }
-  for (const replica of replicas) await replica.pull()
-  let running = true
-  const problems = []
-  const createdUsers = []
-  const lastExpiry = new Map()
-  const counts = { reads: 0, queuedOrDone: 0, refused: 0 }
-  const loops = owned.map(({ replica, session }) =>
-    (async () => {
-      for (let i = 1; running; i++) {
-        const found = await replica.database.getSessionAndUser(session.sessionToken).catch((e) => e)
-        if (!found || found instanceof Error) problems.push(`read: ${found && found.code}`)
-        else counts.reads++
-        const expires = new Date(Date.now() + 3600e3 + i * 1000)
-        await replica.database.updateSession({ sessionToken: session.sessionToken, expires }).then(
-          () => {
-            lastExpiry.set(session.sessionToken, expires)
-            counts.queuedOrDone++
-          },
-          (e) => problems.push(`updateSession: ${e.code}`),
-        )
-        await replica.database.createUser(userFixture()).then(
-          (user) => createdUsers.push(user),
-          (e) => (e.code === 'DB_UNAVAILABLE' ? counts.refused++ : problems.push(`createUser: ${e.code}`)),
-        )
-        await sleep(5)
-      }
-    })(),
-  )
-  await sleep(300)
-  await cluster.stopServer()
-  await sleep(1500)
-  await cluster.startServer()
-  // No push or flush from the test: live pushes the queued writes once the hub is back.
-  const onHub = RustAdapter({ ...hubConfig(), sweepInterval: 0 })
+test('a load on 3 replica processes running through a hub stop and restart: reads never fail, writes settle, live pushes the queue, nothing acknowledged is lost', async () => {
+  const processes = [0, 1, 2].map(() => startReplica(hubConfig()))
   try {
-    const until = Date.now() + 15000
-    const caughtUp = async () => {
-      for (const [token, expires] of lastExpiry) {
-        const row = await onHub.getSessionAndUser(token).catch(() => null)
-        if (!row || row.session.expires.getTime() < expires.getTime() - 60e3) return false
-      }
-      return true
+    for (const p of processes) expect(await p.ready).toEqual({ id: 0, ready: true })
+    const owned = []
+    for (const p of processes) {
+      const user = (await p.send({ op: 'call', method: 'createUser', args: [userFixture()] })).value
+      const session = { sessionToken: randomUUID(), userId: user.id, expires: new Date(Date.now() + 3600e3) }
+      expect((await p.send({ op: 'call', method: 'createSession', args: [session] })).code).toBeUndefined()
+      owned.push({ p, session })
     }
-    while (!(await caughtUp()) && Date.now() < until) await sleep(100)
-    running = false
-    await Promise.all(loops)
-    for (const replica of replicas) await replica.flush()
-    expect(problems).toEqual([])
-    expect(counts.refused).toBeGreaterThan(0)
-    // Every acknowledged write is on the hub: each user, and each session's last expiry.
-    for (const user of createdUsers) expect(await onHub.getUser(user.id)).toEqual(user)
-    for (const [token, expires] of lastExpiry) expect((await onHub.getSessionAndUser(token)).session.expires).toEqual(expires)
+    let running = true
+    const problems = []
+    const createdUsers = []
+    const lastExpiry = new Map()
+    const counts = { reads: 0, extensions: 0, refused: 0 }
+    const loops = owned.map(({ p, session }) =>
+      (async () => {
+        for (let i = 1; running; i++) {
+          const read = await p.send({ op: 'call', method: 'getSessionAndUser', args: [session.sessionToken] })
+          if (read.code || !read.value) problems.push(`read: ${read.code ?? 'null'}`)
+          else counts.reads++
+          const expires = new Date(Date.now() + 3600e3 + i * 1000)
+          const extended = await p.send({ op: 'call', method: 'updateSession', args: [{ sessionToken: session.sessionToken, expires }] })
+          if (extended.code) problems.push(`updateSession: ${extended.code}`)
+          else {
+            lastExpiry.set(session.sessionToken, expires)
+            counts.extensions++
+          }
+          const created = await p.send({ op: 'call', method: 'createUser', args: [userFixture()] })
+          if (created.code === 'DB_UNAVAILABLE') counts.refused++
+          else if (created.code) problems.push(`createUser: ${created.code}`)
+          else createdUsers.push(created.value)
+          await sleep(5)
+        }
+      })(),
+    )
+    await sleep(300)
+    await cluster.stopServer()
+    await sleep(1500)
+    await cluster.startServer()
+    // No push or flush from the test: live pushes the queued writes once the hub is back.
+    const onHub = RustAdapter({ ...hubConfig(), sweepInterval: 0 })
+    try {
+      const caughtUp = async () => {
+        for (const [token, expires] of lastExpiry) {
+          const row = await onHub.getSessionAndUser(token).catch(() => null)
+          if (!row || row.session.expires.getTime() < expires.getTime() - 60e3) return false
+        }
+        return true
+      }
+      const until = Date.now() + 15000
+      while (!(await caughtUp()) && Date.now() < until) await sleep(100)
+      running = false
+      await Promise.all(loops)
+      for (const p of processes) expect(await p.send({ op: 'flush' })).toEqual(expect.not.objectContaining({ code: expect.anything() }))
+      expect(problems).toEqual([])
+      expect(counts.refused).toBeGreaterThan(0)
+      // Every acknowledged write is on the hub: each user, and each session's last expiry.
+      for (const user of createdUsers) expect((await onHub.getUser(user.id)).email).toBe(user.email)
+      for (const [token, expires] of lastExpiry) expect((await onHub.getSessionAndUser(token)).session.expires).toEqual(expires)
+    } finally {
+      running = false
+      await Promise.all(loops)
+      await onHub.close()
+    }
+    console.log(
+      `hub stopped under load on 3 replica processes: ${counts.reads} reads, 0 failed; ${counts.extensions} session extensions ` +
+        `acknowledged (queued while the hub was away, replayed by live); ${createdUsers.length} users created, ${counts.refused} refused with DB_UNAVAILABLE`,
+    )
   } finally {
-    running = false
-    await Promise.all(loops)
-    await onHub.close()
+    await Promise.all(processes.map((p) => p.send({ op: 'close' }).catch(() => {})))
   }
-  console.log(
-    `hub stopped under load on 3 replicas: ${counts.reads} reads, 0 failed; ${counts.queuedOrDone} session extensions acknowledged ` +
-      `(queued while the hub was away, replayed by live); ${createdUsers.length} users created, ${counts.refused} refused with DB_UNAVAILABLE`,
-  )
 })
 
 test('live catches up after the hub restarts: a change made while a replica was cut off arrives by itself', async () => {

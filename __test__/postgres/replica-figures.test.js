@@ -3,37 +3,11 @@
 // sign-out and a profile update reach the other replicas (p50/p99 over 200 trials each), how a
 // replica read compares with a plain PostgreSQL read, and 3 replicas racing for tokens. The
 // figures are printed, not asserted (they depend on the machine); the outcomes are asserted.
-const path = require('node:path')
-const readline = require('node:readline')
-const { spawn } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
-const { newAdapter, storeConfig, tempFile, userFixture, verificationTokenFixture } = require('../helpers')
+const { newAdapter, storeConfig, userFixture, verificationTokenFixture } = require('../helpers')
+const { startReplica } = require('./pg')
 
 const TRIALS = 200
-
-/** A replica process (replica-child.js) and a `send(message)` that resolves to its answer. */
-function startReplica(hub) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'replica-child.js'), tempFile('replica.sqlite'), hub.url, hub.schema], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
-  const waiting = new Map()
-  let next = 1
-  let readyResolve
-  const ready = new Promise((resolve) => (readyResolve = resolve))
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    const m = JSON.parse(line)
-    if (m.id === 0) return readyResolve(m)
-    waiting.get(m.id)(m)
-    waiting.delete(m.id)
-  })
-  const send = (message) =>
-    new Promise((resolve) => {
-      const id = next++
-      waiting.set(id, resolve)
-      child.stdin.write(`${JSON.stringify({ id, ...message })}\n`)
-    })
-  return { child, ready, send }
-}
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b)
