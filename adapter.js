@@ -135,8 +135,9 @@ function writeQueue() {
 }
 
 /**
- * The write path of a store whose every call is already asynchronous (PostgreSQL): each write
- * goes straight to the native side, which runs it on its own threads.
+ * The write path of a store whose every write is already asynchronous (PostgreSQL, and a
+ * replica, which writes to its hub first): each write goes straight to the native side, which
+ * runs it on its own threads.
  *
  * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
@@ -187,7 +188,7 @@ function openNative(config) {
 
 /** The Auth.js adapter object over one native store. */
 function faceOf(native) {
-  const write = native.backend === 'postgres' ? directWrites() : writeQueue()
+  const write = native.backend === 'sqlite' ? writeQueue() : directWrites()
   return {
     createUser: write((inline, user) => native.createUser(user, inline)),
     getUser: read((id) => native.getUser(id), toUser),

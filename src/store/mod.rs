@@ -31,23 +31,6 @@ pub enum Answer<T> {
     Later(Box<dyn FnOnce(Reply<T>) + Send>),
 }
 
-impl<T: Send + 'static> Answer<T> {
-    /// Waits for the outcome on this thread (for Rust callers and tests).
-    pub fn wait(self) -> Result<T> {
-        match self {
-            Answer::Now(done) => done,
-            Answer::Later(start) => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                start(Box::new(move |outcome| {
-                    let _ = tx.send(outcome);
-                }));
-                rx.recv()
-                    .unwrap_or_else(|_| Err(crate::error::AdapterError::closed()))
-            }
-        }
-    }
-}
-
 /// Rows removed by one prune.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
