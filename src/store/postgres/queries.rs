@@ -117,7 +117,8 @@ fn token(row: &Row) -> Result<VerificationToken> {
     })
 }
 
-fn authenticator(row: &Row) -> Result<Authenticator> {
+/// Reads an authenticator (the layout of `sql::AUTHENTICATOR`, which replication reads too).
+pub(super) fn authenticator(row: &Row) -> Result<Authenticator> {
     let get = |e| corrupt("authenticator", e);
     Ok(Authenticator {
         credential_id: row.try_get(0).map_err(get)?,

@@ -9,9 +9,8 @@ use futures_util::future::poll_fn;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Row};
 
-use super::{sql, Inner, UserUpdate};
+use super::{queries, sql, Inner, UserUpdate};
 use crate::error::{AdapterError, Result};
-use crate::model::Authenticator;
 use crate::replica::rows::{ChangeSet, Key, OutboxOp, StoredAccount, StoredSession, StoredUser};
 use crate::replica::schema::{ColumnType, DeclaredSchema};
 
@@ -83,19 +82,6 @@ fn stored_session(r: &Row) -> Result<StoredSession> {
     })
 }
 
-fn stored_authenticator(r: &Row) -> Result<Authenticator> {
-    Ok(Authenticator {
-        credential_id: r.try_get(0).map_err(corrupt)?,
-        user_id: r.try_get(1).map_err(corrupt)?,
-        provider_account_id: r.try_get(2).map_err(corrupt)?,
-        credential_public_key: r.try_get(3).map_err(corrupt)?,
-        counter: r.try_get(4).map_err(corrupt)?,
-        credential_device_type: r.try_get(5).map_err(corrupt)?,
-        credential_backed_up: r.try_get(6).map_err(corrupt)?,
-        transports: r.try_get(7).map_err(corrupt)?,
-    })
-}
-
 /// What a replica looks up on the hub when its own copy has nothing.
 #[derive(Debug, Clone)]
 pub enum Lookup {
@@ -128,10 +114,7 @@ impl Inner {
             .get_or_try_init(|| async {
                 let names = &self.names;
                 let mut client = self.client("replication").await?;
-                let tx = client.transaction().await.map_err(pg)?;
-                tx.query_one(sql::MIGRATION_LOCK, &[&names.lock_key()])
-                    .await
-                    .map_err(pg)?;
+                let tx = super::schema::locked(&mut client, names).await?;
                 if tx
                     .query_opt(&names.fill(sql::HAS_REPLICATION), &[])
                     .await
@@ -218,7 +201,7 @@ impl Inner {
                 .await
                 .map_err(pg)?
             {
-                set.authenticators.push(stored_authenticator(&r)?);
+                set.authenticators.push(queries::authenticator(&r)?);
             }
             tx.commit().await.map_err(pg)?;
             return Ok(set);
@@ -334,7 +317,7 @@ impl Inner {
                     .map_err(pg)?;
                 let mut owners = HashSet::new();
                 for r in rows {
-                    let a = stored_authenticator(&r)?;
+                    let a = queries::authenticator(&r)?;
                     owners.insert(a.user_id.clone());
                     set.authenticators.push(a);
                 }
@@ -504,10 +487,7 @@ impl Inner {
     pub(crate) async fn migrate_schema(&self, schema: &DeclaredSchema) -> Result<()> {
         self.ensure_replication().await?;
         let mut client = self.client("schema").await?;
-        let tx = client.transaction().await.map_err(pg)?;
-        tx.query_one(sql::MIGRATION_LOCK, &[&self.names.lock_key()])
-            .await
-            .map_err(pg)?;
+        let tx = super::schema::locked(&mut client, &self.names).await?;
         let columns = self.user_columns(&tx).await?;
         for (name, kind) in &schema.user_columns {
             let (want, ddl_type, expr) = declared_column(name, *kind);
@@ -667,7 +647,7 @@ async fn fetch_keys(
             .await
             .map_err(pg)?;
         for r in found {
-            set.authenticators.push(stored_authenticator(&r)?);
+            set.authenticators.push(queries::authenticator(&r)?);
         }
         let present: HashSet<&str> = set
             .authenticators

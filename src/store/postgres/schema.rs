@@ -14,14 +14,24 @@ fn pg(e: tokio_postgres::Error) -> AdapterError {
     AdapterError::from_postgres(&e, "migration")
 }
 
-/// Applies every missing migration.
-pub(super) async fn migrate(inner: &Inner) -> Result<()> {
-    let names = &inner.names;
-    let mut client = inner.client("migration").await?;
+/// A transaction holding the migration lock of this schema and prefix (every change to the
+/// hub's schema runs in one: migrations, replication, declared columns).
+pub(super) async fn locked<'c>(
+    client: &'c mut deadpool_postgres::Object,
+    names: &sql::Names,
+) -> Result<deadpool_postgres::Transaction<'c>> {
     let tx = client.transaction().await.map_err(pg)?;
     tx.query_one(sql::MIGRATION_LOCK, &[&names.lock_key()])
         .await
         .map_err(pg)?;
+    Ok(tx)
+}
+
+/// Applies every missing migration.
+pub(super) async fn migrate(inner: &Inner) -> Result<()> {
+    let names = &inner.names;
+    let mut client = inner.client("migration").await?;
+    let tx = locked(&mut client, names).await?;
     // CREATE SCHEMA needs the CREATE privilege even when the schema exists; ask first.
     let has_schema = tx
         .query_opt(

@@ -248,6 +248,13 @@ fn declared_column(name: &str, kind: ColumnType) -> (&'static str, String) {
     }
 }
 
+/// The `users` columns of the file (generated ones included) with their declared types.
+fn user_columns(conn: &Connection) -> Result<Vec<(String, String)>> {
+    conn.prepare("SELECT name, type FROM pragma_table_xinfo('users')")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(sqlite)
+}
+
 /// How the replica file differs from `schema` (empty: it matches).
 pub fn schema_differences(conn: &Connection, schema: &DeclaredSchema) -> Result<Vec<String>> {
     let mut out = Vec::new();
@@ -259,10 +266,7 @@ pub fn schema_differences(conn: &Connection, schema: &DeclaredSchema) -> Result<
             ));
         }
     }
-    let columns: Vec<(String, String)> = conn
-        .prepare("SELECT name, type FROM pragma_table_xinfo('users')")
-        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        .map_err(sqlite)?;
+    let columns = user_columns(conn)?;
     for (name, kind) in &schema.user_columns {
         let (want, _) = declared_column(name, *kind);
         match columns.iter().find(|(n, _)| n == name) {
@@ -283,10 +287,7 @@ pub fn schema_differences(conn: &Connection, schema: &DeclaredSchema) -> Result<
 /// Adds the declared user columns the replica file lacks; a column that exists with another
 /// type is refused (`INVALID_INPUT`) rather than changed.
 pub fn migrate_schema(conn: &Connection, schema: &DeclaredSchema) -> Result<()> {
-    let columns: Vec<(String, String)> = conn
-        .prepare("SELECT name, type FROM pragma_table_xinfo('users')")
-        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        .map_err(sqlite)?;
+    let columns = user_columns(conn)?;
     for (name, kind) in &schema.user_columns {
         let (want, expr) = declared_column(name, *kind);
         match columns.iter().find(|(n, _)| n == name) {
