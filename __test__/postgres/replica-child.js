@@ -8,7 +8,7 @@
  *   { id, op: 'call', method, args }            a database method; answers { value } or { code }
  *   { id, op: 'until', token, present }          polls getSessionAndUser until the session is (not) accepted
  *   { id, op: 'untilName', userId, name }        polls getUser until the user has this name
- *   { id, op: 'reads', token, n }                n sequential getSessionAndUser calls; answers { us } per call
+ *   { id, op: 'reads', token, n }                n sequential getSessionAndUser calls; answers { us } per call and how many found it
  *   { id, op: 'take', keys }                     useVerificationToken on every key at once; answers { won }
  *   { id, op: 'pull' | 'flush' }                 the handle's pull() / flush(); answers {} or { code }
  */
@@ -46,9 +46,10 @@ async function main() {
           await new Promise((resolve) => setImmediate(resolve))
         }
       case 'reads': {
+        let found = 0
         const started = now()
-        for (let i = 0; i < m.n; i++) await db.getSessionAndUser(m.token)
-        return { us: ((now() - started) * 1000) / m.n }
+        for (let i = 0; i < m.n; i++) if ((await db.getSessionAndUser(m.token)) !== null) found++
+        return { us: ((now() - started) * 1000) / m.n, found }
       }
       case 'take': {
         const outcomes = await Promise.all(m.keys.map((key) => db.useVerificationToken(key)))
