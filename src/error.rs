@@ -67,7 +67,7 @@ impl AdapterError {
     }
 
     /// `INVALID_INPUT` for `field`.
-    pub fn invalid(field: &str, what: impl fmt::Display) -> Self {
+    pub fn invalid(field: impl fmt::Display, what: impl fmt::Display) -> Self {
         Self::new(ErrorCode::InvalidInput, format!("{field} {what}"))
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::DateTime;
 
+use super::FieldName;
 use crate::error::{AdapterError, Result};
 use crate::model::Millis;
 
@@ -9,7 +10,7 @@ use crate::model::Millis;
 pub const MAX_JS_TIME: f64 = 8.64e15;
 
 /// Checks an epoch-millisecond number from JavaScript (a Date's value or a plain number).
-pub fn from_millis(ms: f64, field: &str) -> Result<Millis> {
+pub fn from_millis(ms: f64, field: impl FieldName) -> Result<Millis> {
     if !ms.is_finite() {
         return Err(AdapterError::invalid(
             field,
@@ -26,7 +27,7 @@ pub fn from_millis(ms: f64, field: &str) -> Result<Millis> {
 }
 
 /// Parses an ISO-8601 / RFC 3339 timestamp such as `2026-01-02T03:04:05.678Z`.
-pub fn from_iso(text: &str, field: &str) -> Result<Millis> {
+pub fn from_iso(text: &str, field: impl FieldName) -> Result<Millis> {
     let parsed = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
         AdapterError::invalid(
             field,

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::js::{Js, Raw, Type};
-use super::{dates, extras, MAX_STRING_BYTES};
+use super::{dates, extras, FieldName, Property, MAX_STRING_BYTES};
 use crate::error::{AdapterError, Result};
 use crate::model::{
     Account, Authenticator, Extras, Millis, Patch, Session, SessionPatch, User, UserPatch,
@@ -54,29 +54,29 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn name(&self, key: &str) -> String {
-        format!("{}.{key}", self.entity)
+    fn name<'k>(&self, key: &'k str) -> Property<'k> {
+        Property {
+            entity: self.entity,
+            key,
+        }
     }
 
     fn raw(&self, key: &str) -> Result<Option<(Raw, Type)>> {
-        match self.js.get(self.obj, key)? {
-            None => Ok(None),
-            Some(v) => Ok(Some((v, self.js.type_of(v)?))),
-        }
+        self.js.get_typed(self.obj, key)
     }
 
     /// A string that must be present and non-empty.
     fn required_string(&self, key: &str) -> Result<String> {
         match self.raw(key)? {
             Some((v, Type::String)) => non_empty(
-                self.js.string(v, &self.name(key), MAX_STRING_BYTES)?,
-                &self.name(key),
+                self.js.string(v, self.name(key), MAX_STRING_BYTES)?,
+                self.name(key),
             ),
             Some((v, t)) => Err(AdapterError::invalid(
-                &self.name(key),
+                self.name(key),
                 format!("must be a string (got {})", describe(self.js, v, t)),
             )),
-            None => Err(AdapterError::invalid(&self.name(key), "is required")),
+            None => Err(AdapterError::invalid(self.name(key), "is required")),
         }
     }
 
@@ -87,11 +87,11 @@ impl<'a> Fields<'a> {
             Some((_, Type::Null)) => Ok(Patch::Clear),
             Some((v, Type::String)) => Ok(Patch::Set(self.js.string(
                 v,
-                &self.name(key),
+                self.name(key),
                 MAX_STRING_BYTES,
             )?)),
             Some((v, t)) => Err(AdapterError::invalid(
-                &self.name(key),
+                self.name(key),
                 format!("must be a string or null (got {})", describe(self.js, v, t)),
             )),
         }
@@ -102,7 +102,7 @@ impl<'a> Fields<'a> {
         match self.optional_date(key)? {
             Patch::Set(ms) => Ok(ms),
             _ => Err(AdapterError::invalid(
-                &self.name(key),
+                self.name(key),
                 "is required (a Date, an ISO-8601 string or epoch milliseconds)",
             )),
         }
@@ -114,7 +114,7 @@ impl<'a> Fields<'a> {
         match self.raw(key)? {
             None => Ok(Patch::Keep),
             Some((_, Type::Null)) => Ok(Patch::Clear),
-            Some((v, t)) => Ok(Patch::Set(date(self.js, v, t, &field)?)),
+            Some((v, t)) => Ok(Patch::Set(date(self.js, v, t, field)?)),
         }
     }
 
@@ -124,7 +124,7 @@ impl<'a> Fields<'a> {
         for (key, key_value) in self.js.own_keys(self.obj, self.entity)? {
             if key == FORBIDDEN_KEY {
                 return Err(AdapterError::invalid(
-                    &self.name(&key),
+                    self.name(&key),
                     "is not allowed as a property name",
                 ));
             }
@@ -132,7 +132,7 @@ impl<'a> Fields<'a> {
                 continue;
             }
             let value = self.js.get_by(self.obj, key_value)?;
-            let path = self.name(&key);
+            let path = self.name(&key).to_string();
             if let Some(encoded) = extra_value(self.js, value, &path, 0)? {
                 out.insert(key, encoded);
             }
@@ -141,7 +141,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn non_empty(s: String, field: &str) -> Result<String> {
+fn non_empty(s: String, field: impl FieldName) -> Result<String> {
     if s.is_empty() {
         Err(AdapterError::invalid(field, "must not be empty"))
     } else {
@@ -149,7 +149,7 @@ fn non_empty(s: String, field: &str) -> Result<String> {
     }
 }
 
-fn date(js: &Js, v: Raw, t: Type, field: &str) -> Result<Millis> {
+fn date(js: &Js, v: Raw, t: Type, field: impl FieldName) -> Result<Millis> {
     match t {
         Type::Object => match js.date_value(v)? {
             Some(ms) => dates::from_millis(ms, field),
@@ -223,7 +223,7 @@ pub fn extra_value(js: &Js, v: Raw, path: &str, depth: usize) -> Result<Option<V
 }
 
 /// A single string argument such as `getUser(id)`.
-pub fn string_arg(js: &Js, v: Raw, field: &str) -> Result<String> {
+pub fn string_arg(js: &Js, v: Raw, field: impl FieldName) -> Result<String> {
     match js.type_of(v)? {
         Type::String => non_empty(js.string(v, field, MAX_STRING_BYTES)?, field),
         t => Err(AdapterError::invalid(
@@ -401,6 +401,22 @@ pub fn account_key(js: &Js, v: Raw) -> Result<(String, String)> {
         f.required_string("provider")?,
         f.required_string("providerAccountId")?,
     ))
+}
+
+/// [`account_key`] when the caller already read the two properties: both strings are taken
+/// as they are (with the same checks and field names); anything else checks `v` itself.
+pub fn account_key_read(js: &Js, v: Raw, provider: Raw, id: Raw) -> Result<(String, String)> {
+    if js.type_of(provider)? == Type::String && js.type_of(id)? == Type::String {
+        let name = |key| Property {
+            entity: "account",
+            key,
+        };
+        return Ok((
+            string_arg(js, provider, name("provider"))?,
+            string_arg(js, id, name("providerAccountId"))?,
+        ));
+    }
+    account_key(js, v)
 }
 
 /// `createSession` input.

@@ -3,11 +3,12 @@
 //! Every function takes the environment of the current call and a value from that same
 //! call, so the handles are valid for the duration of the call that uses them.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::ptr;
 
 use napi::sys;
 
+use super::FieldName;
 use crate::error::{AdapterError, ErrorCode, Result};
 
 /// A JavaScript value handle of the current call.
@@ -72,11 +73,11 @@ pub struct Js {
 }
 
 /// Bytes N-API wrote as UTF-8, as a `String`.
-fn utf8(bytes: Vec<u8>, field: &str) -> Result<String> {
+fn utf8(bytes: Vec<u8>, field: impl FieldName) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| AdapterError::invalid(field, "is not valid UTF-8"))
 }
 
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
+fn check(status: sys::napi_status, what: impl FieldName) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
@@ -124,8 +125,24 @@ impl Js {
 
     /// `obj[key]`, or `None` when it is `undefined`.
     pub fn get(&self, obj: Raw, key: &str) -> Result<Option<Raw>> {
-        let ckey =
-            CString::new(key).map_err(|_| AdapterError::invalid(key, "is not a valid key"))?;
+        Ok(self.get_typed(obj, key)?.map(|(value, _)| value))
+    }
+
+    /// `obj[key]` with its type, or `None` when it is `undefined`.
+    pub fn get_typed(&self, obj: Raw, key: &str) -> Result<Option<(Raw, Type)>> {
+        // Keys are short property names: NUL-terminate them on the stack, not the heap.
+        const SHORT: usize = 64;
+        let mut short = [0u8; SHORT];
+        let heap;
+        let ckey: &CStr = if key.len() < SHORT && !key.as_bytes().contains(&0) {
+            short[..key.len()].copy_from_slice(key.as_bytes());
+            CStr::from_bytes_until_nul(&short)
+                .map_err(|_| AdapterError::invalid(key, "is not a valid key"))?
+        } else {
+            heap =
+                CString::new(key).map_err(|_| AdapterError::invalid(key, "is not a valid key"))?;
+            &heap
+        };
         let mut out = ptr::null_mut();
         check(
             unsafe { sys::napi_get_named_property(self.env, obj.0, ckey.as_ptr(), &mut out) },
@@ -133,7 +150,7 @@ impl Js {
         )?;
         Ok(match self.type_of(Raw(out))? {
             Type::Undefined => None,
-            _ => Some(Raw(out)),
+            t => Some((Raw(out), t)),
         })
     }
 
@@ -151,7 +168,7 @@ impl Js {
     ///
     /// Short strings (ids, emails, tokens: nearly every argument) are read in one N-API call
     /// into a stack buffer; longer ones are measured first, then copied.
-    pub fn string(&self, value: Raw, field: &str, max: usize) -> Result<String> {
+    pub fn string(&self, value: Raw, field: impl FieldName, max: usize) -> Result<String> {
         const SHORT: usize = 256;
         let mut short = [0u8; SHORT];
         let mut written = 0usize;
@@ -209,7 +226,7 @@ impl Js {
     }
 
     /// Reads a number value (the caller checked its type).
-    pub fn number(&self, value: Raw, field: &str) -> Result<f64> {
+    pub fn number(&self, value: Raw, field: impl FieldName) -> Result<f64> {
         let mut n = 0f64;
         check(
             unsafe { sys::napi_get_value_double(self.env, value.0, &mut n) },
@@ -219,7 +236,7 @@ impl Js {
     }
 
     /// Reads a boolean value (the caller checked its type).
-    pub fn boolean(&self, value: Raw, field: &str) -> Result<bool> {
+    pub fn boolean(&self, value: Raw, field: impl FieldName) -> Result<bool> {
         let mut b = false;
         check(
             unsafe { sys::napi_get_value_bool(self.env, value.0, &mut b) },
@@ -257,7 +274,7 @@ impl Js {
     }
 
     /// The elements of an array.
-    pub fn elements(&self, array: Raw, field: &str) -> Result<Vec<Raw>> {
+    pub fn elements(&self, array: Raw, field: impl FieldName) -> Result<Vec<Raw>> {
         let mut len = 0u32;
         check(
             unsafe { sys::napi_get_array_length(self.env, array.0, &mut len) },
@@ -276,7 +293,7 @@ impl Js {
     }
 
     /// The own enumerable string keys of an object, each with its JavaScript key value.
-    pub fn own_keys(&self, obj: Raw, field: &str) -> Result<Vec<(String, Raw)>> {
+    pub fn own_keys(&self, obj: Raw, field: impl FieldName) -> Result<Vec<(String, Raw)>> {
         let mut names = ptr::null_mut();
         check(
             unsafe {

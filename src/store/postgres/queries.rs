@@ -47,7 +47,7 @@ fn refuse_nul_in_extras(entity: &str, extra: &Extras, text: Option<&str>) -> Res
         .map(|(key, _)| key.replace('\0', "\\u0000"))
         .unwrap_or_default();
     Err(AdapterError::invalid(
-        &format!("{entity}.{key}"),
+        format!("{entity}.{key}"),
         "contains a NUL character (\\u0000), which PostgreSQL cannot store",
     ))
 }

@@ -494,7 +494,7 @@ impl Inner {
             match columns.iter().find(|(n, _)| n == name) {
                 Some((_, have)) if have != want => {
                     return Err(AdapterError::invalid(
-                        &format!("schema.user.{name}"),
+                        format!("schema.user.{name}"),
                         format!("exists on the hub as {have}; it is not changed to {want}"),
                     ))
                 }

@@ -293,7 +293,7 @@ pub fn migrate_schema(conn: &Connection, schema: &DeclaredSchema) -> Result<()> 
         match columns.iter().find(|(n, _)| n == name) {
             Some((_, have)) if !have.eq_ignore_ascii_case(want) => {
                 return Err(AdapterError::invalid(
-                    &format!("schema.user.{name}"),
+                    format!("schema.user.{name}"),
                     format!("exists in the replica as {have}; it is not changed to {want}"),
                 ))
             }
