@@ -62,17 +62,43 @@ const isPending = (answer) => answer !== null && typeof answer === 'object' && t
 /**
  * Wraps a native call so it always returns a Promise, rejects instead of throwing, and passes
  * its value through `shape`. SQLite reads answer synchronously; PostgreSQL calls return a
- * Promise.
+ * Promise. `before` (if given) runs before each call.
  */
-function read(call, shape = (value) => value) {
+function readWith(call, shape = (value) => value, before = null) {
   const fail = (error) => Promise.reject(withCode(error))
   return (...args) => {
     try {
+      if (before !== null) before()
       const answer = call(...args)
       return isPending(answer) ? answer.then(shape, fail) : Promise.resolve(shape(answer))
     } catch (error) {
       return fail(error)
     }
+  }
+}
+
+/** Runs a callback in the next microtask: `resolved.then(callback)`. */
+const resolved = Promise.resolve()
+
+/**
+ * Counts the reads of one SQLite store issued in one run of code (up to the next microtask).
+ * From the second such read on, the store answers them from one shared snapshot (one read
+ * transaction for all, instead of one each), which ends when the run does; a read issued after
+ * a write was answered still sees it. A lone read, the usual case with sequential `await`s,
+ * pays for a counter only. Microtasks cannot be faked, so fake timers cannot hold a snapshot.
+ *
+ * @returns {() => void} the hook to run before each read
+ */
+function readRuns(store, native) {
+  let reads = 0
+  const end = () => {
+    if (reads > 1) native.readsTogether(store, false)
+    reads = 0
+  }
+  return () => {
+    if (reads === 0) resolved.then(end)
+    else if (reads === 1) native.readsTogether(store, true)
+    reads++
   }
 }
 
@@ -107,7 +133,6 @@ function writeQueue() {
     const alone = jobs.length === 1
     for (const job of jobs) job(alone)
   }
-  const resolved = Promise.resolve()
   return (call, shape = (value) => value) =>
     (...args) =>
       new Promise((resolve, reject) => {
@@ -142,7 +167,7 @@ function writeQueue() {
  * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
 function directWrites() {
-  return (call, shape) => read((...args) => call(false, ...args), shape)
+  return (call, shape) => readWith((...args) => call(false, ...args), shape)
 }
 
 /**
@@ -176,47 +201,54 @@ function withDatabaseUrl(config) {
   return isPostgresUrl(url) ? { ...(bare ? {} : config), url } : config
 }
 
-/** Opens the native store; errors carry their code. */
+/** Opens the native store; answers its handle. Errors carry their code. */
 function openNative(config) {
-  const { NativeAdapter } = loadNative()
+  const { openStore } = loadNative()
   try {
-    return new NativeAdapter(withDatabaseUrl(config))
+    return openStore(withDatabaseUrl(config))
   } catch (error) {
     throw withCode(error)
   }
 }
 
-/** The Auth.js adapter object over one native store. */
-function faceOf(native) {
-  const write = native.backend === 'sqlite' ? writeQueue() : directWrites()
+/** The Auth.js adapter object over one native store handle. */
+function faceOf(store) {
+  const native = loadNative()
+  const sqlite = native.storeBackend(store) === 'sqlite'
+  const write = sqlite ? writeQueue() : directWrites()
+  const beforeRead = sqlite ? readRuns(store, native) : null
+  const read = (call, shape) => readWith(call, shape, beforeRead)
   return {
-    createUser: write((inline, user) => native.createUser(user, inline)),
-    getUser: read((id) => native.getUser(id), toUser),
-    getUserByEmail: read((email) => native.getUserByEmail(email), toUser),
-    getUserByAccount: read((key) => native.getUserByAccount(key), toUser),
-    updateUser: write((inline, user) => native.updateUser(user, inline)),
-    deleteUser: write((inline, userId) => native.deleteUser(userId, inline)),
-    linkAccount: write((inline, account) => native.linkAccount(account, inline)),
+    createUser: write((inline, user) => native.createUser(store, user, inline)),
+    getUser: read((id) => native.getUser(store, id), toUser),
+    getUserByEmail: read((email) => native.getUserByEmail(store, email), toUser),
+    getUserByAccount: read(
+      (key) => native.getUserByAccount(store, key, key?.provider, key?.providerAccountId),
+      toUser,
+    ),
+    updateUser: write((inline, user) => native.updateUser(store, user, inline)),
+    deleteUser: write((inline, userId) => native.deleteUser(store, userId, inline)),
+    linkAccount: write((inline, account) => native.linkAccount(store, account, inline)),
     unlinkAccount: write(
-      (inline, key) => native.unlinkAccount(key, inline),
+      (inline, key) => native.unlinkAccount(store, key, inline),
       (row) => row ?? undefined,
     ),
-    getAccount: read((providerAccountId, provider) => native.getAccount(providerAccountId, provider)),
-    createSession: write((inline, session) => native.createSession(session, inline)),
-    getSessionAndUser: read((sessionToken) => native.getSessionAndUser(sessionToken), toSessionAndUser),
-    updateSession: write((inline, session) => native.updateSession(session, inline)),
-    deleteSession: write((inline, sessionToken) => native.deleteSession(sessionToken, inline)),
-    createVerificationToken: write((inline, token) => native.createVerificationToken(token, inline)),
-    useVerificationToken: write((inline, params) => native.useVerificationToken(params, inline)),
-    createAuthenticator: write((inline, authenticator) => native.createAuthenticator(authenticator, inline)),
-    getAuthenticator: read((credentialID) => native.getAuthenticator(credentialID)),
-    listAuthenticatorsByUserId: read((userId) => native.listAuthenticatorsByUserId(userId)),
+    getAccount: read((providerAccountId, provider) => native.getAccount(store, providerAccountId, provider)),
+    createSession: write((inline, session) => native.createSession(store, session, inline)),
+    getSessionAndUser: read((sessionToken) => native.getSessionAndUser(store, sessionToken), toSessionAndUser),
+    updateSession: write((inline, session) => native.updateSession(store, session, inline)),
+    deleteSession: write((inline, sessionToken) => native.deleteSession(store, sessionToken, inline)),
+    createVerificationToken: write((inline, token) => native.createVerificationToken(store, token, inline)),
+    useVerificationToken: write((inline, params) => native.useVerificationToken(store, params, inline)),
+    createAuthenticator: write((inline, authenticator) => native.createAuthenticator(store, authenticator, inline)),
+    getAuthenticator: read((credentialID) => native.getAuthenticator(store, credentialID)),
+    listAuthenticatorsByUserId: read((userId) => native.listAuthenticatorsByUserId(store, userId)),
     updateAuthenticatorCounter: write((inline, credentialID, newCounter) =>
-      native.updateAuthenticatorCounter(credentialID, newCounter, inline),
+      native.updateAuthenticatorCounter(store, credentialID, newCounter, inline),
     ),
-    prune: write((inline) => native.prune(inline)),
-    close: write(() => native.close()),
+    prune: write((inline) => native.prune(store, inline)),
+    close: write(() => native.close(store)),
   }
 }
 
-module.exports = { RustAdapter, openNative, faceOf, read, withCode }
+module.exports = { RustAdapter, openNative, faceOf, read: readWith, withCode }

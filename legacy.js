@@ -6,6 +6,7 @@
  */
 const { createHash, randomBytes } = require('node:crypto')
 const { openNative, faceOf, read } = require('./adapter.js')
+const { loadNative } = require('./load.js')
 
 const DAY = 24 * 60 * 60 * 1000
 /** NextAuth.js v3 defaults: sessions live 30 days and are extended at most once a day. */
@@ -43,9 +44,10 @@ function toSeconds(value) {
  * @returns {import('./index').LegacyAdapterFactory}
  */
 function LegacyAdapter(config) {
-  const native = openNative(config)
-  const adapter = faceOf(native)
-  const peekVerificationToken = read((params) => native.peekVerificationToken(params))
+  const store = openNative(config)
+  const adapter = faceOf(store)
+  const { peekVerificationToken: peek } = loadNative()
+  const peekVerificationToken = read((params) => peek(store, params))
 
   return {
     /** Not part of NextAuth.js v3: lets queued writes finish and closes the database. */

@@ -5,6 +5,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
+const Database = require('better-sqlite3')
 const {
   RustAdapter,
   sqliteDescribe,
@@ -113,6 +114,65 @@ sqliteDescribe('group commit', () => {
     )
     expect(walCommits(filename) - before).toBeLessThanOrEqual(24)
     await adapter.close()
+  })
+})
+
+sqliteDescribe('reads issued together', () => {
+  test('reads issued in one run of code answer from one snapshot; the next run sees other connections\' commits', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture({ name: 'before' }))
+    const other = new Database(filename)
+    const rename = other.prepare('UPDATE users SET name = ? WHERE id = ?')
+
+    const first = adapter.getUser(user.id)
+    const second = adapter.getUser(user.id) // the second read of the run opens the shared snapshot
+    rename.run('after', user.id) // another connection commits, synchronously, mid-run
+    const third = adapter.getUser(user.id)
+    expect((await first).name).toBe('before')
+    expect((await second).name).toBe('before')
+    expect((await third).name).toBe('before')
+
+    const [next, nextAgain] = await Promise.all([adapter.getUser(user.id), adapter.getUser(user.id)])
+    expect(next.name).toBe('after')
+    expect(nextAgain.name).toBe('after')
+    other.close()
+    await adapter.close()
+  })
+
+  test('with 64 callers reading and writing at once, every read sees the writes answered before it', async () => {
+    const adapter = newAdapter({ sweepInterval: 0 })
+    const users = await Promise.all(Array.from({ length: 64 }, (_, i) => adapter.createUser(userFixture({ name: 'v0' }))))
+    await Promise.all(
+      users.map(async (user, i) => {
+        for (let round = 1; round <= 6; round++) {
+          const name = `v${round}`
+          // Half the callers write alone between reads, half in waves with the others.
+          if (i % 2 === 0) await adapter.updateUser({ id: user.id, name })
+          else await Promise.all([adapter.updateUser({ id: user.id, name }), adapter.getUser(users[(i + 1) % 64].id)])
+          const [mine, again] = await Promise.all([adapter.getUser(user.id), adapter.getUserByEmail(user.email)])
+          expect(mine.name).toBe(name)
+          expect(again.name).toBe(name)
+        }
+      }),
+    )
+    await adapter.close()
+  })
+
+  test('a write issued while reads share a snapshot commits, and later reads see it', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const reads = [adapter.getUser(user.id), adapter.getUser(user.id)]
+    const written = adapter.updateUser({ id: user.id, name: 'renamed' })
+    reads.push(adapter.getUser(user.id))
+    await Promise.all(reads)
+    expect((await written).name).toBe('renamed')
+    expect((await adapter.getUser(user.id)).name).toBe('renamed')
+    await adapter.close()
+    const db = await inspect(filename)
+    expect(db.get('SELECT name FROM users WHERE id = ?', [user.id]).name).toBe('renamed')
+    db.close()
   })
 })
 

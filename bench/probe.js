@@ -5,7 +5,7 @@
  * Variants that isolate one cost each (all sequential, µs per call, median of 5 passes):
  *
  * - reads that hit vs miss (a miss builds no JavaScript object: the difference is the cost of
- *   building the result), and RustAdapter's native method called directly (without the
+ *   building the result), and RustAdapter's native function called directly (without the
  *   index.js wrapper that turns the value into a Promise);
  * - a write that changes nothing (deleteSession of an unknown token: no WAL frame, no fsync),
  *   which leaves only the path of a write: for RustAdapter the hop to the writer thread, its
@@ -61,18 +61,18 @@ async function main() {
   // Reads on one bulk-seeded file, both contenders open at once (read-only work).
   const rust = await CONTENDERS.rust.open(file, { synchronous: 'full' })
   const floor = await CONTENDERS.floor.open(file, { synchronous: 'full' })
-  const { NativeAdapter } = require(path.join(ROOT, 'native.js'))
-  const native = new NativeAdapter({ filename: file })
+  const native = require(path.join(ROOT, 'native.js'))
+  const store = native.openStore({ filename: file })
   const both = async (what, call) => row(what, await perCall(CALLS, (i) => call(rust.adapter, i)), await perCall(CALLS, (i) => call(floor.adapter, i)))
 
   await both('getSessionAndUser, hit', (a, i) => a.getSessionAndUser(tokens[i % CALLS]))
-  row('getSessionAndUser, hit, native method without the Promise wrapper', await perCall(CALLS, (i) => native.getSessionAndUser(tokens[i % CALLS])), NaN)
+  row('getSessionAndUser, hit, native function without the Promise wrapper', await perCall(CALLS, (i) => native.getSessionAndUser(store, tokens[i % CALLS])), NaN)
   await both('getSessionAndUser, miss (no object built)', (a, i) => a.getSessionAndUser(`missing-${i}`))
   await both('getUserByAccount, hit', (a, i) => a.getUserByAccount({ provider: 'github', providerAccountId: String(100000000 + pick(i)) }))
   await both('getUserByAccount, miss', (a, i) => a.getUserByAccount({ provider: 'github', providerAccountId: `missing-${i}` }))
   await both('getUserByEmail, hit', (a, i) => a.getUserByEmail(`user${pick(i)}@example.com`))
   await both('getUserByEmail, miss', (a, i) => a.getUserByEmail(`missing-${i}@example.com`))
-  await native.close()
+  await native.close(store)
   await rust.close()
   await floor.close()
 

@@ -19,7 +19,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{External, PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
@@ -28,14 +28,6 @@ use codec::js::Js;
 use codec::output::{FlatSessionAndUser, FlatUser, Out, ToJs};
 use error::AdapterError;
 use store::{Answer, Store};
-
-/// The native half of `RustAdapter`: one store and the adapter operations on it.
-/// JavaScript code should use `RustAdapter()` from the package, not this class.
-#[napi]
-pub struct NativeAdapter {
-    store: Arc<dyn Store>,
-    backend: &'static str,
-}
 
 fn js(env: &Env) -> Js {
     // SAFETY: `env` is the environment of the call in progress.
@@ -89,289 +81,340 @@ fn flat_user(user: Option<model::User>) -> Option<FlatUser> {
     user.map(FlatUser)
 }
 
+/// The native half of `RustAdapter`: one open store, handed to JavaScript as an opaque
+/// handle that every adapter function takes first. JavaScript code should use
+/// `RustAdapter()` from the package, not these functions.
+///
+/// Functions over a handle, rather than methods of a class, because a class method pays for
+/// napi-rs's receiver checks (class identity and a process-wide borrow registry) on every
+/// call: about a quarter of a point read's cost.
+pub struct StoreHandle {
+    store: Arc<dyn Store>,
+    backend: &'static str,
+}
+
+/// An adapter's store handle as JavaScript holds it.
+type Handle = External<StoreHandle>;
+
+/// Opens (creating and migrating) the database described by `config`.
+#[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
+pub fn open_store(env: &Env, config: Unknown) -> napi::Result<Handle> {
+    let config = config::from_js(&js(env), raw(&config))?;
+    Ok(External::new(StoreHandle {
+        store: Arc::from(store::open(&config)?),
+        backend: config.backend.name(),
+    }))
+}
+
+/// The store's backend: `"sqlite"`, `"postgres"` or `"replica"`.
 #[napi]
-impl NativeAdapter {
-    /// Opens (creating and migrating) the database described by `config`.
-    #[napi(constructor, catch_unwind)]
-    pub fn new(env: &Env, config: Unknown) -> napi::Result<Self> {
-        let config = config::from_js(&js(env), raw(&config))?;
-        Ok(NativeAdapter {
-            store: Arc::from(store::open(&config)?),
-            backend: config.backend.name(),
-        })
-    }
+pub fn store_backend(store: &Handle) -> &'static str {
+    store.backend
+}
 
-    /// `"sqlite"` or `"postgres"`.
-    #[napi(getter)]
-    pub fn backend(&self) -> &'static str {
-        self.backend
-    }
+/// `createUser(user)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn create_user<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let user = input::user(&js(env), raw(&user))?;
+    respond(env, store.store.create_user(user, alone(inline)), same)
+}
 
-    /// `createUser(user)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn create_user<'e>(
-        &self,
-        env: &'e Env,
-        user: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let user = input::user(&js(env), raw(&user))?;
-        respond(env, self.store.create_user(user, alone(inline)), same)
-    }
+/// Marks the start (`true`) and the end (`false`) of reads issued together in one run of
+/// JavaScript; SQLite answers them from one shared snapshot (see `Store::reads_together`).
+#[napi(catch_unwind)]
+pub fn reads_together(store: &Handle, together: bool) {
+    store.store.reads_together(together)
+}
 
-    /// `getUser(id)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_user<'e>(&self, env: &'e Env, id: Unknown) -> napi::Result<Unknown<'e>> {
-        let id = input::string_arg(&js(env), raw(&id), "id")?;
-        respond(env, self.store.get_user(id), flat_user)
-    }
+/// `getUser(id)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_user<'e>(env: &'e Env, store: &Handle, id: Unknown) -> napi::Result<Unknown<'e>> {
+    let id = input::string_arg(&js(env), raw(&id), "id")?;
+    respond(env, store.store.get_user(id), flat_user)
+}
 
-    /// `getUserByEmail(email)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_user_by_email<'e>(&self, env: &'e Env, email: Unknown) -> napi::Result<Unknown<'e>> {
-        let email = input::string_arg(&js(env), raw(&email), "email")?;
-        respond(env, self.store.get_user_by_email(email), flat_user)
-    }
+/// `getUserByEmail(email)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_user_by_email<'e>(
+    env: &'e Env,
+    store: &Handle,
+    email: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let email = input::string_arg(&js(env), raw(&email), "email")?;
+    respond(env, store.store.get_user_by_email(email), flat_user)
+}
 
-    /// `getUserByAccount({ provider, providerAccountId })`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_user_by_account<'e>(&self, env: &'e Env, key: Unknown) -> napi::Result<Unknown<'e>> {
-        let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        respond(env, self.store.get_user_by_account(provider, id), flat_user)
-    }
+/// `getUserByAccount({ provider, providerAccountId })`. The face also passes the two
+/// properties it read (`key?.provider`, `key?.providerAccountId`): a property read in
+/// JavaScript costs a fraction of one through N-API, and this is a hot read. When either is
+/// not a string, `key` itself is checked, so errors read as for any other argument.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_user_by_account<'e>(
+    env: &'e Env,
+    store: &Handle,
+    key: Unknown,
+    provider: Unknown,
+    provider_account_id: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let (provider, id) = input::account_key_read(
+        &js(env),
+        raw(&key),
+        raw(&provider),
+        raw(&provider_account_id),
+    )?;
+    respond(
+        env,
+        store.store.get_user_by_account(provider, id),
+        flat_user,
+    )
+}
 
-    /// `updateUser({ id, ...changes })`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn update_user<'e>(
-        &self,
-        env: &'e Env,
-        user: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let patch = input::user_patch(&js(env), raw(&user))?;
-        respond(env, self.store.update_user(patch, alone(inline)), same)
-    }
+/// `updateUser({ id, ...changes })`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn update_user<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let patch = input::user_patch(&js(env), raw(&user))?;
+    respond(env, store.store.update_user(patch, alone(inline)), same)
+}
 
-    /// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn delete_user<'e>(
-        &self,
-        env: &'e Env,
-        id: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let id = input::string_arg(&js(env), raw(&id), "userId")?;
-        respond(env, self.store.delete_user(id, alone(inline)), same)
-    }
+/// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn delete_user<'e>(
+    env: &'e Env,
+    store: &Handle,
+    id: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let id = input::string_arg(&js(env), raw(&id), "userId")?;
+    respond(env, store.store.delete_user(id, alone(inline)), same)
+}
 
-    /// `linkAccount(account)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn link_account<'e>(
-        &self,
-        env: &'e Env,
-        account: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let account = input::account(&js(env), raw(&account))?;
-        respond(env, self.store.link_account(account, alone(inline)), same)
-    }
+/// `linkAccount(account)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn link_account<'e>(
+    env: &'e Env,
+    store: &Handle,
+    account: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let account = input::account(&js(env), raw(&account))?;
+    respond(env, store.store.link_account(account, alone(inline)), same)
+}
 
-    /// `unlinkAccount({ provider, providerAccountId })`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn unlink_account<'e>(
-        &self,
-        env: &'e Env,
-        key: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let (provider, id) = input::account_key(&js(env), raw(&key))?;
-        respond(
-            env,
-            self.store.unlink_account(provider, id, alone(inline)),
-            same,
-        )
-    }
+/// `unlinkAccount({ provider, providerAccountId })`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn unlink_account<'e>(
+    env: &'e Env,
+    store: &Handle,
+    key: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let (provider, id) = input::account_key(&js(env), raw(&key))?;
+    respond(
+        env,
+        store.store.unlink_account(provider, id, alone(inline)),
+        same,
+    )
+}
 
-    /// `getAccount(providerAccountId, provider)` (note the argument order).
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_account<'e>(
-        &self,
-        env: &'e Env,
-        provider_account_id: Unknown,
-        provider: Unknown,
-    ) -> napi::Result<Unknown<'e>> {
-        let js = js(env);
-        let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
-        let provider = input::string_arg(&js, raw(&provider), "provider")?;
-        respond(env, self.store.get_account(provider, id), same)
-    }
+/// `getAccount(providerAccountId, provider)` (note the argument order).
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_account<'e>(
+    env: &'e Env,
+    store: &Handle,
+    provider_account_id: Unknown,
+    provider: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
+    let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
+    let provider = input::string_arg(&js, raw(&provider), "provider")?;
+    respond(env, store.store.get_account(provider, id), same)
+}
 
-    /// `createSession(session)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn create_session<'e>(
-        &self,
-        env: &'e Env,
-        session: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let session = input::session(&js(env), raw(&session))?;
-        respond(env, self.store.create_session(session, alone(inline)), same)
-    }
+/// `createSession(session)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn create_session<'e>(
+    env: &'e Env,
+    store: &Handle,
+    session: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let session = input::session(&js(env), raw(&session))?;
+    respond(
+        env,
+        store.store.create_session(session, alone(inline)),
+        same,
+    )
+}
 
-    /// `getSessionAndUser(sessionToken)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_session_and_user<'e>(
-        &self,
-        env: &'e Env,
-        session_token: Unknown,
-    ) -> napi::Result<Unknown<'e>> {
-        let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        respond(env, self.store.get_session_and_user(token), |found| {
-            found.map(|(session, user)| FlatSessionAndUser(session, user))
-        })
-    }
+/// `getSessionAndUser(sessionToken)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_session_and_user<'e>(
+    env: &'e Env,
+    store: &Handle,
+    session_token: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
+    respond(env, store.store.get_session_and_user(token), |found| {
+        found.map(|(session, user)| FlatSessionAndUser(session, user))
+    })
+}
 
-    /// `updateSession({ sessionToken, ...changes })`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn update_session<'e>(
-        &self,
-        env: &'e Env,
-        session: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let patch = input::session_patch(&js(env), raw(&session))?;
-        respond(env, self.store.update_session(patch, alone(inline)), same)
-    }
+/// `updateSession({ sessionToken, ...changes })`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn update_session<'e>(
+    env: &'e Env,
+    store: &Handle,
+    session: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let patch = input::session_patch(&js(env), raw(&session))?;
+    respond(env, store.store.update_session(patch, alone(inline)), same)
+}
 
-    /// `deleteSession(sessionToken)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn delete_session<'e>(
-        &self,
-        env: &'e Env,
-        session_token: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-        respond(env, self.store.delete_session(token, alone(inline)), same)
-    }
+/// `deleteSession(sessionToken)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn delete_session<'e>(
+    env: &'e Env,
+    store: &Handle,
+    session_token: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
+    respond(env, store.store.delete_session(token, alone(inline)), same)
+}
 
-    /// `createVerificationToken(token)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn create_verification_token<'e>(
-        &self,
-        env: &'e Env,
-        token: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let token = input::verification_token(&js(env), raw(&token))?;
-        respond(
-            env,
-            self.store.create_verification_token(token, alone(inline)),
-            same,
-        )
-    }
+/// `createVerificationToken(token)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn create_verification_token<'e>(
+    env: &'e Env,
+    store: &Handle,
+    token: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let token = input::verification_token(&js(env), raw(&token))?;
+    respond(
+        env,
+        store.store.create_verification_token(token, alone(inline)),
+        same,
+    )
+}
 
-    /// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn use_verification_token<'e>(
-        &self,
-        env: &'e Env,
-        key: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        respond(
-            env,
-            self.store
-                .use_verification_token(identifier, token, alone(inline)),
-            same,
-        )
-    }
+/// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn use_verification_token<'e>(
+    env: &'e Env,
+    store: &Handle,
+    key: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let (identifier, token) = input::token_key(&js(env), raw(&key))?;
+    respond(
+        env,
+        store
+            .store
+            .use_verification_token(identifier, token, alone(inline)),
+        same,
+    )
+}
 
-    /// Reads a verification token without using it up (NextAuth v3's `getVerificationRequest`).
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn peek_verification_token<'e>(
-        &self,
-        env: &'e Env,
-        key: Unknown,
-    ) -> napi::Result<Unknown<'e>> {
-        let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-        respond(
-            env,
-            self.store.peek_verification_token(identifier, token),
-            same,
-        )
-    }
+/// Reads a verification token without using it up (NextAuth v3's `getVerificationRequest`).
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn peek_verification_token<'e>(
+    env: &'e Env,
+    store: &Handle,
+    key: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let (identifier, token) = input::token_key(&js(env), raw(&key))?;
+    respond(
+        env,
+        store.store.peek_verification_token(identifier, token),
+        same,
+    )
+}
 
-    /// `createAuthenticator(authenticator)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn create_authenticator<'e>(
-        &self,
-        env: &'e Env,
-        authenticator: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let a = input::authenticator(&js(env), raw(&authenticator))?;
-        respond(env, self.store.create_authenticator(a, alone(inline)), same)
-    }
+/// `createAuthenticator(authenticator)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn create_authenticator<'e>(
+    env: &'e Env,
+    store: &Handle,
+    authenticator: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let a = input::authenticator(&js(env), raw(&authenticator))?;
+    respond(
+        env,
+        store.store.create_authenticator(a, alone(inline)),
+        same,
+    )
+}
 
-    /// `getAuthenticator(credentialID)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn get_authenticator<'e>(
-        &self,
-        env: &'e Env,
-        credential_id: Unknown,
-    ) -> napi::Result<Unknown<'e>> {
-        let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
-        respond(env, self.store.get_authenticator(id), same)
-    }
+/// `getAuthenticator(credentialID)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn get_authenticator<'e>(
+    env: &'e Env,
+    store: &Handle,
+    credential_id: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
+    respond(env, store.store.get_authenticator(id), same)
+}
 
-    /// `listAuthenticatorsByUserId(userId)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn list_authenticators_by_user_id<'e>(
-        &self,
-        env: &'e Env,
-        user_id: Unknown,
-    ) -> napi::Result<Unknown<'e>> {
-        let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
-        respond(env, self.store.list_authenticators_by_user_id(id), same)
-    }
+/// `listAuthenticatorsByUserId(userId)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn list_authenticators_by_user_id<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user_id: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
+    respond(env, store.store.list_authenticators_by_user_id(id), same)
+}
 
-    /// `updateAuthenticatorCounter(credentialID, newCounter)`.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn update_authenticator_counter<'e>(
-        &self,
-        env: &'e Env,
-        credential_id: Unknown,
-        counter: Unknown,
-        inline: Option<bool>,
-    ) -> napi::Result<Unknown<'e>> {
-        let js = js(env);
-        let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
-        let counter = input::counter(&js, raw(&counter), "newCounter")?;
-        respond(
-            env,
-            self.store
-                .update_authenticator_counter(id, counter, alone(inline)),
-            same,
-        )
-    }
+/// `updateAuthenticatorCounter(credentialID, newCounter)`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn update_authenticator_counter<'e>(
+    env: &'e Env,
+    store: &Handle,
+    credential_id: Unknown,
+    counter: Unknown,
+    inline: Option<bool>,
+) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
+    let id = input::string_arg(&js, raw(&credential_id), "credentialID")?;
+    let counter = input::counter(&js, raw(&counter), "newCounter")?;
+    respond(
+        env,
+        store
+            .store
+            .update_authenticator_counter(id, counter, alone(inline)),
+        same,
+    )
+}
 
-    /// Deletes expired sessions and verification tokens now; answers how many rows went.
-    #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-    pub fn prune<'e>(&self, env: &'e Env, inline: Option<bool>) -> napi::Result<Unknown<'e>> {
-        respond(env, self.store.prune(alone(inline)), same)
-    }
+/// Deletes expired sessions and verification tokens now; answers how many rows went.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn prune<'e>(env: &'e Env, store: &Handle, inline: Option<bool>) -> napi::Result<Unknown<'e>> {
+    respond(env, store.store.prune(alone(inline)), same)
+}
 
-    /// Closes the database; calls in progress finish first, later calls fail with `CLOSED`.
-    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {
-        let done = self.store.close();
-        env.spawn_future(async move {
-            let _ = done.await;
-            Ok(())
-        })
-    }
+/// Closes the database; calls in progress finish first, later calls fail with `CLOSED`.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn close<'e>(env: &'e Env, store: &Handle) -> napi::Result<PromiseRaw<'e, ()>> {
+    let done = store.store.close();
+    env.spawn_future(async move {
+        let _ = done.await;
+        Ok(())
+    })
 }
 
 /// The native half of `RustClientDb`: a local-first replica (an SQLite file kept in sync with
@@ -400,12 +443,12 @@ impl NativeClientDb {
     }
 
     /// The adapter over this replica (shares its file and hub).
-    #[napi(catch_unwind)]
-    pub fn adapter(&self) -> NativeAdapter {
-        NativeAdapter {
+    #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
+    pub fn adapter(&self) -> Handle {
+        External::new(StoreHandle {
             store: self.replica.clone(),
             backend: "replica",
-        }
+        })
     }
 
     /// Applies every hub change since the last pull; resolves to how many rows changed.

@@ -117,6 +117,10 @@ pub trait Store: Send + Sync {
     ) -> Answer<Authenticator>;
     /// Deletes expired sessions and verification tokens.
     fn prune(&self, alone: bool) -> Answer<Pruned>;
+    /// Marks the start (`true`) or the end (`false`) of reads issued together in one run of
+    /// JavaScript: a store may answer them from one snapshot. Reads after a write's answer
+    /// must still see that write. Stores that gain nothing from it ignore it.
+    fn reads_together(&self, _together: bool) {}
     /// Stops accepting calls; the receiver fires once calls in progress have finished and
     /// every connection is closed.
     fn close(&self) -> oneshot::Receiver<()>;

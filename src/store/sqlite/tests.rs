@@ -428,3 +428,74 @@ fn with_inline_writes_off_every_write_is_handed_to_the_writer_thread() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn reads_together_see_every_commit_of_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    store.reads_together(true);
+    assert_eq!(store.read(|c| users::by_id(c, "u1")).unwrap(), None);
+    // Committed by the writer thread while the shared snapshot is open.
+    add_user(&store, user("u1", None));
+    assert!(store.read(|c| users::by_id(c, "u1")).unwrap().is_some());
+    // Committed inline on this thread (which ends the snapshot on its connection first).
+    let renamed = store
+        .write_inline(|c| {
+            users::update(
+                c,
+                &UserPatch {
+                    id: "u1".into(),
+                    name: Patch::Set("renamed".into()),
+                    email: Patch::Keep,
+                    email_verified: Patch::Keep,
+                    image: Patch::Keep,
+                    extra: Extras::new(),
+                },
+            )
+        })
+        .unwrap_or_else(|_| panic!("the writer was idle"))
+        .unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("renamed"));
+    let read = store.read(|c| users::by_id(c, "u1")).unwrap().unwrap();
+    assert_eq!(read.name.as_deref(), Some("renamed"));
+    store.reads_together(false);
+    drop(store.close());
+}
+
+#[test]
+fn reads_together_on_the_reader_connection_see_commits_made_meanwhile() {
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    // Keeps the writer thread busy (so reads go to the reader connection) until released.
+    let hold_writer = |insert: Option<User>| {
+        let (started_tx, started) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let done = store
+            .write(move |c| {
+                started_tx.send(()).unwrap();
+                released.recv().unwrap();
+                if let Some(u) = insert {
+                    users::insert(c, &u)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        started.recv().unwrap();
+        (release, done)
+    };
+    store.reads_together(true);
+    let (release, done) = hold_writer(Some(user("u1", None)));
+    assert_eq!(store.read(|c| users::by_id(c, "u1")).unwrap(), None);
+    release.send(()).unwrap();
+    done.blocking_recv().unwrap().unwrap();
+    let (release, done) = hold_writer(None);
+    assert!(
+        store.read(|c| users::by_id(c, "u1")).unwrap().is_some(),
+        "a read after the commit was answered must see it"
+    );
+    release.send(()).unwrap();
+    done.blocking_recv().unwrap().unwrap();
+    store.reads_together(false);
+    drop(store.close());
+}

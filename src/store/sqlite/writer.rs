@@ -1,7 +1,7 @@
 //! The single writer thread with group commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, MutexGuard, TryLockError};
 use std::thread;
 use std::time::Duration;
@@ -31,6 +31,9 @@ pub struct Writer {
     slot: SharedConnection,
     /// Writes queued or running on the thread; 0 means the thread is idle.
     queued: Arc<AtomicUsize>,
+    /// Transactions committed so far (by the writer thread or inline), counted before any
+    /// of their writes is answered: reads compare it to tell a stale snapshot.
+    commits: Arc<AtomicU64>,
     /// The connection's busy timeout, restored after an inline write's non-waiting BEGIN.
     busy_timeout: Duration,
 }
@@ -50,9 +53,11 @@ impl Writer {
     pub fn start(slot: SharedConnection, busy_timeout: Duration) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread_slot = slot.clone();
+        let commits = Arc::new(AtomicU64::new(0));
+        let thread_commits = commits.clone();
         thread::Builder::new()
             .name("authjs-sqlite-writer".into())
-            .spawn(move || run(thread_slot, rx))
+            .spawn(move || run(thread_slot, thread_commits, rx))
             .map_err(|e| {
                 AdapterError::new(
                     ErrorCode::DbError,
@@ -63,6 +68,7 @@ impl Writer {
             tx,
             slot,
             queued: Arc::new(AtomicUsize::new(0)),
+            commits,
             busy_timeout,
         })
     }
@@ -70,6 +76,11 @@ impl Writer {
     /// The connection slot the writer uses.
     pub fn slot(&self) -> &SharedConnection {
         &self.slot
+    }
+
+    /// How many transactions have committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Queues `f`; the receiver gets its result after commit.
@@ -153,7 +164,11 @@ impl Writer {
             let _ = control(conn, "ROLLBACK");
             return Ok(outcome);
         }
-        Ok(commit(conn).and(outcome))
+        let committed = commit(conn);
+        if committed.is_ok() {
+            self.commits.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(committed.and(outcome))
     }
 
     /// Asks the thread to finish queued writes and close the connection.
@@ -208,7 +223,7 @@ fn commit(conn: &Connection) -> Result<()> {
 
 /// `BEGIN IMMEDIATE` that gives up at once when another connection holds the write lock.
 fn begin_without_waiting(conn: &Connection, busy_timeout: Duration) -> bool {
-    if conn.busy_timeout(Duration::ZERO).is_err() {
+    if end_read_snapshot(conn).is_err() || conn.busy_timeout(Duration::ZERO).is_err() {
         return false;
     }
     let begun = control(conn, "BEGIN IMMEDIATE").is_ok();
@@ -222,7 +237,17 @@ fn begin_without_waiting(conn: &Connection, busy_timeout: Duration) -> bool {
     begun
 }
 
-fn run(slot: SharedConnection, rx: mpsc::Receiver<Message>) {
+/// Ends the read transaction a batch of reads left open on `conn` (see `SqliteStore::read`),
+/// if any: a write transaction cannot begin inside it, and it would hide later commits.
+pub(super) fn end_read_snapshot(conn: &Connection) -> rusqlite::Result<()> {
+    if conn.is_autocommit() {
+        Ok(())
+    } else {
+        control(conn, "ROLLBACK")
+    }
+}
+
+fn run(slot: SharedConnection, commits: Arc<AtomicU64>, rx: mpsc::Receiver<Message>) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
         let mut close = None;
@@ -238,7 +263,7 @@ fn run(slot: SharedConnection, rx: mpsc::Receiver<Message>) {
             }
         }
         if !batch.is_empty() {
-            run_batch(&slot, batch);
+            run_batch(&slot, &commits, batch);
         }
         if let Some(ack) = close {
             shut_down(&slot, rx);
@@ -267,7 +292,7 @@ fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
     }
 }
 
-fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
+fn run_batch(slot: &SharedConnection, commits: &AtomicU64, batch: Vec<Job>) {
     let guard = lock(slot);
     let Some(conn) = guard.as_ref() else {
         for job in batch {
@@ -275,7 +300,7 @@ fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
         }
         return;
     };
-    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
+    if let Err(e) = end_read_snapshot(conn).and_then(|()| control(conn, "BEGIN IMMEDIATE")) {
         let err = AdapterError::from_sqlite(e, "transaction");
         for job in batch {
             job(Err(err.clone()))(Ok(()));
@@ -284,6 +309,9 @@ fn run_batch(slot: &SharedConnection, batch: Vec<Job>) {
     }
     let completions: Vec<Completion> = batch.into_iter().map(|job| job(Ok(conn))).collect();
     let commit = commit(conn);
+    if commit.is_ok() {
+        commits.fetch_add(1, Ordering::AcqRel);
+    }
     drop(guard);
     for complete in completions {
         complete(commit.as_ref().map(|_| ()));
