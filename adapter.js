@@ -28,49 +28,47 @@ function withCode(error) {
 }
 
 /**
- * Assembles a user from the flat array the native side returns for hot reads
- * (`[id, name, email, emailVerified ms, image, extras]` at `at`); empty columns are left out,
- * `emailVerified` is always present.
+ * Builds an Auth.js user from its columns, which the native side passes as arguments (a hot
+ * read calls this function once instead of setting each property through N-API): empty
+ * columns are left out, `emailVerified` is always present, extras are spread on top.
  */
-function userAt(row, at) {
-  const user = { id: row[at] }
-  const name = row[at + 1]
+function assembleUser(id, name, email, verified, image, extras) {
+  const user = { id }
   if (name !== null) user.name = name
-  const email = row[at + 2]
   if (email !== null) user.email = email
-  const verified = row[at + 3]
   user.emailVerified = verified === null ? null : new Date(verified)
-  const image = row[at + 4]
   if (image !== null) user.image = image
-  const extras = row[at + 5]
   if (extras !== undefined) Object.assign(user, extras)
   return user
 }
 
-/** A flat user row (or null) → an Auth.js user (or null). */
-const toUser = (row) => (row === null ? null : userAt(row, 0))
+/** Builds `{ session, user }` from the columns of a session and its user. */
+function assembleSessionAndUser(sessionToken, userId, expires, id, name, email, verified, image, extras) {
+  return {
+    session: { sessionToken, userId, expires: new Date(expires) },
+    user: assembleUser(id, name, email, verified, image, extras),
+  }
+}
 
-/** A flat session+user row (or null) → `{ session, user }` (or null). */
-const toSessionAndUser = (row) =>
-  row === null
-    ? null
-    : { session: { sessionToken: row[0], userId: row[1], expires: new Date(row[2]) }, user: userAt(row, 3) }
+/** Assembles columns that arrived later as one array (PostgreSQL), or passes `null` on. */
+const fromColumns = (assemble) => (row) => (row === null ? null : assemble(...row))
 
 /** True for a Promise (or any thenable) the native side returned. */
 const isPending = (answer) => answer !== null && typeof answer === 'object' && typeof answer.then === 'function'
 
 /**
- * Wraps a native call so it always returns a Promise, rejects instead of throwing, and passes
- * its value through `shape`. SQLite reads answer synchronously; PostgreSQL calls return a
- * Promise. `before` (if given) runs before each call.
+ * Wraps a native call so it always returns a Promise and rejects instead of throwing. SQLite
+ * reads answer synchronously, with the final value; PostgreSQL calls answer with a Promise,
+ * whose value goes through `later` (if given). `before` (if given) runs before each call.
  */
-function readWith(call, shape = (value) => value, before = null) {
+function readWith(call, later = null, before = null) {
   const fail = (error) => Promise.reject(withCode(error))
   return (...args) => {
     try {
       if (before !== null) before()
       const answer = call(...args)
-      return isPending(answer) ? answer.then(shape, fail) : Promise.resolve(shape(answer))
+      if (!isPending(answer)) return Promise.resolve(answer)
+      return later === null ? answer.then(undefined, fail) : answer.then(later, fail)
     } catch (error) {
       return fail(error)
     }
@@ -167,7 +165,11 @@ function writeQueue() {
  * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
 function directWrites() {
-  return (call, shape) => readWith((...args) => call(false, ...args), shape)
+  return (call, shape = (value) => value) =>
+    readWith((...args) => {
+      const answer = call(false, ...args)
+      return isPending(answer) ? answer.then(shape) : shape(answer)
+    })
 }
 
 /**
@@ -217,13 +219,14 @@ function faceOf(store) {
   const sqlite = native.storeBackend(store) === 'sqlite'
   const write = sqlite ? writeQueue() : directWrites()
   const beforeRead = sqlite ? readRuns(store, native) : null
-  const read = (call, shape) => readWith(call, shape, beforeRead)
+  const read = (call, later = null) => readWith(call, later, beforeRead)
+  const toUser = fromColumns(assembleUser)
   return {
     createUser: write((inline, user) => native.createUser(store, user, inline)),
-    getUser: read((id) => native.getUser(store, id), toUser),
-    getUserByEmail: read((email) => native.getUserByEmail(store, email), toUser),
+    getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
+    getUserByEmail: read((email) => native.getUserByEmail(store, email, assembleUser), toUser),
     getUserByAccount: read(
-      (key) => native.getUserByAccount(store, key, key?.provider, key?.providerAccountId),
+      (key) => native.getUserByAccount(store, key, key?.provider, key?.providerAccountId, assembleUser),
       toUser,
     ),
     updateUser: write((inline, user) => native.updateUser(store, user, inline)),
@@ -235,7 +238,10 @@ function faceOf(store) {
     ),
     getAccount: read((providerAccountId, provider) => native.getAccount(store, providerAccountId, provider)),
     createSession: write((inline, session) => native.createSession(store, session, inline)),
-    getSessionAndUser: read((sessionToken) => native.getSessionAndUser(store, sessionToken), toSessionAndUser),
+    getSessionAndUser: read(
+      (sessionToken) => native.getSessionAndUser(store, sessionToken, assembleSessionAndUser),
+      fromColumns(assembleSessionAndUser),
+    ),
     updateSession: write((inline, session) => native.updateSession(store, session, inline)),
     deleteSession: write((inline, sessionToken) => native.deleteSession(store, sessionToken, inline)),
     createVerificationToken: write((inline, token) => native.createVerificationToken(store, token, inline)),
@@ -251,4 +257,4 @@ function faceOf(store) {
   }
 }
 
-module.exports = { RustAdapter, openNative, faceOf, read: readWith, withCode }
+module.exports = { RustAdapter, openNative, faceOf, read: readWith, withCode, assembleUser, assembleSessionAndUser }

@@ -62,11 +62,12 @@ async function main() {
   const rust = await CONTENDERS.rust.open(file, { synchronous: 'full' })
   const floor = await CONTENDERS.floor.open(file, { synchronous: 'full' })
   const native = require(path.join(ROOT, 'native.js'))
+  const { assembleSessionAndUser } = require(path.join(ROOT, 'adapter.js'))
   const store = native.openStore({ filename: file })
   const both = async (what, call) => row(what, await perCall(CALLS, (i) => call(rust.adapter, i)), await perCall(CALLS, (i) => call(floor.adapter, i)))
 
   await both('getSessionAndUser, hit', (a, i) => a.getSessionAndUser(tokens[i % CALLS]))
-  row('getSessionAndUser, hit, native function without the Promise wrapper', await perCall(CALLS, (i) => native.getSessionAndUser(store, tokens[i % CALLS])), NaN)
+  row('getSessionAndUser, hit, native function without the Promise wrapper', await perCall(CALLS, (i) => native.getSessionAndUser(store, tokens[i % CALLS], assembleSessionAndUser)), NaN)
   await both('getSessionAndUser, miss (no object built)', (a, i) => a.getSessionAndUser(`missing-${i}`))
   await both('getUserByAccount, hit', (a, i) => a.getUserByAccount({ provider: 'github', providerAccountId: String(100000000 + pick(i)) }))
   await both('getUserByAccount, miss', (a, i) => a.getUserByAccount({ provider: 'github', providerAccountId: `missing-${i}` }))

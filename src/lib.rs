@@ -25,7 +25,7 @@ use napi_derive::napi;
 
 use codec::input;
 use codec::js::Js;
-use codec::output::{FlatSessionAndUser, FlatUser, Out, ToJs};
+use codec::output::{ColumnArray, Columns, Out, SessionAndUserColumns, ToJs, UserColumns};
 use error::AdapterError;
 use store::{Answer, Store};
 
@@ -49,7 +49,7 @@ type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<Out<T>>>;
 fn respond<'e, T: Send + 'static, U: ToJs + 'static>(
     env: &'e Env,
     answer: Answer<T>,
-    shape: fn(T) -> U,
+    shape: impl FnOnce(T) -> U + Send + 'static,
 ) -> napi::Result<Unknown<'e>> {
     match answer {
         Answer::Now(done) => {
@@ -76,9 +76,26 @@ fn same<T>(value: T) -> T {
     value
 }
 
-/// Hot user reads go out as flat arrays (see `codec::output::FlatUser`).
-fn flat_user(user: Option<model::User>) -> Option<FlatUser> {
-    user.map(FlatUser)
+/// Hands a hot read's answer to JavaScript: found now, it is the object `assemble` builds
+/// from its columns (see `codec::output::Columns`); later, a Promise of the columns as an
+/// array (or `null`), which the face assembles.
+fn respond_assembled<'e, T: Send + 'static, C: Columns + 'static>(
+    env: &'e Env,
+    answer: Answer<Option<T>>,
+    columns: fn(T) -> C,
+    assemble: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    match answer {
+        Answer::Now(done) => {
+            let found = done?.map(columns);
+            let value = codec::output::assembled(&js(env), found, raw(&assemble))?;
+            // SAFETY: `value` was created in this call.
+            Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value.get()) })
+        }
+        Answer::Later(start) => respond(env, Answer::Later(start), move |found: Option<T>| {
+            ColumnArray(found.map(columns))
+        }),
+    }
 }
 
 /// The native half of `RustAdapter`: one open store, handed to JavaScript as an opaque
@@ -133,9 +150,14 @@ pub fn reads_together(store: &Handle, together: bool) {
 
 /// `getUser(id)`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
-pub fn get_user<'e>(env: &'e Env, store: &Handle, id: Unknown) -> napi::Result<Unknown<'e>> {
+pub fn get_user<'e>(
+    env: &'e Env,
+    store: &Handle,
+    id: Unknown,
+    assemble: Unknown,
+) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&id), "id")?;
-    respond(env, store.store.get_user(id), flat_user)
+    respond_assembled(env, store.store.get_user(id), UserColumns, assemble)
 }
 
 /// `getUserByEmail(email)`.
@@ -144,9 +166,15 @@ pub fn get_user_by_email<'e>(
     env: &'e Env,
     store: &Handle,
     email: Unknown,
+    assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let email = input::string_arg(&js(env), raw(&email), "email")?;
-    respond(env, store.store.get_user_by_email(email), flat_user)
+    respond_assembled(
+        env,
+        store.store.get_user_by_email(email),
+        UserColumns,
+        assemble,
+    )
 }
 
 /// `getUserByAccount({ provider, providerAccountId })`. The face also passes the two
@@ -160,6 +188,7 @@ pub fn get_user_by_account<'e>(
     key: Unknown,
     provider: Unknown,
     provider_account_id: Unknown,
+    assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let (provider, id) = input::account_key_read(
         &js(env),
@@ -167,10 +196,11 @@ pub fn get_user_by_account<'e>(
         raw(&provider),
         raw(&provider_account_id),
     )?;
-    respond(
+    respond_assembled(
         env,
         store.store.get_user_by_account(provider, id),
-        flat_user,
+        UserColumns,
+        assemble,
     )
 }
 
@@ -262,11 +292,15 @@ pub fn get_session_and_user<'e>(
     env: &'e Env,
     store: &Handle,
     session_token: Unknown,
+    assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-    respond(env, store.store.get_session_and_user(token), |found| {
-        found.map(|(session, user)| FlatSessionAndUser(session, user))
-    })
+    respond_assembled(
+        env,
+        store.store.get_session_and_user(token),
+        |(session, user)| SessionAndUserColumns(session, user),
+        assemble,
+    )
 }
 
 /// `updateSession({ sessionToken, ...changes })`.

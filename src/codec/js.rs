@@ -415,6 +415,20 @@ impl Js {
         Ok(Raw(out))
     }
 
+    /// `f(...args)` with `this` undefined; a JavaScript exception it throws stays pending and
+    /// surfaces as the call's error.
+    pub fn call(&self, f: Raw, args: &[sys::napi_value]) -> Result<Raw> {
+        let this = self.undefined()?;
+        let mut out = ptr::null_mut();
+        check(
+            unsafe {
+                sys::napi_call_function(self.env, this.0, f.0, args.len(), args.as_ptr(), &mut out)
+            },
+            "the result's assembler",
+        )?;
+        Ok(Raw(out))
+    }
+
     /// A `Date` for epoch milliseconds.
     pub fn date(&self, ms: f64) -> Result<Raw> {
         let mut out = ptr::null_mut();

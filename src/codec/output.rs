@@ -70,15 +70,53 @@ pub fn extra_to_js(js: &Js, value: &Value) -> Result<Raw> {
     }
 }
 
-/// A user as a flat array for the JavaScript face to assemble (see `adapter.js`):
-/// `[id, name, email, emailVerified (ms), image, extras]`, with `null` for empty columns and
-/// `undefined` for no extras. Setting array elements avoids creating property-name strings
-/// and lets V8 build the final object from a literal, which is faster on the hot reads.
-pub struct FlatUser(pub User);
+/// The arguments of a call to a JavaScript function, at most [`Args::MAX`].
+pub struct Args {
+    values: [sys::napi_value; Args::MAX],
+    len: usize,
+}
 
-/// `getSessionAndUser` as a flat array: `[sessionToken, userId, expires (ms)]` then the
-/// [`FlatUser`] fields.
-pub struct FlatSessionAndUser(pub Session, pub User);
+impl Args {
+    /// The most arguments a hot read passes (`getSessionAndUser`).
+    pub const MAX: usize = 9;
+
+    fn new() -> Self {
+        Args {
+            values: [std::ptr::null_mut(); Args::MAX],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, value: Raw) {
+        self.values[self.len] = value.get();
+        self.len += 1;
+    }
+
+    /// The arguments, in order.
+    pub fn as_slice(&self) -> &[sys::napi_value] {
+        &self.values[..self.len]
+    }
+}
+
+/// A hot read's result as the columns its JavaScript assembler takes as arguments
+/// (see `assembleUser` and `assembleSessionAndUser` in `adapter.js`).
+///
+/// Passing columns to one function call, which builds the object in JavaScript, costs about
+/// a quarter of setting the same values one by one through N-API (each `napi_set_element` or
+/// `napi_set_named_property` is a generic V8 store). A result that arrives later (PostgreSQL)
+/// goes out as an array of the same columns, for the face to spread into the assembler.
+pub trait Columns {
+    /// The columns as JavaScript values.
+    fn columns(&self, js: &Js) -> Result<Args>;
+}
+
+/// A user's columns: `id, name, email, emailVerified (ms), image, extras`, with `null` for
+/// empty columns and `undefined` for no extras.
+pub struct UserColumns(pub User);
+
+/// `getSessionAndUser`'s columns: `sessionToken, userId, expires (ms)`, then the
+/// [`UserColumns`].
+pub struct SessionAndUserColumns(pub Session, pub User);
 
 fn opt_str(js: &Js, value: &Option<String>) -> Result<Raw> {
     match value {
@@ -87,40 +125,68 @@ fn opt_str(js: &Js, value: &Option<String>) -> Result<Raw> {
     }
 }
 
-fn push_user(js: &Js, arr: Raw, at: u32, user: &User) -> Result<()> {
-    js.set_element(arr, at, js.str(&user.id)?)?;
-    js.set_element(arr, at + 1, opt_str(js, &user.name)?)?;
-    js.set_element(arr, at + 2, opt_str(js, &user.email)?)?;
-    let verified = match user.email_verified {
+fn push_user(js: &Js, args: &mut Args, user: &User) -> Result<()> {
+    args.push(js.str(&user.id)?);
+    args.push(opt_str(js, &user.name)?);
+    args.push(opt_str(js, &user.email)?);
+    args.push(match user.email_verified {
         Some(ms) => js.num(ms as f64)?,
         None => js.null()?,
-    };
-    js.set_element(arr, at + 3, verified)?;
-    js.set_element(arr, at + 4, opt_str(js, &user.image)?)?;
-    if !user.extra.is_empty() {
+    });
+    args.push(opt_str(js, &user.image)?);
+    args.push(if user.extra.is_empty() {
+        js.undefined()?
+    } else {
         let extras = js.object()?;
         set_extras(js, extras, &user.extra)?;
-        js.set_element(arr, at + 5, extras)?;
-    }
+        extras
+    });
     Ok(())
 }
 
-impl ToJs for FlatUser {
+impl Columns for UserColumns {
+    fn columns(&self, js: &Js) -> Result<Args> {
+        let mut args = Args::new();
+        push_user(js, &mut args, &self.0)?;
+        Ok(args)
+    }
+}
+
+impl Columns for SessionAndUserColumns {
+    fn columns(&self, js: &Js) -> Result<Args> {
+        let mut args = Args::new();
+        args.push(js.str(&self.0.session_token)?);
+        args.push(js.str(&self.0.user_id)?);
+        args.push(js.num(self.0.expires as f64)?);
+        push_user(js, &mut args, &self.1)?;
+        Ok(args)
+    }
+}
+
+/// Columns as one array (for results that arrive later); `None` as `null`.
+pub struct ColumnArray<C>(pub Option<C>);
+
+impl<C: Columns> ToJs for ColumnArray<C> {
     fn to_js(&self, js: &Js) -> Result<Raw> {
-        let arr = js.array(6)?;
-        push_user(js, arr, 0, &self.0)?;
+        let Some(found) = &self.0 else {
+            return js.null();
+        };
+        let args = found.columns(js)?;
+        let arr = js.array(args.as_slice().len())?;
+        for (i, value) in args.as_slice().iter().enumerate() {
+            // SAFETY: every value was just created in this call.
+            js.set_element(arr, i as u32, unsafe { Raw::new(*value) })?;
+        }
         Ok(arr)
     }
 }
 
-impl ToJs for FlatSessionAndUser {
-    fn to_js(&self, js: &Js) -> Result<Raw> {
-        let arr = js.array(9)?;
-        js.set_element(arr, 0, js.str(&self.0.session_token)?)?;
-        js.set_element(arr, 1, js.str(&self.0.user_id)?)?;
-        js.set_element(arr, 2, js.num(self.0.expires as f64)?)?;
-        push_user(js, arr, 3, &self.1)?;
-        Ok(arr)
+/// Calls `assemble` with the columns of `found` and answers what it returns; `null` when
+/// nothing was found.
+pub fn assembled<C: Columns>(js: &Js, found: Option<C>, assemble: Raw) -> Result<Raw> {
+    match found {
+        None => js.null(),
+        Some(found) => js.call(assemble, found.columns(js)?.as_slice()),
     }
 }
 
