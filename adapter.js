@@ -79,11 +79,12 @@ function readWith(call, later = null, before = null) {
 const resolved = Promise.resolve()
 
 /**
- * Counts the reads of one SQLite store issued in one run of code (up to the next microtask).
- * From the second such read on, the store answers them from one shared snapshot (one read
- * transaction for all, instead of one each), which ends when the run does; a read issued after
- * a write was answered still sees it. A lone read, the usual case with sequential `await`s,
- * pays for a counter only. Microtasks cannot be faked, so fake timers cannot hold a snapshot.
+ * Counts the reads of one SQLite store issued in one turn of the event loop. From the second
+ * such read on, the store may answer them from one shared snapshot (one read transaction for
+ * all, instead of one each); the native side reuses it only while nothing, in this process or
+ * another, has committed since it began, so every read still sees the latest committed state.
+ * The snapshot ends with the turn (`setImmediate`, from `node:timers` so that fake timers in
+ * test suites leave it alone), and a lone read pays for a counter only.
  *
  * @returns {() => void} the hook to run before each read
  */
@@ -94,7 +95,7 @@ function readRuns(store, native) {
     reads = 0
   }
   return () => {
-    if (reads === 0) resolved.then(end)
+    if (reads === 0) setImmediate(end)
     else if (reads === 1) native.readsTogether(store, true)
     reads++
   }

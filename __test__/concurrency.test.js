@@ -118,26 +118,54 @@ sqliteDescribe('group commit', () => {
 })
 
 sqliteDescribe('reads issued together', () => {
-  test('reads issued in one run of code answer from one snapshot; the next run sees other connections\' commits', async () => {
+  test('reads in one turn of the event loop see another connection\'s commits made during the turn', async () => {
     const filename = tempFile()
     const adapter = RustAdapter({ filename, sweepInterval: 0 })
-    const user = await adapter.createUser(userFixture({ name: 'before' }))
+    const user = await adapter.createUser(userFixture({ name: 'v0' }))
     const other = new Database(filename)
     const rename = other.prepare('UPDATE users SET name = ? WHERE id = ?')
 
-    const first = adapter.getUser(user.id)
-    const second = adapter.getUser(user.id) // the second read of the run opens the shared snapshot
-    rename.run('after', user.id) // another connection commits, synchronously, mid-run
-    const third = adapter.getUser(user.id)
-    expect((await first).name).toBe('before')
-    expect((await second).name).toBe('before')
-    expect((await third).name).toBe('before')
+    // Issued together, before and after a commit by another connection (synchronous, mid-turn).
+    const before = [adapter.getUser(user.id), adapter.getUser(user.id)]
+    rename.run('v1', user.id)
+    const after = [adapter.getUser(user.id), adapter.getUserByEmail(user.email)]
+    expect((await Promise.all(before)).map((u) => u.name)).toEqual(['v0', 'v0'])
+    expect((await Promise.all(after)).map((u) => u.name)).toEqual(['v1', 'v1'])
 
-    const [next, nextAgain] = await Promise.all([adapter.getUser(user.id), adapter.getUser(user.id)])
-    expect(next.name).toBe('after')
-    expect(nextAgain.name).toBe('after')
+    // One after another, without leaving the turn (each await takes a microtask only).
+    for (let i = 2; i < 12; i++) {
+      rename.run(`v${i}`, user.id)
+      expect((await adapter.getUser(user.id)).name).toBe(`v${i}`)
+      expect((await adapter.getUserByEmail(user.email)).name).toBe(`v${i}`)
+    }
     other.close()
     await adapter.close()
+  })
+
+  test('another connection deleting a session is seen by the next read of the same turn', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const session = await adapter.createSession(sessionFixture(user.id))
+    const other = new Database(filename)
+    expect(await adapter.getSessionAndUser(session.sessionToken)).not.toBeNull()
+    expect(await adapter.getSessionAndUser(session.sessionToken)).not.toBeNull()
+    other.prepare('DELETE FROM sessions').run()
+    expect(await adapter.getSessionAndUser(session.sessionToken)).toBeNull()
+    other.close()
+    await adapter.close()
+  })
+
+  test('close() right after reads that shared a snapshot still folds the WAL into the file', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    await Promise.all([adapter.getUser(user.id), adapter.getUser(user.id), adapter.getUser(user.id)])
+    await adapter.close()
+    expect(fs.existsSync(`${filename}-wal`) ? fs.statSync(`${filename}-wal`).size : 0).toBe(0)
+    const db = await inspect(filename)
+    expect(db.get('SELECT id FROM users WHERE id = ?', [user.id])).not.toBeNull()
+    db.close()
   })
 
   test('with 64 callers reading and writing at once, every read sees the writes answered before it', async () => {

@@ -29,9 +29,10 @@ pub mod sessions;
 mod sweeper;
 pub mod tokens;
 pub mod users;
+mod wal_index;
 mod writer;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -67,12 +68,21 @@ pub struct SqliteStore {
     inline_writes: bool,
     /// Set between `reads_together(true)` and `reads_together(false)`: reads share a snapshot.
     together: AtomicBool,
-    /// For the writer's and the reader's connection: the writer's commit count when the read
+    /// The file's WAL-index header, to see other connections' commits (`None` in memory).
+    wal_index: Option<wal_index::WalIndex>,
+    /// For the writer's and the reader's connection: what the store looked like when the read
     /// snapshot open on it began.
-    snapshot_commits: [AtomicU64; 2],
+    snapshots: Mutex<[Option<SnapshotMark>; 2]>,
 }
 
-/// Which connection a read runs on (index into `SqliteStore::snapshot_commits`).
+/// What a read snapshot has seen: this store's commit count and the WAL-index header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SnapshotMark {
+    commits: u64,
+    header: Option<wal_index::Header>,
+}
+
+/// Which connection a read runs on (index into `SqliteStore::snapshots`).
 #[derive(Clone, Copy)]
 enum ReadOn {
     Writer = 0,
@@ -96,6 +106,11 @@ impl SqliteStore {
         )?);
         let write_conn = connection::open_writer(config)?;
         schema::migrate(&write_conn, &secrets)?;
+        let wal_index = if config.is_memory() {
+            None
+        } else {
+            wal_index::WalIndex::of(&write_conn)
+        };
         let write_slot: SharedConnection = Arc::new(Mutex::new(Some(write_conn)));
         let reader = if config.is_memory() {
             write_slot.clone()
@@ -120,7 +135,8 @@ impl SqliteStore {
             sweeper: Mutex::new(sweeper.transpose()?),
             inline_writes: config.inline_writes,
             together: AtomicBool::new(false),
-            snapshot_commits: [AtomicU64::new(0), AtomicU64::new(0)],
+            wal_index,
+            snapshots: Mutex::new([None, None]),
         })
     }
 
@@ -142,12 +158,13 @@ impl SqliteStore {
     /// another connection has changed the file, so the reader's cache went cold after every
     /// write; the writer's own commits leave its cache warm.
     ///
-    /// Reads issued together (see [`Store::reads_together`]) share one read transaction per
-    /// connection instead of each starting and ending its own: in WAL mode that is two
-    /// `fcntl` lock calls and often an `fstat` per read, a fifth of a point read. The
-    /// snapshot is renewed as soon as any write of this store has committed, so a read
-    /// issued after a write was answered sees it; writes by other processes become visible
-    /// at the end of the run of JavaScript, when the reads stop being together.
+    /// Reads issued together (see [`Store::reads_together`]: the face marks the reads of one
+    /// turn of the event loop) share one read transaction per connection instead of each
+    /// starting and ending its own: in WAL mode that is two `fcntl` lock calls and often an
+    /// `fstat` per read, a fifth of a point read. The snapshot is only reused while it is
+    /// still the latest state of the file: while no write of this store has committed (the
+    /// count moves before a write is answered) and the WAL-index header, which every commit of
+    /// any process rewrites, is unchanged. Otherwise the read starts a new snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.check_open()?;
         if let Some(guard) = self.writer.idle() {
@@ -175,19 +192,41 @@ impl SqliteStore {
         f(conn)
     }
 
-    /// Leaves a read transaction open on `conn` that has seen every commit of this store.
+    /// Leaves a read transaction open on `conn` that has seen every commit so far, reusing the
+    /// one already open when nothing has committed since it began.
     fn share_snapshot(&self, conn: &Connection, on: ReadOn) -> rusqlite::Result<()> {
-        let commits = self.writer.commits();
-        let began = &self.snapshot_commits[on as usize];
+        let Some(now) = self.snapshot_mark() else {
+            // Other processes' commits cannot be seen from here: one transaction per read.
+            return writer::end_read_snapshot(conn);
+        };
+        let mut snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let began = &mut snapshots[on as usize];
         if !conn.is_autocommit() {
-            if began.load(Ordering::Acquire) == commits {
+            if *began == Some(now) {
                 return Ok(());
             }
             writer::end_read_snapshot(conn)?;
         }
         conn.prepare_cached("BEGIN")?.execute([])?;
-        began.store(commits, Ordering::Release);
+        *began = Some(now);
         Ok(())
+    }
+
+    /// The state a snapshot starting now would see, read before it starts (a commit in between
+    /// only makes the snapshot newer than its mark, and the next read renew it). `None` when
+    /// the file's WAL-index cannot be read, or a commit is rewriting its header right now.
+    fn snapshot_mark(&self) -> Option<SnapshotMark> {
+        let commits = self.writer.commits();
+        let header = match &self.wal_index {
+            Some(index) => Some(index.header()?),
+            // In memory: no other connection can write, this store's commits are the only ones.
+            None if Arc::ptr_eq(&self.reader, self.writer.slot()) => None,
+            None => return None,
+        };
+        Some(SnapshotMark { commits, header })
     }
 
     /// Ends the shared read transactions (see [`SqliteStore::read`]).

@@ -499,3 +499,25 @@ fn reads_together_on_the_reader_connection_see_commits_made_meanwhile() {
     store.reads_together(false);
     drop(store.close());
 }
+
+#[test]
+fn the_wal_index_header_changes_with_every_commit_of_any_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    let index = store
+        .read(|c| Ok(wal_index::WalIndex::of(c)))
+        .unwrap()
+        .expect("a WAL-index");
+    let quiet = index.header().unwrap();
+    assert_eq!(index.header().unwrap(), quiet, "no commit, same header");
+    add_user(&store, user("u1", None));
+    let after_own = index.header().unwrap();
+    assert_ne!(after_own, quiet);
+    let other = rusqlite::Connection::open(&config.filename).unwrap();
+    other
+        .execute("UPDATE users SET name = 'x' WHERE id = 'u1'", [])
+        .unwrap();
+    assert_ne!(index.header().unwrap(), after_own);
+    drop(store.close());
+}

@@ -278,6 +278,7 @@ fn run(slot: SharedConnection, commits: Arc<AtomicU64>, rx: mpsc::Receiver<Messa
 fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
     if let Some(conn) = lock(slot).take() {
         // Folds the WAL back into the main file; the last connection's close removes it.
+        let _ = end_read_snapshot(&conn);
         let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         let _ = conn.close();
     }
