@@ -6,7 +6,8 @@
 //! as is and the JavaScript face wraps it in a Promise) or later (a Promise that settles once
 //! the work is done: queued SQLite writes after their transaction committed, every PostgreSQL
 //! call after the server answered). Writes take a last `inline` flag: the face sets it for a
-//! write that arrived alone.
+//! write that arrived alone. The hot reads take a last `assemble` function: the face's builder
+//! of the result object, called once with the columns (see `codec::output::Columns`).
 #![deny(clippy::all)]
 
 pub mod codec;
@@ -148,7 +149,7 @@ pub fn reads_together(store: &Handle, together: bool) {
     store.store.reads_together(together)
 }
 
-/// `getUser(id)`.
+/// `getUser(id)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn get_user<'e>(
     env: &'e Env,
@@ -160,7 +161,7 @@ pub fn get_user<'e>(
     respond_assembled(env, store.store.get_user(id), UserColumns, assemble)
 }
 
-/// `getUserByEmail(email)`.
+/// `getUserByEmail(email)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn get_user_by_email<'e>(
     env: &'e Env,
@@ -177,10 +178,10 @@ pub fn get_user_by_email<'e>(
     )
 }
 
-/// `getUserByAccount({ provider, providerAccountId })`. The face also passes the two
-/// properties it read (`key?.provider`, `key?.providerAccountId`): a property read in
-/// JavaScript costs a fraction of one through N-API, and this is a hot read. When either is
-/// not a string, `key` itself is checked, so errors read as for any other argument.
+/// `getUserByAccount({ provider, providerAccountId })`, assembled by `assemble`. The face also
+/// passes the two properties it read (`key?.provider`, `key?.providerAccountId`): a property
+/// read in JavaScript costs a fraction of one through N-API, and this is a hot read. When
+/// either is not a string, `key` itself is checked, so errors read as for any other argument.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn get_user_by_account<'e>(
     env: &'e Env,
@@ -286,7 +287,7 @@ pub fn create_session<'e>(
     )
 }
 
-/// `getSessionAndUser(sessionToken)`.
+/// `getSessionAndUser(sessionToken)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn get_session_and_user<'e>(
     env: &'e Env,

@@ -3,7 +3,9 @@
 //! Shapes follow `@auth/core/adapters`: dates are `Date`s, booleans are booleans, numbers are
 //! numbers. Optional columns that are empty (`NULL`) are left out, except
 //! `user.emailVerified`, which Auth.js types as `Date | null` and is always present.
-//! App-defined extras are spread onto the object with their original types.
+//! App-defined extras are spread onto the object with their original types. The hot reads
+//! hand their columns to a JavaScript assembler instead ([`Columns`]), which follows the same
+//! rules.
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
