@@ -75,9 +75,6 @@ function readWith(call, later = null, before = null) {
   }
 }
 
-/** Runs a callback in the next microtask: `resolved.then(callback)`. */
-const resolved = Promise.resolve()
-
 /**
  * Counts the reads of one SQLite store issued in one turn of the event loop. From the second
  * such read on, the store may answer them from one shared snapshot (one read transaction for
@@ -132,6 +129,7 @@ function writeQueue() {
     const alone = jobs.length === 1
     for (const job of jobs) job(alone)
   }
+  const resolved = Promise.resolve()
   return (call, shape = (value) => value) =>
     (...args) =>
       new Promise((resolve, reject) => {

@@ -407,14 +407,15 @@ pub fn account_key(js: &Js, v: Raw) -> Result<(String, String)> {
 /// as they are (with the same checks and field names); anything else checks `v` itself.
 pub fn account_key_read(js: &Js, v: Raw, provider: Raw, id: Raw) -> Result<(String, String)> {
     if js.type_of(provider)? == Type::String && js.type_of(id)? == Type::String {
-        let name = |key| Property {
-            entity: "account",
-            key,
+        // Both are strings: read them, with `string_arg`'s checks minus its second `typeof`.
+        let read = |value, key| {
+            let field = Property {
+                entity: "account",
+                key,
+            };
+            non_empty(js.string(value, field, MAX_STRING_BYTES)?, field)
         };
-        return Ok((
-            string_arg(js, provider, name("provider"))?,
-            string_arg(js, id, name("providerAccountId"))?,
-        ));
+        return Ok((read(provider, "provider")?, read(id, "providerAccountId")?));
     }
     account_key(js, v)
 }
