@@ -45,13 +45,26 @@ function assembleUser(id, name, email, verified, image, extras) {
 /** Builds `{ session, user }` from the columns of a session and its user. */
 function assembleSessionAndUser(sessionToken, userId, expires, id, name, email, verified, image, extras) {
   return {
-    session: { sessionToken, userId, expires: new Date(expires) },
+    session: assembleSession(sessionToken, userId, expires),
     user: assembleUser(id, name, email, verified, image, extras),
   }
 }
 
+/** Builds an Auth.js session from its columns. */
+function assembleSession(sessionToken, userId, expires) {
+  return { sessionToken, userId, expires: new Date(expires) }
+}
+
+/** Builds a verification token from its columns. */
+function assembleVerificationToken(identifier, token, expires) {
+  return { identifier, token, expires: new Date(expires) }
+}
+
 /** Assembles columns that arrived later as one array (PostgreSQL), or passes `null` on. */
 const fromColumns = (assemble) => (row) => (row === null ? null : assemble(...row))
+
+/** The identity, for results that need no reshaping. */
+const same = (value) => value
 
 /** True for a Promise (or any thenable) the native side returned. */
 const isPending = (answer) => answer !== null && typeof answer === 'object' && typeof answer.then === 'function'
@@ -105,7 +118,9 @@ function readRuns(store, native) {
  *   returns the committed result;
  * - writes that arrived together are queued to the writer thread, which commits them in one
  *   transaction without blocking the event loop, and settles their Promises after COMMIT.
- * Either way a write's Promise resolves only once its transaction has committed.
+ * Either way a write's Promise resolves only once its transaction has committed. Its value
+ * goes through `now` when the native side answered at once, through `later` when it answered
+ * with a Promise (an assembled write's columns, see `fromColumns`).
  *
  * "Together" means in the same synchronous run of code while no write is with the writer
  * thread (the hand-over waits for a microtask), and in the same turn of the event loop while
@@ -114,7 +129,7 @@ function readRuns(store, native) {
  * `setImmediate` comes from `node:timers` and microtasks cannot be faked, so test suites with
  * fake timers cannot stall a write.
  *
- * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
+ * @returns {(call: (inline: boolean, ...args: any[]) => unknown, now?: (value: any) => any, later?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
 function writeQueue() {
   let turn = []
@@ -130,20 +145,19 @@ function writeQueue() {
     for (const job of jobs) job(alone)
   }
   const resolved = Promise.resolve()
-  return (call, shape = (value) => value) =>
+  return (call, now = same, later = now) =>
     (...args) =>
       new Promise((resolve, reject) => {
         const fail = (error) => reject(withCode(error))
-        const done = (value) => resolve(shape(value))
         const job = (inline) => {
           try {
             const answer = call(inline, ...args)
             if (isPending(answer)) {
               withWriter++
               answer.then(settled, settled)
-              answer.then(done, fail)
+              answer.then((value) => resolve(later(value)), fail)
             } else {
-              done(answer)
+              resolve(now(answer))
             }
           } catch (error) {
             fail(error)
@@ -161,13 +175,13 @@ function writeQueue() {
  * replica, which writes to its hub first): each write goes straight to the native side, which
  * runs it on its own threads.
  *
- * @returns {(call: (inline: boolean, ...args: any[]) => unknown, shape?: (value: any) => any) => (...args: any[]) => Promise<any>}
+ * @returns {(call: (inline: boolean, ...args: any[]) => unknown, now?: (value: any) => any, later?: (value: any) => any) => (...args: any[]) => Promise<any>}
  */
 function directWrites() {
-  return (call, shape = (value) => value) =>
+  return (call, now = same, later = now) =>
     readWith((...args) => {
       const answer = call(false, ...args)
-      return isPending(answer) ? answer.then(shape) : shape(answer)
+      return isPending(answer) ? answer.then(later) : now(answer)
     })
 }
 
@@ -220,6 +234,8 @@ function faceOf(store) {
   const beforeRead = sqlite ? readRuns(store, native) : null
   const read = (call, later = null) => readWith(call, later, beforeRead)
   const toUser = fromColumns(assembleUser)
+  const toSession = fromColumns(assembleSession)
+  const toToken = fromColumns(assembleVerificationToken)
   return {
     createUser: write((inline, user) => native.createUser(store, user, inline)),
     getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
@@ -236,15 +252,47 @@ function faceOf(store) {
       (row) => row ?? undefined,
     ),
     getAccount: read((providerAccountId, provider) => native.getAccount(store, providerAccountId, provider)),
-    createSession: write((inline, session) => native.createSession(store, session, inline)),
+    createSession: write(
+      (inline, session) =>
+        native.createSession(store, session, session?.sessionToken, session?.userId, session?.expires, assembleSession, inline),
+      same,
+      toSession,
+    ),
     getSessionAndUser: read(
       (sessionToken) => native.getSessionAndUser(store, sessionToken, assembleSessionAndUser),
       fromColumns(assembleSessionAndUser),
     ),
-    updateSession: write((inline, session) => native.updateSession(store, session, inline)),
-    deleteSession: write((inline, sessionToken) => native.deleteSession(store, sessionToken, inline)),
-    createVerificationToken: write((inline, token) => native.createVerificationToken(store, token, inline)),
-    useVerificationToken: write((inline, params) => native.useVerificationToken(store, params, inline)),
+    updateSession: write(
+      (inline, session) =>
+        native.updateSession(store, session, session?.sessionToken, session?.userId, session?.expires, assembleSession, inline),
+      same,
+      toSession,
+    ),
+    deleteSession: write(
+      (inline, sessionToken) => native.deleteSession(store, sessionToken, assembleSession, inline),
+      same,
+      toSession,
+    ),
+    createVerificationToken: write(
+      (inline, token) =>
+        native.createVerificationToken(
+          store,
+          token,
+          token?.identifier,
+          token?.token,
+          token?.expires,
+          assembleVerificationToken,
+          inline,
+        ),
+      same,
+      toToken,
+    ),
+    useVerificationToken: write(
+      (inline, params) =>
+        native.useVerificationToken(store, params, params?.identifier, params?.token, assembleVerificationToken, inline),
+      same,
+      toToken,
+    ),
     createAuthenticator: write((inline, authenticator) => native.createAuthenticator(store, authenticator, inline)),
     getAuthenticator: read((credentialID) => native.getAuthenticator(store, credentialID)),
     listAuthenticatorsByUserId: read((userId) => native.listAuthenticatorsByUserId(store, userId)),

@@ -6,8 +6,9 @@
 //! as is and the JavaScript face wraps it in a Promise) or later (a Promise that settles once
 //! the work is done: queued SQLite writes after their transaction committed, every PostgreSQL
 //! call after the server answered). Writes take a last `inline` flag: the face sets it for a
-//! write that arrived alone. The hot reads take a last `assemble` function: the face's builder
-//! of the result object, called once with the columns (see `codec::output::Columns`).
+//! write that arrived alone. The hot calls (the reads and writes of every signed-in request and
+//! of email sign-in) also take an `assemble` function: the face's builder of the result object,
+//! called once with the columns (see `codec::output::Columns`).
 #![deny(clippy::all)]
 
 pub mod codec;
@@ -26,7 +27,10 @@ use napi_derive::napi;
 
 use codec::input;
 use codec::js::Js;
-use codec::output::{ColumnArray, Columns, Out, SessionAndUserColumns, ToJs, UserColumns};
+use codec::output::{
+    ColumnArray, Columns, Out, SessionAndUserColumns, SessionColumns, ToJs, UserColumns,
+    VerificationTokenColumns,
+};
 use error::AdapterError;
 use store::{Answer, Store};
 
@@ -77,26 +81,50 @@ fn same<T>(value: T) -> T {
     value
 }
 
-/// Hands a hot read's answer to JavaScript: found now, it is the object `assemble` builds
-/// from its columns (see `codec::output::Columns`); later, a Promise of the columns as an
-/// array (or `null`), which the face assembles.
+/// Hands a hot call's answer to JavaScript through its assembler: answered now, it is the
+/// object `assemble` builds from the columns (see `codec::output::Columns`), or `null` when
+/// `columns` finds none; later, a Promise of the columns as an array (or `null`), which the
+/// face assembles.
 fn respond_assembled<'e, T: Send + 'static, C: Columns + 'static>(
     env: &'e Env,
-    answer: Answer<Option<T>>,
-    columns: fn(T) -> C,
+    answer: Answer<T>,
+    columns: fn(T) -> Option<C>,
     assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     match answer {
         Answer::Now(done) => {
-            let found = done?.map(columns);
+            let found = columns(done?);
             let value = codec::output::assembled(&js(env), found, raw(&assemble))?;
             // SAFETY: `value` was created in this call.
             Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value.get()) })
         }
-        Answer::Later(start) => respond(env, Answer::Later(start), move |found: Option<T>| {
-            ColumnArray(found.map(columns))
+        Answer::Later(start) => respond(env, Answer::Later(start), move |value: T| {
+            ColumnArray(columns(value))
         }),
     }
+}
+
+/// A session's properties as the face read them.
+fn session_read(
+    session_token: &Unknown,
+    user_id: &Unknown,
+    expires: &Unknown,
+) -> [(&'static str, codec::js::Raw); 3] {
+    [
+        ("sessionToken", raw(session_token)),
+        ("userId", raw(user_id)),
+        ("expires", raw(expires)),
+    ]
+}
+
+/// The columns of a user found (for [`respond_assembled`]).
+fn user_columns(found: Option<model::User>) -> Option<UserColumns> {
+    found.map(UserColumns)
+}
+
+/// The columns of a session found (for [`respond_assembled`]).
+fn session_columns(found: Option<model::Session>) -> Option<SessionColumns> {
+    found.map(SessionColumns)
 }
 
 /// The native half of `RustAdapter`: one open store, handed to JavaScript as an opaque
@@ -158,7 +186,7 @@ pub fn get_user<'e>(
     assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&id), "id")?;
-    respond_assembled(env, store.store.get_user(id), UserColumns, assemble)
+    respond_assembled(env, store.store.get_user(id), user_columns, assemble)
 }
 
 /// `getUserByEmail(email)`, assembled by `assemble`.
@@ -173,7 +201,7 @@ pub fn get_user_by_email<'e>(
     respond_assembled(
         env,
         store.store.get_user_by_email(email),
-        UserColumns,
+        user_columns,
         assemble,
     )
 }
@@ -200,7 +228,7 @@ pub fn get_user_by_account<'e>(
     respond_assembled(
         env,
         store.store.get_user_by_account(provider, id),
-        UserColumns,
+        user_columns,
         assemble,
     )
 }
@@ -271,19 +299,27 @@ pub fn get_account<'e>(
     respond(env, store.store.get_account(provider, id), same)
 }
 
-/// `createSession(session)`.
+/// `createSession(session)`, assembled by `assemble`; the face passes the session's
+/// properties as it read them (see `codec::input::ReadByFace`).
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+#[allow(clippy::too_many_arguments)]
 pub fn create_session<'e>(
     env: &'e Env,
     store: &Handle,
     session: Unknown,
+    session_token: Unknown,
+    user_id: Unknown,
+    expires: Unknown,
+    assemble: Unknown,
     inline: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
-    let session = input::session(&js(env), raw(&session))?;
-    respond(
+    let read = session_read(&session_token, &user_id, &expires);
+    let session = input::session(&js(env), raw(&session), &read)?;
+    respond_assembled(
         env,
         store.store.create_session(session, alone(inline)),
-        same,
+        |session| Some(SessionColumns(session)),
+        assemble,
     )
 }
 
@@ -299,66 +335,102 @@ pub fn get_session_and_user<'e>(
     respond_assembled(
         env,
         store.store.get_session_and_user(token),
-        |(session, user)| SessionAndUserColumns(session, user),
+        |found| found.map(|(session, user)| SessionAndUserColumns(session, user)),
         assemble,
     )
 }
 
-/// `updateSession({ sessionToken, ...changes })`.
+/// `updateSession({ sessionToken, ...changes })`, assembled by `assemble`; the face passes the
+/// session's properties as it read them (see `codec::input::ReadByFace`).
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+#[allow(clippy::too_many_arguments)]
 pub fn update_session<'e>(
     env: &'e Env,
     store: &Handle,
     session: Unknown,
+    session_token: Unknown,
+    user_id: Unknown,
+    expires: Unknown,
+    assemble: Unknown,
     inline: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
-    let patch = input::session_patch(&js(env), raw(&session))?;
-    respond(env, store.store.update_session(patch, alone(inline)), same)
+    let read = session_read(&session_token, &user_id, &expires);
+    let patch = input::session_patch(&js(env), raw(&session), &read)?;
+    respond_assembled(
+        env,
+        store.store.update_session(patch, alone(inline)),
+        session_columns,
+        assemble,
+    )
 }
 
-/// `deleteSession(sessionToken)`.
+/// `deleteSession(sessionToken)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn delete_session<'e>(
     env: &'e Env,
     store: &Handle,
     session_token: Unknown,
+    assemble: Unknown,
     inline: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
-    respond(env, store.store.delete_session(token, alone(inline)), same)
+    respond_assembled(
+        env,
+        store.store.delete_session(token, alone(inline)),
+        session_columns,
+        assemble,
+    )
 }
 
-/// `createVerificationToken(token)`.
+/// `createVerificationToken(token)`, assembled by `assemble`; the face passes the token's
+/// properties as it read them (see `codec::input::ReadByFace`).
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+#[allow(clippy::too_many_arguments)]
 pub fn create_verification_token<'e>(
     env: &'e Env,
     store: &Handle,
     token: Unknown,
+    identifier: Unknown,
+    value: Unknown,
+    expires: Unknown,
+    assemble: Unknown,
     inline: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
-    let token = input::verification_token(&js(env), raw(&token))?;
-    respond(
+    let read = [
+        ("identifier", raw(&identifier)),
+        ("token", raw(&value)),
+        ("expires", raw(&expires)),
+    ];
+    let token = input::verification_token(&js(env), raw(&token), &read)?;
+    respond_assembled(
         env,
         store.store.create_verification_token(token, alone(inline)),
-        same,
+        |token| Some(VerificationTokenColumns(token)),
+        assemble,
     )
 }
 
-/// `useVerificationToken({ identifier, token })`: returns and deletes it atomically.
+/// `useVerificationToken({ identifier, token })`, assembled by `assemble`: returns and
+/// deletes it atomically. The face passes `identifier` and `token` as it read them.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn use_verification_token<'e>(
     env: &'e Env,
     store: &Handle,
     key: Unknown,
+    identifier: Unknown,
+    value: Unknown,
+    assemble: Unknown,
     inline: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
-    let (identifier, token) = input::token_key(&js(env), raw(&key))?;
-    respond(
+    let read = [("identifier", raw(&identifier)), ("token", raw(&value))];
+    let (identifier, token) = input::token_key_read(&js(env), raw(&key), &read)?;
+    respond_assembled(
         env,
         store
             .store
             .use_verification_token(identifier, token, alone(inline)),
-        same,
+        |found| found.map(VerificationTokenColumns),
+        assemble,
     )
 }
 

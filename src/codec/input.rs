@@ -21,7 +21,14 @@ struct Fields<'a> {
     js: &'a Js,
     obj: Raw,
     entity: &'static str,
+    /// Properties the JavaScript face already read, taken instead of reading them again.
+    read: &'a [(&'static str, Raw)],
 }
+
+/// Properties of an argument that the JavaScript face read itself and passed beside it
+/// (`token?.identifier`, ...): on a hot call a property read in JavaScript costs a fraction of
+/// one through N-API, which interns the key on every call.
+pub type ReadByFace<'a> = &'a [(&'static str, Raw)];
 
 fn expect_object(js: &Js, value: Raw, entity: &'static str) -> Result<Raw> {
     match js.type_of(value)? {
@@ -51,7 +58,27 @@ impl<'a> Fields<'a> {
             js,
             obj: expect_object(js, value, entity)?,
             entity,
+            read: &[],
         })
+    }
+
+    /// Runs `parse` over the properties in `read` (every key `parse` asks for must be there),
+    /// without touching `value`; when that fails, runs it again over `value` itself, so errors
+    /// read exactly as for an argument passed alone (object check first, same field names).
+    fn parse_read<T>(
+        js: &'a Js,
+        value: Raw,
+        entity: &'static str,
+        read: ReadByFace<'a>,
+        parse: impl Fn(&Fields) -> Result<T>,
+    ) -> Result<T> {
+        let taken = Fields {
+            js,
+            obj: value,
+            entity,
+            read,
+        };
+        parse(&taken).or_else(|_| parse(&Fields::new(js, value, entity)?))
     }
 
     fn name<'k>(&self, key: &'k str) -> Property<'k> {
@@ -62,7 +89,13 @@ impl<'a> Fields<'a> {
     }
 
     fn raw(&self, key: &str) -> Result<Option<(Raw, Type)>> {
-        self.js.get_typed(self.obj, key)
+        match self.read.iter().find(|(read, _)| *read == key) {
+            Some(&(_, value)) => Ok(match self.js.type_of(value)? {
+                Type::Undefined => None,
+                t => Some((value, t)),
+            }),
+            None => self.js.get_typed(self.obj, key),
+        }
     }
 
     /// A string that must be present and non-empty.
@@ -396,43 +429,39 @@ pub fn account(js: &Js, v: Raw) -> Result<Account> {
 
 /// `{ provider, providerAccountId }`.
 pub fn account_key(js: &Js, v: Raw) -> Result<(String, String)> {
-    let f = Fields::new(js, v, "account")?;
+    account_key_of(&Fields::new(js, v, "account")?)
+}
+
+/// [`account_key`] with the two properties the face read (`provider`, `providerAccountId`).
+pub fn account_key_read(js: &Js, v: Raw, provider: Raw, id: Raw) -> Result<(String, String)> {
+    let read = [("provider", provider), ("providerAccountId", id)];
+    Fields::parse_read(js, v, "account", &read, account_key_of)
+}
+
+fn account_key_of(f: &Fields) -> Result<(String, String)> {
     Ok((
         f.required_string("provider")?,
         f.required_string("providerAccountId")?,
     ))
 }
 
-/// [`account_key`] when the caller already read the two properties: both strings are taken
-/// as they are (with the same checks and field names); anything else checks `v` itself.
-pub fn account_key_read(js: &Js, v: Raw, provider: Raw, id: Raw) -> Result<(String, String)> {
-    if js.type_of(provider)? == Type::String && js.type_of(id)? == Type::String {
-        // Both are strings: read them, with `string_arg`'s checks minus its second `typeof`.
-        let read = |value, key| {
-            let field = Property {
-                entity: "account",
-                key,
-            };
-            non_empty(js.string(value, field, MAX_STRING_BYTES)?, field)
-        };
-        return Ok((read(provider, "provider")?, read(id, "providerAccountId")?));
-    }
-    account_key(js, v)
-}
-
-/// `createSession` input.
-pub fn session(js: &Js, v: Raw) -> Result<Session> {
-    let f = Fields::new(js, v, "session")?;
-    Ok(Session {
-        session_token: f.required_string("sessionToken")?,
-        user_id: f.required_string("userId")?,
-        expires: f.required_date("expires")?,
+/// `createSession` input, with its `sessionToken`, `userId` and `expires` as the face read them.
+pub fn session(js: &Js, v: Raw, read: ReadByFace) -> Result<Session> {
+    Fields::parse_read(js, v, "session", read, |f| {
+        Ok(Session {
+            session_token: f.required_string("sessionToken")?,
+            user_id: f.required_string("userId")?,
+            expires: f.required_date("expires")?,
+        })
     })
 }
 
-/// `updateSession` input.
-pub fn session_patch(js: &Js, v: Raw) -> Result<SessionPatch> {
-    let f = Fields::new(js, v, "session")?;
+/// `updateSession` input, with its `sessionToken`, `userId` and `expires` as the face read them.
+pub fn session_patch(js: &Js, v: Raw, read: ReadByFace) -> Result<SessionPatch> {
+    Fields::parse_read(js, v, "session", read, session_patch_of)
+}
+
+fn session_patch_of(f: &Fields) -> Result<SessionPatch> {
     let user_id = match f.optional_string("userId")? {
         Patch::Set(id) => Some(non_empty(id, "session.userId")?),
         Patch::Keep => None,
@@ -450,19 +479,29 @@ pub fn session_patch(js: &Js, v: Raw) -> Result<SessionPatch> {
     })
 }
 
-/// `createVerificationToken` input.
-pub fn verification_token(js: &Js, v: Raw) -> Result<VerificationToken> {
-    let f = Fields::new(js, v, "verificationToken")?;
-    Ok(VerificationToken {
-        identifier: f.required_string("identifier")?,
-        token: f.required_string("token")?,
-        expires: f.required_date("expires")?,
+/// `createVerificationToken` input, with its `identifier`, `token` and `expires` as the face
+/// read them.
+pub fn verification_token(js: &Js, v: Raw, read: ReadByFace) -> Result<VerificationToken> {
+    Fields::parse_read(js, v, "verificationToken", read, |f| {
+        Ok(VerificationToken {
+            identifier: f.required_string("identifier")?,
+            token: f.required_string("token")?,
+            expires: f.required_date("expires")?,
+        })
     })
 }
 
 /// `useVerificationToken` input: `{ identifier, token }`.
 pub fn token_key(js: &Js, v: Raw) -> Result<(String, String)> {
-    let f = Fields::new(js, v, "verificationToken")?;
+    token_key_of(&Fields::new(js, v, "verificationToken")?)
+}
+
+/// [`token_key`] with `identifier` and `token` as the face read them.
+pub fn token_key_read(js: &Js, v: Raw, read: ReadByFace) -> Result<(String, String)> {
+    Fields::parse_read(js, v, "verificationToken", read, token_key_of)
+}
+
+fn token_key_of(f: &Fields) -> Result<(String, String)> {
     Ok((
         f.required_string("identifier")?,
         f.required_string("token")?,

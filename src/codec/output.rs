@@ -100,8 +100,9 @@ impl Args {
     }
 }
 
-/// A hot read's result as the columns its JavaScript assembler takes as arguments
-/// (see `assembleUser` and `assembleSessionAndUser` in `adapter.js`).
+/// A hot call's result as the columns its JavaScript assembler takes as arguments
+/// (see `assembleUser`, `assembleSessionAndUser`, `assembleSession` and
+/// `assembleVerificationToken` in `adapter.js`).
 ///
 /// Passing columns to one function call, which builds the object in JavaScript, costs about
 /// a quarter of setting the same values one by one through N-API (each `napi_set_element` or
@@ -116,9 +117,14 @@ pub trait Columns {
 /// empty columns and `undefined` for no extras.
 pub struct UserColumns(pub User);
 
-/// `getSessionAndUser`'s columns: `sessionToken, userId, expires (ms)`, then the
-/// [`UserColumns`].
+/// `getSessionAndUser`'s columns: the [`SessionColumns`], then the [`UserColumns`].
 pub struct SessionAndUserColumns(pub Session, pub User);
+
+/// A session's columns: `sessionToken, userId, expires (ms)`.
+pub struct SessionColumns(pub Session);
+
+/// A verification token's columns: `identifier, token, expires (ms)`.
+pub struct VerificationTokenColumns(pub VerificationToken);
 
 fn opt_str(js: &Js, value: &Option<String>) -> Result<Raw> {
     match value {
@@ -154,13 +160,36 @@ impl Columns for UserColumns {
     }
 }
 
+fn push_session(js: &Js, args: &mut Args, session: &Session) -> Result<()> {
+    args.push(js.str(&session.session_token)?);
+    args.push(js.str(&session.user_id)?);
+    args.push(js.num(session.expires as f64)?);
+    Ok(())
+}
+
 impl Columns for SessionAndUserColumns {
     fn columns(&self, js: &Js) -> Result<Args> {
         let mut args = Args::new();
-        args.push(js.str(&self.0.session_token)?);
-        args.push(js.str(&self.0.user_id)?);
-        args.push(js.num(self.0.expires as f64)?);
+        push_session(js, &mut args, &self.0)?;
         push_user(js, &mut args, &self.1)?;
+        Ok(args)
+    }
+}
+
+impl Columns for SessionColumns {
+    fn columns(&self, js: &Js) -> Result<Args> {
+        let mut args = Args::new();
+        push_session(js, &mut args, &self.0)?;
+        Ok(args)
+    }
+}
+
+impl Columns for VerificationTokenColumns {
+    fn columns(&self, js: &Js) -> Result<Args> {
+        let mut args = Args::new();
+        args.push(js.str(&self.0.identifier)?);
+        args.push(js.str(&self.0.token)?);
+        args.push(js.num(self.0.expires as f64)?);
         Ok(args)
     }
 }
@@ -230,16 +259,6 @@ impl ToJs for Account {
         set_opt_str(js, obj, c"id_token", &self.id_token)?;
         set_opt_str(js, obj, c"session_state", &self.session_state)?;
         set_extras(js, obj, &self.extra)?;
-        Ok(obj)
-    }
-}
-
-impl ToJs for Session {
-    fn to_js(&self, js: &Js) -> Result<Raw> {
-        let obj = js.object()?;
-        js.set(obj, c"sessionToken", js.str(&self.session_token)?)?;
-        js.set(obj, c"userId", js.str(&self.user_id)?)?;
-        js.set(obj, c"expires", js.date(self.expires as f64)?)?;
         Ok(obj)
     }
 }
