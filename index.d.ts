@@ -70,6 +70,17 @@ export interface RustAdapterConfig {
    */
   cacheSize?: number
   /**
+   * SQLite only: bytes of the database file each connection reads through a memory map
+   * instead of copying pages into its cache (`PRAGMA mmap_size`), at most 2147418112. For files
+   * larger than `cacheSize`: reads of pages outside the cache skip a system call and a copy
+   * (see the README's Speed section for measurements). The mapped pages are the operating
+   * system's file cache, shared by every connection and process, but they count in the
+   * process's resident memory; and a disk read error inside the map stops the process
+   * (SIGBUS) instead of failing one call, which is why it is off by default.
+   * @defaultValue `0` (off)
+   */
+  mmapSize?: number
+  /**
    * SQLite only: commit durability. `"full"`: every acknowledged write is fsynced and survives power loss.
    * `"normal"`: an acknowledged write survives a crash of the process, but the last commits may
    * be lost on power loss; commits are cheaper.

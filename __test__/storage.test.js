@@ -549,6 +549,9 @@ describe('configuration', () => {
     { key: 'busyTimeout', value: NaN },
     { key: 'cacheSize', value: 'big' },
     { key: 'cacheSize', value: 0 },
+    { key: 'mmapSize', value: '1GB' },
+    { key: 'mmapSize', value: -1 },
+    { key: 'mmapSize', value: 2 ** 31 },
     { key: 'synchronous', value: 'sometimes' },
     { key: 'synchronous', value: true },
     { key: 'secret', value: 123 },
@@ -578,6 +581,21 @@ describe('configuration', () => {
     const adapter = newAdapter({ busyTimeout: 100, cacheSize: 1024, synchronous: 'normal', sweepInterval: 0 })
     const user = await adapter.createUser(userFixture())
     expect((await adapter.getUser(user.id)).id).toBe(user.id)
+  })
+
+  test('with mmapSize, what is written is read back through the map, also after reopening', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, mmapSize: 256 * 1024 * 1024, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const expires = new Date(Date.now() + 3_600_000)
+    await adapter.createSession({ sessionToken: 'mapped', userId: user.id, expires })
+    expect((await adapter.getSessionAndUser('mapped')).user.id).toBe(user.id)
+    await adapter.close()
+    const reopened = newAdapter({ filename, mmapSize: 256 * 1024 * 1024 })
+    expect(await reopened.getSessionAndUser('mapped')).toEqual({
+      session: { sessionToken: 'mapped', userId: user.id, expires },
+      user: await reopened.getUser(user.id),
+    })
   })
 
   test('with inlineWrites: false, writes alone and together are all committed', async () => {

@@ -221,7 +221,7 @@ async function main() {
   const report = require('./lib/report.js')
   const { startLoadMonitor, describe } = require('./lib/machine.js')
   for (const c of contenders) if (!ALL.includes(c)) throw new Error(`unknown contender ${c} (known: ${ALL.join(', ')})`)
-  const labels = Object.fromEntries(ALL.map((c) => [c, CONTENDERS[c].label]))
+  const labels = Object.fromEntries([...ALL, 'rust-mmap'].map((c) => [c, CONTENDERS[c].label]))
   fs.mkdirSync(DATA, { recursive: true })
   releaseBinary = snapshotReleaseBinary()
 
@@ -250,9 +250,10 @@ async function main() {
   }
   const agg = report.aggregate(suiteRuns)
 
-  // Scale: one bulk-seeded file per size, read by RustAdapter and the floor in turn.
+  // Scale: one bulk-seeded file per size, read by RustAdapter (as configured by default, and
+  // with its opt-in memory map) and the floor in turn.
   const scale = {}
-  const scaleContenders = contenders.filter((c) => c === 'rust' || c === 'floor')
+  const scaleContenders = contenders.flatMap((c) => (c === 'rust' ? ['rust', 'rust-mmap'] : c === 'floor' ? [c] : []))
   for (const size of scaleContenders.length ? PLAN.scaleSizes : []) {
     const file = path.join(DATA, `scale-${size}.sqlite`)
     const stamp = `${file}.seeded`

@@ -10,6 +10,9 @@ pub const DEFAULT_BUSY_TIMEOUT_MS: u32 = 5_000;
 pub const DEFAULT_SWEEP_INTERVAL_MS: u32 = 60 * 60 * 1000;
 /// Default page cache per connection (16 MiB, as better-sqlite3 builds SQLite with).
 pub const DEFAULT_CACHE_SIZE_KIB: u32 = 16 * 1024;
+/// The largest memory map SQLite uses (its `SQLITE_MAX_MMAP_SIZE`, 0x7fff0000 bytes); a
+/// larger `PRAGMA mmap_size` would be cut to it silently.
+pub const MAX_MMAP_SIZE_BYTES: u32 = 0x7fff_0000;
 
 /// How hard SQLite syncs a commit to disk (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +133,8 @@ pub struct Config {
     pub busy_timeout_ms: u32,
     /// Page cache size per connection, in KiB.
     pub cache_size_kib: u32,
+    /// Bytes of the database file each connection reads through a memory map; 0 = off.
+    pub mmap_size_bytes: u32,
     /// Commit durability.
     pub synchronous: Synchronous,
     /// Key for the HMAC of stored session tokens (SHA-256 without a key when `None`).
@@ -151,6 +156,7 @@ impl Default for Config {
             filename: DEFAULT_FILENAME.to_string(),
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
             cache_size_kib: DEFAULT_CACHE_SIZE_KIB,
+            mmap_size_bytes: 0,
             synchronous: Synchronous::Full,
             secret: None,
             encryption_keys: Vec::new(),
@@ -197,6 +203,12 @@ impl Config {
             return Err(AdapterError::invalid(
                 "config.cacheSize",
                 "must be at least 1 (KiB)",
+            ));
+        }
+        if self.mmap_size_bytes > MAX_MMAP_SIZE_BYTES {
+            return Err(AdapterError::invalid(
+                "config.mmapSize",
+                format!("must be at most {MAX_MMAP_SIZE_BYTES} (SQLite's limit, just under 2 GiB)"),
             ));
         }
         Ok(self)
@@ -321,7 +333,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                     _ => return Err(wrong("a key string or an array of key strings (newest first)")),
                 };
             }
-            "busyTimeout" | "cacheSize" | "sweepInterval" => {
+            "busyTimeout" | "cacheSize" | "mmapSize" | "sweepInterval" => {
                 if t != Type::Number {
                     return Err(wrong("a number"));
                 }
@@ -338,6 +350,10 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
                         sqlite_only.get_or_insert(field.clone());
                         config.cache_size_kib = n as u32
                     }
+                    "mmapSize" => {
+                        sqlite_only.get_or_insert(field.clone());
+                        config.mmap_size_bytes = n as u32
+                    }
                     _ => config.sweep_interval_ms = n as u32,
                 }
             }
@@ -350,7 +366,7 @@ pub fn from_js(js: &crate::codec::js::Js, value: crate::codec::js::Raw) -> Resul
             }
             _ => return Err(AdapterError::invalid(
                 &field,
-                "is not a known option (expected filename or url (or hub, for RustClientDb), busyTimeout, cacheSize, synchronous, inlineWrites, schema, tablePrefix, poolSize, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
+                "is not a known option (expected filename or url (or hub, for RustClientDb), busyTimeout, cacheSize, mmapSize, synchronous, inlineWrites, schema, tablePrefix, poolSize, secret, encryptionKey, sweepInterval, or the TypeORM-style type/database/synchronize)",
             )),
         }
     }

@@ -35,6 +35,7 @@ describe('choosing the backend', () => {
 
   test('SQLite-only options are refused with a url', () => {
     refusesOption(() => RustAdapter({ url: url(), cacheSize: 1024 }), 'config.cacheSize')
+    refusesOption(() => RustAdapter({ url: url(), mmapSize: 1 << 28 }), 'config.mmapSize')
     refusesOption(() => RustAdapter({ url: url(), synchronous: 'normal' }), 'config.synchronous')
     refusesOption(() => RustAdapter({ url: url(), inlineWrites: false }), 'config.inlineWrites')
   })

@@ -44,10 +44,12 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = {};
          PRAGMA cache_size = -{};
+         PRAGMA mmap_size = {};
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;",
         config.synchronous.pragma(),
-        config.cache_size_kib
+        config.cache_size_kib,
+        config.mmap_size_bytes
     ))
     .map_err(sqlite)?;
     if read_only {

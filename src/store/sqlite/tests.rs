@@ -521,3 +521,29 @@ fn the_wal_index_header_changes_with_every_commit_of_any_connection() {
     assert_ne!(index.header().unwrap(), after_own);
     drop(store.close());
 }
+
+#[test]
+fn mmap_size_reaches_the_reader_and_the_writer_and_reads_go_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        mmap_size_bytes: 64 * 1024 * 1024,
+        ..config_in(&dir)
+    };
+    let store = SqliteStore::open(&config).unwrap();
+    add_user(&store, user("u1", Some("a@example.com")));
+    let mmap_size = |c: &rusqlite::Connection| -> Result<i64> {
+        Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0)).unwrap())
+    };
+    assert_eq!(store.read(mmap_size).unwrap(), 64 * 1024 * 1024);
+    assert_eq!(store.write_blocking(mmap_size).unwrap(), 64 * 1024 * 1024);
+    assert_eq!(
+        store
+            .read(|c| users::by_id(c, "u1"))
+            .unwrap()
+            .map(|u| u.email),
+        Some(Some("a@example.com".into()))
+    );
+    let default = tempfile::tempdir().unwrap();
+    let plain = SqliteStore::open(&config_in(&default)).unwrap();
+    assert_eq!(plain.read(mmap_size).unwrap(), 0);
+}
