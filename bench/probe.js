@@ -8,8 +8,9 @@
  *   building the result), and RustAdapter's native function called directly (without the
  *   index.js wrapper that turns the value into a Promise);
  * - a write that changes nothing (deleteSession of an unknown token: no WAL frame, no fsync),
- *   which leaves only the path of a write: for RustAdapter the hop to the writer thread, its
- *   BEGIN/SAVEPOINT/RELEASE/COMMIT and the hop back; for the floor, one autocommit statement;
+ *   which leaves only the path of a write: for RustAdapter (a lone write, run inline on this
+ *   thread) its BEGIN IMMEDIATE/COMMIT around the statement; for the floor, one autocommit
+ *   statement;
  * - createSession + deleteSession with synchronous FULL and NORMAL (the fsync share).
  *
  * Uses the release binary the last `npm run bench` copied to bench/.data, or the one named
