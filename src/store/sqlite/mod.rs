@@ -12,7 +12,9 @@
 //! - **A write that arrives alone** (the JavaScript face marks a write issued with no other
 //!   beside it) runs on the JavaScript thread instead, in its own transaction, when the
 //!   writer thread is idle and no other process holds the write lock: two thread hops cost
-//!   more than the write. It never waits; otherwise it is queued.
+//!   more than the write. A write of one statement (the session and verification-token
+//!   writes) is that transaction by itself, in SQLite's autocommit mode. It never waits;
+//!   otherwise it is queued.
 //! - **Sweeping** expired sessions and verification tokens runs on a small Rust thread that
 //!   queues a prune on the writer every `sweepInterval`; it never keeps Node's event loop alive
 //!   and stops when the store closes or is dropped.
@@ -47,6 +49,24 @@ use crate::model::{
 use crate::secrets::Secrets;
 
 pub use super::{now_millis, Pruned};
+
+/// Runs a write statement that returns at most one row (`... RETURNING ...`) and maps that row
+/// with `f`, stepping the statement to its end: a statement run in autocommit mode commits in
+/// its last step, so a failed commit is reported here instead of being lost in the reset that
+/// `query_row` leaves to `Drop`.
+pub(crate) fn returned_row<T>(
+    stmt: &mut rusqlite::Statement,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut rows = stmt.query(params)?;
+    let found = match rows.next()? {
+        Some(row) => Some(f(row)?),
+        None => None,
+    };
+    while rows.next()?.is_some() {}
+    Ok(found)
+}
 
 /// A connection slot shared with the writer thread; `None` once closed.
 pub(crate) type SharedConnection = Arc<Mutex<Option<Connection>>>;
@@ -268,6 +288,18 @@ impl SqliteStore {
         self.writer.run_inline(f)
     }
 
+    /// [`Self::write_inline`] for a write of exactly one statement, which runs in autocommit
+    /// mode (see [`writer::Writer::run_statement_inline`]).
+    pub fn write_statement_inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
+    where
+        F: Fn(&Connection) -> Result<T>,
+    {
+        if !self.inline_writes || self.check_open().is_err() {
+            return Err(f);
+        }
+        self.writer.run_statement_inline(f)
+    }
+
     /// Queues a write; resolves once the transaction holding it has committed (for async
     /// Rust callers such as the replica's sync tasks).
     pub async fn write_async<T: Send + 'static>(
@@ -323,6 +355,32 @@ impl SqliteStore {
         } else {
             f
         };
+        self.queued_answer(f)
+    }
+
+    /// [`Self::write_answer`] for a write of exactly one statement, stepped to completion: run
+    /// alone, it needs no transaction of its own (see [`writer::Writer::run_statement_inline`]).
+    fn statement_answer<T: Send + 'static>(
+        &self,
+        alone: bool,
+        f: impl Fn(&Connection) -> Result<T> + Send + 'static,
+    ) -> Answer<T> {
+        let f = if alone {
+            match self.write_statement_inline(f) {
+                Ok(done) => return Answer::Now(done),
+                Err(f) => f,
+            }
+        } else {
+            f
+        };
+        self.queued_answer(f)
+    }
+
+    /// A write queued to the writer thread, answered after its transaction committed.
+    fn queued_answer<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Answer<T> {
         if let Err(closed) = self.check_open() {
             return Answer::Now(Err(closed));
         }
@@ -395,7 +453,7 @@ impl Store for SqliteStore {
 
     fn create_session(&self, session: Session, alone: bool) -> Answer<Session> {
         let secrets = self.secrets.clone();
-        self.write_answer(alone, move |c| sessions::insert(c, &secrets, &session))
+        self.statement_answer(alone, move |c| sessions::insert(c, &secrets, &session))
     }
 
     fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
@@ -404,12 +462,12 @@ impl Store for SqliteStore {
 
     fn update_session(&self, patch: SessionPatch, alone: bool) -> Answer<Option<Session>> {
         let secrets = self.secrets.clone();
-        self.write_answer(alone, move |c| sessions::update(c, &secrets, &patch))
+        self.statement_answer(alone, move |c| sessions::update(c, &secrets, &patch))
     }
 
     fn delete_session(&self, session_token: String, alone: bool) -> Answer<Option<Session>> {
         let secrets = self.secrets.clone();
-        self.write_answer(alone, move |c| {
+        self.statement_answer(alone, move |c| {
             sessions::delete(c, &secrets, &session_token)
         })
     }
@@ -419,7 +477,7 @@ impl Store for SqliteStore {
         token: VerificationToken,
         alone: bool,
     ) -> Answer<VerificationToken> {
-        self.write_answer(alone, move |c| tokens::insert(c, &token))
+        self.statement_answer(alone, move |c| tokens::insert(c, &token))
     }
 
     fn use_verification_token(
@@ -428,7 +486,7 @@ impl Store for SqliteStore {
         token: String,
         alone: bool,
     ) -> Answer<Option<VerificationToken>> {
-        self.write_answer(alone, move |c| tokens::take(c, &identifier, &token))
+        self.statement_answer(alone, move |c| tokens::take(c, &identifier, &token))
     }
 
     fn peek_verification_token(

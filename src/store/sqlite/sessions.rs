@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::users;
+use super::{returned_row, users};
 use crate::error::{AdapterError, Result};
 use crate::model::{Millis, Session, SessionPatch, User};
 use crate::secrets::Secrets;
@@ -72,7 +72,8 @@ pub fn update(
           WHERE session_token_hash = ?1 RETURNING user_id, expires",
     )
     .and_then(|mut s| {
-        s.query_row(
+        returned_row(
+            &mut s,
             params![
                 secrets.session_token_hash(&patch.session_token),
                 patch.user_id,
@@ -80,7 +81,6 @@ pub fn update(
             ],
             |r| from_row(r, 0, &patch.session_token),
         )
-        .optional()
     })
     .map_err(sqlite)
 }
@@ -95,10 +95,9 @@ pub fn delete(
         "DELETE FROM sessions WHERE session_token_hash = ?1 RETURNING user_id, expires",
     )
     .and_then(|mut s| {
-        s.query_row([secrets.session_token_hash(session_token)], |r| {
+        returned_row(&mut s, [secrets.session_token_hash(session_token)], |r| {
             from_row(r, 0, session_token)
         })
-        .optional()
     })
     .map_err(sqlite)
 }

@@ -547,3 +547,118 @@ fn mmap_size_reaches_the_reader_and_the_writer_and_reads_go_through_it() {
     let plain = SqliteStore::open(&config_in(&default)).unwrap();
     assert_eq!(plain.read(mmap_size).unwrap(), 0);
 }
+
+fn token(value: &str) -> VerificationToken {
+    VerificationToken {
+        identifier: "a@example.com".into(),
+        token: value.into(),
+        expires: 1_900_000_000_000,
+    }
+}
+
+fn tokens_stored(filename: &str) -> i64 {
+    rusqlite::Connection::open(filename)
+        .unwrap()
+        .query_row("SELECT count(*) FROM verification_tokens", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_one_statement_write_alone_is_committed_by_itself_before_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let t = token("alone");
+    let done = store.write_statement_inline(|c| tokens::insert(c, &t));
+    assert!(matches!(done, Ok(Ok(_))), "an idle store runs it at once");
+    assert_eq!(tokens_stored(&config_in(&dir).filename), 1);
+    // No transaction was left open on the writer's connection.
+    assert!(matches!(
+        store.write_statement_inline(|c| Ok(c.is_autocommit())),
+        Ok(Ok(true))
+    ));
+}
+
+#[test]
+fn a_one_statement_write_that_returns_a_row_commits_and_returns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let t = token("used-once");
+    store
+        .write_blocking(move |c| tokens::insert(c, &t))
+        .unwrap();
+    let take = |c: &rusqlite::Connection| tokens::take(c, "a@example.com", "used-once");
+    let first = store.write_statement_inline(take);
+    assert!(matches!(first, Ok(Ok(Some(ref t))) if t.token == "used-once"));
+    assert_eq!(tokens_stored(&config_in(&dir).filename), 0);
+    assert!(matches!(store.write_statement_inline(take), Ok(Ok(None))));
+}
+
+#[test]
+fn a_failing_one_statement_write_reports_its_own_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let orphan = session("orphan", "no-such-user");
+    let failed =
+        store.write_statement_inline(|c| sessions::insert(c, &Secrets::default(), &orphan));
+    let Ok(Err(e)) = failed else {
+        panic!("expected the statement's own error")
+    };
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e.detail);
+    assert!(matches!(
+        store.write_statement_inline(|c| Ok(c.is_autocommit())),
+        Ok(Ok(true))
+    ));
+    let count: i64 = rusqlite::Connection::open(&config_in(&dir).filename)
+        .unwrap()
+        .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[test]
+fn a_one_statement_write_is_handed_back_unapplied_while_another_process_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        busy_timeout_ms: 5_000,
+        ..config_in(&dir)
+    };
+    let store = SqliteStore::open(&config).unwrap();
+    let other = rusqlite::Connection::open(&config.filename).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let t = token("locked-out");
+    let started = std::time::Instant::now();
+    let Err(handed_back) = store.write_statement_inline(move |c| tokens::insert(c, &t)) else {
+        panic!("the write lock was taken: the write must be handed back")
+    };
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1_000),
+        "gave up at once instead of waiting the busy timeout"
+    );
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(tokens_stored(&config.filename), 0);
+    // Queued instead, it is applied exactly once, and the busy timeout is back in force.
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let queued = store.write(handed_back).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    other.execute_batch("COMMIT").unwrap();
+    assert!(settle(queued.blocking_recv()).is_ok());
+    assert_eq!(tokens_stored(&config.filename), 1);
+}
+
+#[test]
+fn reads_together_see_a_one_statement_write_committed_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", None));
+    store.reads_together(true);
+    let secrets = Secrets::default();
+    let lookup = |c: &rusqlite::Connection| sessions::with_user(c, &secrets, "t1");
+    assert_eq!(store.read(lookup).unwrap(), None);
+    let s = session("t1", "u1");
+    assert!(matches!(
+        store.write_statement_inline(|c| sessions::insert(c, &secrets, &s)),
+        Ok(Ok(_))
+    ));
+    assert!(store.read(lookup).unwrap().is_some());
+    store.reads_together(false);
+}

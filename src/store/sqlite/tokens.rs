@@ -2,6 +2,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::returned_row;
+
 use crate::error::{AdapterError, Result};
 use crate::model::VerificationToken;
 
@@ -35,7 +37,7 @@ pub fn take(conn: &Connection, identifier: &str, token: &str) -> Result<Option<V
         "DELETE FROM verification_tokens WHERE identifier = ?1 AND token = ?2
          RETURNING identifier, token, expires",
     )
-    .and_then(|mut s| s.query_row(params![identifier, token], from_row).optional())
+    .and_then(|mut s| returned_row(&mut s, params![identifier, token], from_row))
     .map_err(sqlite)
 }
 
