@@ -234,8 +234,8 @@ function faceOf(store) {
   const beforeRead = sqlite ? readRuns(store, native) : null
   const read = (call, later = null) => readWith(call, later, beforeRead)
   const toUser = fromColumns(assembleUser)
-  const toSession = fromColumns(assembleSession)
-  const toToken = fromColumns(assembleVerificationToken)
+  /** A write whose result the native side builds with `assemble` (columns, if it answers later). */
+  const assembledWrite = (call, assemble) => write(call, same, fromColumns(assemble))
   return {
     createUser: write((inline, user) => native.createUser(store, user, inline)),
     getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
@@ -252,28 +252,25 @@ function faceOf(store) {
       (row) => row ?? undefined,
     ),
     getAccount: read((providerAccountId, provider) => native.getAccount(store, providerAccountId, provider)),
-    createSession: write(
+    createSession: assembledWrite(
       (inline, session) =>
         native.createSession(store, session, session?.sessionToken, session?.userId, session?.expires, assembleSession, inline),
-      same,
-      toSession,
+      assembleSession,
     ),
     getSessionAndUser: read(
       (sessionToken) => native.getSessionAndUser(store, sessionToken, assembleSessionAndUser),
       fromColumns(assembleSessionAndUser),
     ),
-    updateSession: write(
+    updateSession: assembledWrite(
       (inline, session) =>
         native.updateSession(store, session, session?.sessionToken, session?.userId, session?.expires, assembleSession, inline),
-      same,
-      toSession,
+      assembleSession,
     ),
-    deleteSession: write(
+    deleteSession: assembledWrite(
       (inline, sessionToken) => native.deleteSession(store, sessionToken, assembleSession, inline),
-      same,
-      toSession,
+      assembleSession,
     ),
-    createVerificationToken: write(
+    createVerificationToken: assembledWrite(
       (inline, token) =>
         native.createVerificationToken(
           store,
@@ -284,14 +281,12 @@ function faceOf(store) {
           assembleVerificationToken,
           inline,
         ),
-      same,
-      toToken,
+      assembleVerificationToken,
     ),
-    useVerificationToken: write(
+    useVerificationToken: assembledWrite(
       (inline, params) =>
         native.useVerificationToken(store, params, params?.identifier, params?.token, assembleVerificationToken, inline),
-      same,
-      toToken,
+      assembleVerificationToken,
     ),
     createAuthenticator: write((inline, authenticator) => native.createAuthenticator(store, authenticator, inline)),
     getAuthenticator: read((credentialID) => native.getAuthenticator(store, credentialID)),
