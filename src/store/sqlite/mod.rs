@@ -282,7 +282,7 @@ impl SqliteStore {
     where
         F: FnOnce(&Connection) -> Result<T>,
     {
-        if !self.inline_writes || self.check_open().is_err() {
+        if !self.may_write_inline() {
             return Err(f);
         }
         self.writer.run_inline(f)
@@ -294,10 +294,15 @@ impl SqliteStore {
     where
         F: Fn(&Connection) -> Result<T>,
     {
-        if !self.inline_writes || self.check_open().is_err() {
+        if !self.may_write_inline() {
             return Err(f);
         }
         self.writer.run_statement_inline(f)
+    }
+
+    /// Whether a lone write may run on the calling thread (configured so, and not closed).
+    fn may_write_inline(&self) -> bool {
+        self.inline_writes && self.check_open().is_ok()
     }
 
     /// Queues a write; resolves once the transaction holding it has committed (for async
