@@ -21,6 +21,7 @@ const full: RustAdapterConfig = {
   filename: ":memory:",
   busyTimeout: 1000,
   cacheSize: 4096,
+  mmapSize: 256 * 1024 * 1024,
   synchronous: "normal",
   inlineWrites: false,
 }
@@ -37,6 +38,8 @@ RustAdapter({ url: "postgres://localhost/app", poolSize: "10" })
 
 // @ts-expect-error filename must be a string
 RustAdapter({ filename: 42 })
+// @ts-expect-error mmapSize is a number of bytes
+RustAdapter({ filename: "auth.sqlite", mmapSize: "1GB" })
 // @ts-expect-error unknown options are rejected
 RustAdapter({ fileName: "typo.sqlite" })
 // @ts-expect-error synchronous only takes "full" | "normal"
