@@ -197,20 +197,20 @@ impl Writer {
             return Err(f);
         }
         let outcome = guarded(conn, &f);
+        // Counted whatever the outcome: a statement can commit and fail afterwards (mapping
+        // its RETURNING row), and a count too many only makes shared reads renew their snapshot.
+        self.commits.fetch_add(1, Ordering::AcqRel);
         let busy = outcome
             .as_ref()
             .is_err_and(|e| e.code == ErrorCode::DbUnavailable && last_error_was_busy(conn));
         // Without the timeout back, the writer thread would stop waiting for other processes.
-        let restored = conn.busy_timeout(self.busy_timeout);
+        // The same value was set when the connection opened, so this cannot fail; and once the
+        // statement ran, its outcome is what the caller must hear.
+        let _ = conn.busy_timeout(self.busy_timeout);
         if busy {
             return Err(f);
         }
-        if outcome.is_ok() {
-            self.commits.fetch_add(1, Ordering::AcqRel);
-        }
-        Ok(restored
-            .map_err(|e| AdapterError::from_sqlite(e, "connection"))
-            .and(outcome))
+        Ok(outcome)
     }
 
     /// Asks the thread to finish queued writes and close the connection.
