@@ -363,9 +363,9 @@ sqliteDescribe('durability under SIGKILL', () => {
    * Runs the acknowledged-writer child on `filename`, SIGKILLs it about 300 ms after its first
    * acknowledgement, and resolves with every id it printed as a complete line.
    */
-  function writeThenKill(filename, prefix) {
+  function writeThenKill(filename, prefix, mode = 'together') {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [fixture('acknowledged-writer.js'), filename, prefix], {
+      const child = spawn(process.execPath, [fixture('acknowledged-writer.js'), filename, prefix, mode], {
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       let out = ''
@@ -395,6 +395,20 @@ sqliteDescribe('durability under SIGKILL', () => {
     await adapter.close()
     expect(missing).toEqual([])
   }, 15_000)
+
+  test.each([1, 2])(
+    'every session created alone (inline, one autocommit statement) and acknowledged before SIGKILL is in the file (kill %i)',
+    async (run) => {
+      const acknowledged = await writeThenKill(filename, `alone${run}`, 'alone')
+      expect(acknowledged.length).toBeGreaterThan(0)
+      const adapter = RustAdapter({ filename })
+      const missing = []
+      for (const token of acknowledged) if ((await adapter.getSessionAndUser(token)) === null) missing.push(token)
+      await adapter.close()
+      expect(missing).toEqual([])
+    },
+    15_000,
+  )
 
   test('after the kills, opening and closing once leaves a file that passes integrity_check', async () => {
     const killed = await writeThenKill(filename, 'final')
