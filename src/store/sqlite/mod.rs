@@ -352,15 +352,7 @@ impl SqliteStore {
         alone: bool,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Answer<T> {
-        let f = if alone {
-            match self.write_inline(f) {
-                Ok(done) => return Answer::Now(done),
-                Err(f) => f,
-            }
-        } else {
-            f
-        };
-        self.queued_answer(f)
+        self.alone_or_queued(alone, f, Self::write_inline)
     }
 
     /// [`Self::write_answer`] for a write of exactly one statement, stepped to completion: run
@@ -370,8 +362,22 @@ impl SqliteStore {
         alone: bool,
         f: impl Fn(&Connection) -> Result<T> + Send + 'static,
     ) -> Answer<T> {
+        self.alone_or_queued(alone, f, Self::write_statement_inline)
+    }
+
+    /// Runs `f` with `inline` when it arrived alone; queues it when it did not, or when
+    /// `inline` handed it back.
+    fn alone_or_queued<T: Send + 'static, F>(
+        &self,
+        alone: bool,
+        f: F,
+        inline: impl FnOnce(&Self, F) -> std::result::Result<Result<T>, F>,
+    ) -> Answer<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let f = if alone {
-            match self.write_statement_inline(f) {
+            match inline(self, f) {
                 Ok(done) => return Answer::Now(done),
                 Err(f) => f,
             }
