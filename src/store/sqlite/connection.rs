@@ -1,6 +1,6 @@
 //! Opening SQLite connections with the pragmas every connection needs.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -63,9 +63,11 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
 pub fn open_writer(config: &Config) -> Result<Connection> {
     let conn = open_raw(config, false)?;
     if !config.is_memory() {
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| AdapterError::from_sqlite(e, "connection"))?;
+        let mode = switch_to_wal(
+            &conn,
+            Duration::from_millis(u64::from(config.busy_timeout_ms)),
+        )
+        .map_err(|e| AdapterError::from_sqlite(e, "connection"))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AdapterError::new(
                 crate::error::ErrorCode::DbUnavailable,
@@ -77,6 +79,27 @@ pub fn open_writer(config: &Config) -> Result<Connection> {
         }
     }
     Ok(conn)
+}
+
+/// `PRAGMA journal_mode = WAL`, tried again while it fails with `SQLITE_BUSY`, for up to
+/// `timeout`; answers the journal mode the file ended up in.
+///
+/// Two processes switching a brand-new file at the same moment both read its header inside a
+/// read transaction and both try to upgrade it to a write; SQLite gives the second `BUSY` at
+/// once instead of calling the busy handler (waiting there could deadlock). Tried again after
+/// the first has finished, the switch finds the file already in WAL mode.
+fn switch_to_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            answer => return answer,
+        }
+    }
 }
 
 /// Opens a read-only connection (used on the JavaScript thread for point reads).

@@ -662,3 +662,35 @@ fn reads_together_see_a_one_statement_write_committed_meanwhile() {
     assert!(store.read(lookup).unwrap().is_some());
     store.reads_together(false);
 }
+
+#[test]
+fn opening_a_new_file_waits_while_another_process_holds_its_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        busy_timeout_ms: 5_000,
+        ..config_in(&dir)
+    };
+    // A file still in rollback-journal mode whose write lock another process holds, as when
+    // two processes open a brand-new file at once: switching it to WAL upgrades a read to a
+    // write, where SQLite answers BUSY at once instead of calling the busy handler.
+    let other = rusqlite::Connection::open(&config.filename).unwrap();
+    other
+        .execute_batch(
+            "CREATE TABLE other_app (x); BEGIN IMMEDIATE; INSERT INTO other_app VALUES (1);",
+        )
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let store = SqliteStore::open(&config).expect("waits for the lock instead of failing");
+    release.join().unwrap();
+    add_user(&store, user("u1", None));
+    let mode: String = store
+        .read(|c| {
+            Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap())
+        })
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
