@@ -177,8 +177,8 @@ impl Writer {
     ///
     /// The statement is its own transaction: no BEGIN or COMMIT statement around it, and no
     /// statement journal, which SQLite keeps for a write inside an explicit transaction
-    /// (about 6k of the 55k instructions of a lone session write). `f` must step its
-    /// statement to completion, so that a failed commit is its error (see
+    /// (with the two statements, about 4.5k of the 55k instructions of a lone session write).
+    /// `f` must step its statement to completion, so that a failed commit is its error (see
     /// [`super::returned_row`]).
     pub fn run_statement_inline<T, F>(&self, f: F) -> std::result::Result<Result<T>, F>
     where
