@@ -383,16 +383,25 @@ fn an_inline_write_is_handed_back_while_the_writer_thread_has_work() {
     settle(busy.blocking_recv()).unwrap();
 }
 
-#[test]
-fn an_inline_write_never_waits_for_another_processes_write_lock() {
-    let dir = tempfile::tempdir().unwrap();
+/// A store with a 5 s busy timeout on a file whose write lock another connection holds (in
+/// `BEGIN IMMEDIATE`), as another process would.
+fn store_locked_by_another_connection(
+    dir: &tempfile::TempDir,
+) -> (Config, SqliteStore, rusqlite::Connection) {
     let config = Config {
         busy_timeout_ms: 5_000,
-        ..config_in(&dir)
+        ..config_in(dir)
     };
     let store = SqliteStore::open(&config).unwrap();
     let other = rusqlite::Connection::open(&config.filename).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    (config, store, other)
+}
+
+#[test]
+fn an_inline_write_never_waits_for_another_processes_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, store, other) = store_locked_by_another_connection(&dir);
     let u = user("locked-out", None);
     let started = std::time::Instant::now();
     let handed_back = store.write_inline(|c| users::insert(c, &u));
@@ -618,13 +627,7 @@ fn a_failing_one_statement_write_reports_its_own_error_and_changes_nothing() {
 #[test]
 fn a_one_statement_write_is_handed_back_unapplied_while_another_process_holds_the_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        busy_timeout_ms: 5_000,
-        ..config_in(&dir)
-    };
-    let store = SqliteStore::open(&config).unwrap();
-    let other = rusqlite::Connection::open(&config.filename).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (config, store, other) = store_locked_by_another_connection(&dir);
     let t = token("locked-out");
     let started = std::time::Instant::now();
     let Err(handed_back) = store.write_statement_inline(move |c| tokens::insert(c, &t)) else {
