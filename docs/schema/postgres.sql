@@ -5,7 +5,7 @@
 -- `tablePrefix`. With `schema: "auth"` every table lives in "auth"; with
 -- `tablePrefix: "authjs_"` every table is named authjs_users, authjs_accounts, ...,
 -- authjs_schema_migrations (and PostgreSQL names the keys and indexes after them).
--- Source: src/store/postgres/sql.rs (PREPARE_MIGRATIONS, MIGRATIONS).
+-- Source: `PREPARE_MIGRATIONS` and `MIGRATIONS` in the PostgreSQL store's sql.rs, under src/.
 -- __test__/postgres/schema-docs.test.js checks that this file and a freshly migrated schema
 -- agree (tables, columns, keys, indexes, triggers, functions, recorded versions).
 --

@@ -1,8 +1,9 @@
 -- The SQLite schema of authjs-rust-adapter, as its migrations leave a new file.
 --
 -- RustAdapter({ filename }) creates this on first use; nothing needs to run it by hand.
--- It is the end state of migrations 1 to 4 (src/store/sqlite/schema.rs), written as if
--- created in one go: see docs/storage.md for what each migration did to older files.
+-- It is the end state of migrations 1 to 4 (`MIGRATIONS` in the SQLite store's schema.rs,
+-- under src/), written as if created in one go: see docs/storage.md for what each migration
+-- did to older files.
 -- __test__/schema-docs.test.js checks that this file and a freshly migrated database
 -- agree (tables, columns, keys, indexes, triggers, user_version).
 --
