@@ -3,18 +3,29 @@
 #
 # Proves that the package, as npm would publish it, installs and works with no Rust toolchain:
 #
-#   1. builds the linux-x64-gnu binary in release mode (`npm run build`) and puts it into the
-#      platform package npm/linux-x64-gnu/, as the release workflow does;
-#   2. packs the main package and that platform package, and checks what each tarball holds
-#      (the main one: only the JavaScript, the types and package.json; never Rust sources, Cargo
-#      files, target/ or a .node binary);
-#   3. installs both tarballs into a fresh project with a PATH that has node and npm but no
+#   1. builds the linux-x64-gnu binary in release mode (`npm run build`) and checks that the
+#      npm/<platform>/ packages, napi.targets and native.js agree (scripts/check-versions.js);
+#   2. prepares the package the way the release workflow does, in a staging copy: the files
+#      `npm pack` takes, npm/<platform>/ with the binary in npm/linux-x64-gnu/, then
+#      `napi prepublish --skip-optional-publish`, which writes the platform packages into
+#      optionalDependencies at the package's version. The committed package.json lists none of
+#      them (a lock file cannot hold unpublished packages, so `npm ci` would fail); publishing
+#      adds them, as in the napi-rs package template. napi prepublish insists that every
+#      platform package holds its binary, so the seven this host cannot build get empty
+#      placeholder files in the staging copy (never packed, never installed);
+#   3. packs the main package and that platform package from the staging copy, checks what each
+#      tarball holds (the main one: only the JavaScript, the types and package.json; never Rust
+#      sources, Cargo files, target/ or a .node binary) and that the packed package.json lists
+#      all eight platform packages in optionalDependencies at the package's version;
+#   4. installs both tarballs into a fresh project with a PATH that has node and npm but no
 #      cargo or rustc, a fresh HOME, an empty npm cache and --offline, so nothing can be built
 #      and nothing can come from the registry (the seven other platform packages are optional
 #      and are skipped), then runs a smoke test of the adapter from that install;
-#   4. installs only the main tarball into a second fresh project (optional dependencies
+#   5. installs only the main tarball into a second fresh project (optional dependencies
 #      omitted) and checks that using the adapter fails with the one clear error
-#      (code NO_PREBUILT_BINARY, naming linux-x64), not a raw MODULE_NOT_FOUND.
+#      (code NO_PREBUILT_BINARY, naming linux-x64), not a raw MODULE_NOT_FOUND;
+#   6. checks that the working tree's package.json optionalDependencies and npm/ are as they
+#      were: everything above happens in temp dirs.
 #
 # Linux x64 with glibc only (the one platform package this machine builds); elsewhere it prints
 # a SKIP line and exits 0. Prints one PASS line per check; the first failure stops it with a FAIL
@@ -45,7 +56,15 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/$NAME-package.XXXXXX")
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
-mkdir -p "$WORK/tarballs" "$WORK/bin" "$WORK/home" "$WORK/app" "$WORK/bare"
+mkdir -p "$WORK/tarballs" "$WORK/bin" "$WORK/home" "$WORK/app" "$WORK/bare" "$WORK/stage"
+
+# What this script must leave as it found it (checked at the end): the committed package.json's
+# optionalDependencies and version, and every file under npm/.
+tree_state() {
+  node -p "const p = require('./package.json'); JSON.stringify([p.version, p.optionalDependencies || null])"
+  find npm -type f | LC_ALL=C sort | xargs sha256sum
+}
+tree_before=$(tree_state)
 
 # --- 1. build ------------------------------------------------------------------------------
 npm run build --silent
@@ -53,15 +72,44 @@ npm run build --silent
 size=$(wc -c <"$BINARY" | tr -d ' ')
 pass "release build: $BINARY, $size bytes ($(node -p "($size / 1048576).toFixed(2)") MiB)"
 
-node scripts/check-versions.js >/dev/null || fail "npm/ platform packages, optionalDependencies and native.js disagree (node scripts/check-versions.js)"
-pass "8 platform packages named as native.js requires them, all at $VERSION and in optionalDependencies"
+check=$(node scripts/check-versions.js) || fail "npm/ platform packages, napi.targets and native.js disagree, or package.json lists them as optionalDependencies (node scripts/check-versions.js)"
+pass "${check#check-versions: }"
 
-cp "$BINARY" "npm/$PLATFORM/$BINARY"
-pass "binary copied into npm/$PLATFORM/"
+# --- 2. prepare the package as the release workflow does, in a staging copy ----------------
+STAGE=$WORK/stage
+# The main package's files, as `npm pack` selects them from this tree.
+npm pack --dry-run --json --silent | node -e '
+  for (const f of JSON.parse(require("fs").readFileSync(0, "utf8"))[0].files) console.log(f.path)' |
+  while IFS= read -r file; do
+    mkdir -p "$STAGE/$(dirname "$file")"
+    cp "$file" "$STAGE/$file"
+  done
+[ -f "$STAGE/package.json" ] && [ -f "$STAGE/native.js" ] || fail "staging copy lacks package.json or native.js"
+# The platform packages: their committed files, the fresh binary in npm/$PLATFORM/ and, for the
+# seven other platforms, an empty placeholder where napi prepublish expects a binary.
+for dir in npm/*/; do
+  platform=$(basename "$dir")
+  mkdir -p "$STAGE/npm/$platform"
+  cp "$dir/package.json" "$dir/README.md" "$STAGE/npm/$platform/"
+  if [ "$platform" = "$PLATFORM" ]; then
+    cp "$BINARY" "$STAGE/npm/$platform/$BINARY"
+  else
+    : >"$STAGE/npm/$platform/$NAME.$platform.node"
+  fi
+done
+node -e "process.exit(require('$STAGE/package.json').optionalDependencies ? 1 : 0)" ||
+  fail "the package.json to publish lists optionalDependencies before napi prepublish ran"
+# The step of .github/workflows/release.yml: validates the eight platform packages and writes
+# them into package.json optionalDependencies; --skip-optional-publish: it publishes nothing.
+(cd "$STAGE" && "$ROOT/node_modules/.bin/napi" prepublish -t npm --no-gh-release --skip-optional-publish >"$WORK/prepublish.log" 2>&1) || {
+  cat "$WORK/prepublish.log" >&2
+  fail "napi prepublish in the staging copy"
+}
+pass "napi prepublish -t npm --no-gh-release --skip-optional-publish in a staging copy (binary in npm/$PLATFORM/, placeholders for the 7 others)"
 
-# --- 2. pack -------------------------------------------------------------------------------
-main_tgz=$WORK/tarballs/$(npm pack --silent --pack-destination "$WORK/tarballs" | tail -n 1)
-platform_tgz=$WORK/tarballs/$(npm pack "./npm/$PLATFORM" --silent --pack-destination "$WORK/tarballs" | tail -n 1)
+# --- 3. pack -------------------------------------------------------------------------------
+main_tgz=$WORK/tarballs/$(cd "$STAGE" && npm pack --silent --pack-destination "$WORK/tarballs" | tail -n 1)
+platform_tgz=$WORK/tarballs/$(cd "$STAGE" && npm pack "./npm/$PLATFORM" --silent --pack-destination "$WORK/tarballs" | tail -n 1)
 if [ ! -f "$main_tgz" ] || [ ! -f "$platform_tgz" ]; then fail "npm pack made no tarballs"; fi
 pass "packed $(basename "$main_tgz") ($(wc -c <"$main_tgz" | tr -d ' ') bytes) and $(basename "$platform_tgz") ($(wc -c <"$platform_tgz" | tr -d ' ') bytes)"
 
@@ -105,6 +153,19 @@ expected_platform=$(printf 'package/README.md\npackage/%s\npackage/package.json\
 [ "$platform_files" = "$expected_platform" ] || fail "platform tarball holds: $(echo "$platform_files" | tr '\n' ' ')"
 pass "platform tarball holds package.json, README.md and $BINARY only"
 
+# The published shape: the packed main package.json names every platform package, at this very
+# version, so that installing authjs-rust-adapter@$VERSION fetches the binary of the host.
+tar -xzOf "$main_tgz" package/package.json >"$WORK/packed-package.json"
+check=$(node scripts/check-versions.js --published "$WORK/packed-package.json") ||
+  fail "the packed package.json lacks the platform packages in optionalDependencies"
+[ "$(node -p "require('$WORK/packed-package.json').version")" = "$VERSION" ] || fail "the packed package.json is not at $VERSION"
+[ "$(node -p "Object.keys(require('$WORK/packed-package.json').optionalDependencies).length")" = 8 ] ||
+  fail "the packed package.json does not list exactly 8 optionalDependencies"
+pass "packed package.json: ${check#check-versions: }"
+[ "$(tar -xzOf "$platform_tgz" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version')" = "$VERSION" ] ||
+  fail "the packed $NAME-$PLATFORM is not at $VERSION"
+pass "packed $NAME-$PLATFORM is at $VERSION"
+
 # Nothing may run at install time (no build step can hide behind an install script).
 for tgz in "$main_tgz" "$platform_tgz"; do
   scripts=$(tar -xzOf "$tgz" package/package.json | node -e '
@@ -114,7 +175,7 @@ for tgz in "$main_tgz" "$platform_tgz"; do
 done
 pass "neither tarball has an install-time script"
 
-# --- 3. install with no Rust toolchain -----------------------------------------------------
+# --- 4. install with no Rust toolchain -----------------------------------------------------
 # A bin dir with just node and npm, then the system dirs; no ~/.cargo/bin, fresh HOME (no
 # ~/.cargo, no ~/.npmrc), empty npm cache, --offline: nothing can be compiled or downloaded.
 ln -s "$(command -v node)" "$WORK/bin/node"
@@ -231,7 +292,7 @@ EOF
 (cd "$WORK/app" && bare node smoke.js) || fail "smoke test from the install"
 pass "smoke test from the installed package (no Rust on PATH)"
 
-# --- 4. main package alone: the clear error -------------------------------------------------
+# --- 5. main package alone: the clear error -------------------------------------------------
 (cd "$WORK/bare" && bare npm init -y >/dev/null)
 (cd "$WORK/bare" && bare npm install --offline --omit=optional --no-audit --no-fund --loglevel=error "$main_tgz") ||
   fail "npm install of the main tarball alone failed"
@@ -283,5 +344,10 @@ EOF
 (cd "$WORK/bare" && bare env NAPI_RS_NATIVE_LIBRARY_PATH="$ROOT/$BINARY" node from-source.js) ||
   fail "NAPI_RS_NATIVE_LIBRARY_PATH route"
 pass "the same install works once NAPI_RS_NATIVE_LIBRARY_PATH names a binary built from source"
+
+# --- 6. the working tree is as it was -------------------------------------------------------
+[ "$(tree_state)" = "$tree_before" ] ||
+  fail "package.json optionalDependencies/version or npm/ changed during the run: $(diff <(echo "$tree_before") <(tree_state) | tr '\n' ' ')"
+pass "package.json (no optionalDependencies, version $VERSION) and npm/ unchanged in the working tree"
 
 echo "test:package: all checks passed"
