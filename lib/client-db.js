@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 /**
  * `RustClientDb(config)`: a local-first replica. An embedded SQLite file answers Auth.js reads
@@ -10,19 +11,21 @@
  */
 
 const { loadNative } = require('./load.js')
-const { faceOf, read, withCode } = require('./adapter.js')
+const { faceOf } = require('./adapter.js')
+const { promised } = require('./scheduling.js')
+const { codedError, withCode } = require('./errors.js')
 
 /** The events a handle emits. */
 const EVENT_NAMES = ['device:register', 'device:deregister', 'sync:pull', 'sync:push', 'change']
 
 /** Wraps a native call so it returns a Promise rejecting with a coded Error. */
-const call = (method) => read(method)
+const call = promised
 
 /**
  * Opens a replica.
  *
- * @param {import('./index').RustClientDbConfig} config
- * @returns {import('./index').RustClientDbHandle}
+ * @param {import('../index').RustClientDbConfig} config
+ * @returns {import('../index').RustClientDbHandle}
  */
 function RustClientDb(config) {
   const { NativeClientDb } = loadNative()
@@ -32,9 +35,12 @@ function RustClientDb(config) {
   } catch (error) {
     throw withCode(error)
   }
+  /** @type {Map<string, Set<(payload?: unknown) => void>>} */
   const listeners = new Map(EVENT_NAMES.map((name) => [name, new Set()]))
+  /** @param {string} name */
+  const listenersOf = (name) => /** @type {Set<(payload?: unknown) => void>} */ (listeners.get(name))
   const emit = (name, payload) => {
-    for (const callback of listeners.get(name)) {
+    for (const callback of listenersOf(name)) {
       try {
         callback(payload)
       } catch {
@@ -44,14 +50,10 @@ function RustClientDb(config) {
   }
   const checkEvent = (name, callback) => {
     if (!listeners.has(name)) {
-      const error = new Error(`INVALID_INPUT: event name must be one of ${EVENT_NAMES.join(', ')} (got ${String(name)})`)
-      error.code = 'INVALID_INPUT'
-      throw error
+      throw codedError('INVALID_INPUT', `event name must be one of ${EVENT_NAMES.join(', ')} (got ${String(name)})`)
     }
     if (typeof callback !== 'function') {
-      const error = new Error('INVALID_INPUT: event callback must be a function')
-      error.code = 'INVALID_INPUT'
-      throw error
+      throw codedError('INVALID_INPUT', 'event callback must be a function')
     }
   }
 
@@ -93,9 +95,8 @@ function RustClientDb(config) {
       async validate(schema) {
         const differences = await validate(schema)
         if (differences.length > 0) {
-          const error = new Error(`SCHEMA_MISMATCH: replica and hub differ from the declared schema: ${differences.join('; ')}`)
-          error.code = 'SCHEMA_MISMATCH'
-          error.differences = differences
+          const error = codedError('SCHEMA_MISMATCH', `replica and hub differ from the declared schema: ${differences.join('; ')}`)
+          Object.assign(error, { differences })
           throw error
         }
       },
@@ -106,11 +107,11 @@ function RustClientDb(config) {
     event: {
       subscribe(name, callback) {
         checkEvent(name, callback)
-        listeners.get(name).add(callback)
+        listenersOf(name).add(callback)
       },
       unsubscribe(name, callback) {
         checkEvent(name, callback)
-        listeners.get(name).delete(callback)
+        listenersOf(name).delete(callback)
       },
     },
   }

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict'
 /**
  * The NextAuth.js v3 adapter face: `LegacyAdapter(config).getAdapter(appOptions)` resolves to
@@ -5,7 +6,8 @@
  * v4/v5 face, so an app can move to Auth.js later without moving its data.
  */
 const { createHash, randomBytes } = require('node:crypto')
-const { openNative, faceOf, read } = require('./adapter.js')
+const { openNative, faceOf } = require('./adapter.js')
+const { promised } = require('./scheduling.js')
 const { loadNative } = require('./load.js')
 
 const DAY = 24 * 60 * 60 * 1000
@@ -40,14 +42,14 @@ function toSeconds(value) {
 /**
  * Creates a NextAuth.js v3 adapter on an embedded SQLite file.
  *
- * @param {import('./index').RustAdapterConfig | import('./index').TypeOrmStyleConfig} [config]
- * @returns {import('./index').LegacyAdapterFactory}
+ * @param {import('../index').RustAdapterConfig | import('../index').TypeOrmStyleConfig} [config]
+ * @returns {import('../index').LegacyAdapterFactory}
  */
 function LegacyAdapter(config) {
   const store = openNative(config)
   const adapter = faceOf(store)
   const { peekVerificationToken: peek } = loadNative()
-  const peekVerificationToken = read((params) => peek(store, params))
+  const peekVerificationToken = promised((params) => peek(store, params))
 
   return {
     /** Not part of NextAuth.js v3: lets queued writes finish and closes the database. */
