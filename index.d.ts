@@ -268,10 +268,16 @@ export type RustAdapterErrorCode =
   /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
   | "SCHEMA_MISMATCH"
 
-/** An error from the adapter: a normal `Error` whose `code` is stable. */
-export interface RustAdapterError extends Error {
+/**
+ * The class of every error the package raises: `error instanceof RustAdapterError` holds, and
+ * `code` says which (see docs/errors.md). The message starts with the code: `CODE: detail`.
+ */
+export declare class RustAdapterError extends Error {
+  constructor(code: RustAdapterErrorCode, message: string, options?: { cause?: unknown })
   /** Stable machine-readable code; the message starts with it. */
   code: RustAdapterErrorCode
+  /** With `SCHEMA_MISMATCH` only: each difference from the declared schema. */
+  differences?: string[]
 }
 
 /**

@@ -5,10 +5,12 @@
  * - `RustAdapter(config)`: the adapter for Auth.js (next-auth v5 / @auth/core) and next-auth v4.
  * - `LegacyAdapter(config)`: the `getAdapter()` shape of NextAuth.js v3, on the same tables.
  * - `RustClientDb(config)`: a local-first replica (SQLite file) kept in sync with a PostgreSQL hub.
+ * - `RustAdapterError`: the class of every error the package raises (`error.code` says which).
  */
-const { RustAdapter } = require('./adapter.js')
-const { LegacyAdapter } = require('./legacy.js')
-const { RustClientDb } = require('./client-db.js')
+const { RustAdapter } = require('./lib/adapter.js')
+const { LegacyAdapter } = require('./lib/legacy.js')
+const { RustClientDb } = require('./lib/client-db.js')
+const { RustAdapterError } = require('./lib/errors.js')
 
-module.exports = { RustAdapter, LegacyAdapter, RustClientDb }
+module.exports = { RustAdapter, LegacyAdapter, RustClientDb, RustAdapterError }
 module.exports.default = RustAdapter

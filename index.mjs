@@ -7,4 +7,6 @@ export const RustAdapter = cjs.RustAdapter
 export const LegacyAdapter = cjs.LegacyAdapter
 /** @type {typeof import('./index').RustClientDb} */
 export const RustClientDb = cjs.RustClientDb
+/** @type {typeof import('./index').RustAdapterError} */
+export const RustAdapterError = cjs.RustAdapterError
 export default cjs.RustAdapter

@@ -63,7 +63,7 @@ async function main() {
   const rust = await CONTENDERS.rust.open(file, { synchronous: 'full' })
   const floor = await CONTENDERS.floor.open(file, { synchronous: 'full' })
   const native = require(path.join(ROOT, 'native.js'))
-  const { assembleSessionAndUser } = require(path.join(ROOT, 'adapter.js'))
+  const { assembleSessionAndUser } = require(path.join(ROOT, 'lib', 'assemble.js'))
   const store = native.openStore({ filename: file })
   const both = async (what, call) => row(what, await perCall(CALLS, (i) => call(rust.adapter, i)), await perCall(CALLS, (i) => call(floor.adapter, i)))
 

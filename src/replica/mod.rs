@@ -18,9 +18,6 @@
 //! notifications, pulls on each (and once a second as a safety net), catches up after every
 //! reconnect and pushes the outbox once the hub is back.
 
-pub mod rows;
-pub mod schema;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,28 +25,21 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{Backend, Config};
-use crate::error::{AdapterError, ErrorCode, Result};
-use crate::model::{
+use crate::core::config::{Backend, Config};
+use crate::core::error::{AdapterError, ErrorCode, Result};
+use crate::core::model::{
     Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
 };
-use crate::store::postgres::replication::Lookup;
-use crate::store::postgres::{runtime, Inner as Hub, PgStore};
-use crate::store::sqlite::{self, accounts, authenticators, replica as local_sql, sessions, users};
-use crate::store::{Answer, Pruned, SqliteStore, Store};
-use rows::OutboxOp;
+use crate::core::replication::rows::OutboxOp;
+use crate::core::replication::{schema, Registration};
+use crate::core::store::{Answer, Arrival, Pruned, Store};
+use crate::postgres::replication::Lookup;
+use crate::postgres::{runtime, Hub, PgStore};
+use crate::sqlite::SqliteStore;
+use crate::sqlite::{self, accounts, authenticators, replica as local_sql, sessions, users};
 
 /// How long a pubsub token stays valid; registering again renews it.
 pub const PUBSUB_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
-
-/// This replica's record on the hub, as `device.register()` returned it.
-#[derive(Debug, Clone)]
-pub struct Registration {
-    pub device_id: String,
-    pub pubsub_token: String,
-    pub expires_at: i64,
-    pub endpoints: Vec<String>,
-}
 
 /// State shared by the store and its sync tasks.
 struct Shared {
@@ -266,12 +256,17 @@ impl ReplicaStore {
                     id
                 }
             };
-            let token = crate::secrets::random_token();
-            let now = crate::store::now_millis();
+            let token = crate::core::secrets::random_token();
+            let now = crate::core::store::now_millis();
             let expires_at = now + PUBSUB_TOKEN_LIFETIME_MS;
             match s
                 .hub
-                .register_device(&id, &crate::secrets::sha256_hex(&token), expires_at, now)
+                .register_device(
+                    &id,
+                    &crate::core::secrets::sha256_hex(&token),
+                    expires_at,
+                    now,
+                )
                 .await
             {
                 Ok(()) => {}
@@ -321,7 +316,7 @@ impl ReplicaStore {
                 "live: this replica is not registered; call device.register() first",
             )));
         };
-        if registration.expires_at <= crate::store::now_millis() {
+        if registration.expires_at <= crate::core::store::now_millis() {
             return Answer::Now(Err(AdapterError::new(
                 ErrorCode::Unauthorized,
                 "live: the pubsub token has expired; call device.register() again to renew it",
@@ -332,13 +327,13 @@ impl ReplicaStore {
         let shared = self.shared.clone();
         let check = self.shared.clone();
         let handle = runtime().spawn(async move {
-            let hash = crate::secrets::sha256_hex(&registration.pubsub_token);
+            let hash = crate::core::secrets::sha256_hex(&registration.pubsub_token);
             let known = check
                 .hub
                 .device_token_expiry(&registration.device_id, &hash)
                 .await;
             match known {
-                Ok(Some(expiry)) if expiry > crate::store::now_millis() => {}
+                Ok(Some(expiry)) if expiry > crate::core::store::now_millis() => {}
                 Ok(_) => {
                     let _ = tx.send(Err(AdapterError::new(
                         ErrorCode::Unauthorized,
@@ -483,7 +478,7 @@ async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
 }
 
 impl Store for ReplicaStore {
-    fn create_user(&self, user: User, _alone: bool) -> Answer<User> {
+    fn create_user(&self, user: User, _arrival: Arrival) -> Answer<User> {
         self.global(
             "user",
             move |hub| async move { hub.insert_user(user).await },
@@ -519,7 +514,7 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn update_user(&self, patch: UserPatch, _alone: bool) -> Answer<User> {
+    fn update_user(&self, patch: UserPatch, _arrival: Arrival) -> Answer<User> {
         let on_hub = patch.clone();
         let on_file = patch.clone();
         self.deferrable(
@@ -530,7 +525,7 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn delete_user(&self, id: String, _alone: bool) -> Answer<Option<User>> {
+    fn delete_user(&self, id: String, _arrival: Arrival) -> Answer<Option<User>> {
         let local_id = id.clone();
         self.global(
             "user",
@@ -539,7 +534,7 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn link_account(&self, account: Account, _alone: bool) -> Answer<Account> {
+    fn link_account(&self, account: Account, _arrival: Arrival) -> Answer<Account> {
         self.global(
             "account",
             move |hub| async move { hub.insert_account(account).await },
@@ -551,7 +546,7 @@ impl Store for ReplicaStore {
         &self,
         provider: String,
         provider_account_id: String,
-        _alone: bool,
+        _arrival: Arrival,
     ) -> Answer<Option<Account>> {
         let (p, id) = (provider.clone(), provider_account_id.clone());
         self.global(
@@ -573,7 +568,7 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn create_session(&self, session: Session, _alone: bool) -> Answer<Session> {
+    fn create_session(&self, session: Session, _arrival: Arrival) -> Answer<Session> {
         self.global(
             "session",
             move |hub| async move { hub.insert_session(session).await },
@@ -597,7 +592,7 @@ impl Store for ReplicaStore {
         })
     }
 
-    fn update_session(&self, patch: SessionPatch, _alone: bool) -> Answer<Option<Session>> {
+    fn update_session(&self, patch: SessionPatch, _arrival: Arrival) -> Answer<Option<Session>> {
         let op = OutboxOp::UpdateSession {
             session_token_hash: self
                 .local()
@@ -615,7 +610,7 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn delete_session(&self, session_token: String, _alone: bool) -> Answer<Option<Session>> {
+    fn delete_session(&self, session_token: String, _arrival: Arrival) -> Answer<Option<Session>> {
         let op = OutboxOp::DeleteSession {
             session_token_hash: self.local().secrets().session_token_hash(&session_token),
         };
@@ -631,7 +626,7 @@ impl Store for ReplicaStore {
     fn create_verification_token(
         &self,
         token: VerificationToken,
-        _alone: bool,
+        _arrival: Arrival,
     ) -> Answer<VerificationToken> {
         // Verification tokens live on the hub only: the link may be opened on any server.
         self.global(
@@ -645,7 +640,7 @@ impl Store for ReplicaStore {
         &self,
         identifier: String,
         token: String,
-        _alone: bool,
+        _arrival: Arrival,
     ) -> Answer<Option<VerificationToken>> {
         self.global(
             "verificationToken",
@@ -669,7 +664,7 @@ impl Store for ReplicaStore {
     fn create_authenticator(
         &self,
         authenticator: Authenticator,
-        _alone: bool,
+        _arrival: Arrival,
     ) -> Answer<Authenticator> {
         self.global(
             "authenticator",
@@ -698,7 +693,7 @@ impl Store for ReplicaStore {
         &self,
         credential_id: String,
         counter: i64,
-        _alone: bool,
+        _arrival: Arrival,
     ) -> Answer<Authenticator> {
         let local_id = credential_id.clone();
         self.global(
@@ -708,9 +703,9 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn prune(&self, alone: bool) -> Answer<Pruned> {
+    fn prune(&self, arrival: Arrival) -> Answer<Pruned> {
         // Expired rows go from the file; the hub is swept by its own adapters' sweepers.
-        self.local().prune(alone)
+        self.local().prune(arrival)
     }
 
     fn close(&self) -> oneshot::Receiver<()> {

@@ -1,0 +1,93 @@
+// @ts-check
+'use strict'
+/**
+ * Result assembly: the objects Auth.js receives, built from the columns the native side hands
+ * over. A hot call passes its assembler to the native side, which calls it once with the
+ * columns (cheaper than setting each property through N-API); a call answered later (on
+ * PostgreSQL) resolves to the same columns as an array, assembled here.
+ *
+ * The column order of each assembler is the one place that order is written down on this
+ * side; `src/node/output.rs` (`Columns`) writes the same order on the native side.
+ */
+
+/** @typedef {import('../index').RustAdapterUser} AdapterUser */
+/** @typedef {import('../index').RustAdapterSession} AdapterSession */
+/** @typedef {import('../index').RustAdapterVerificationToken} VerificationToken */
+
+/**
+ * An Auth.js user from its columns: `name`, `email` and `image` are present (`null` when
+ * empty), `emailVerified` is a Date or `null`, extras are spread on top.
+ *
+ * @param {string} id
+ * @param {string | null} name
+ * @param {string | null} email
+ * @param {number | null} verified epoch milliseconds
+ * @param {string | null} image
+ * @param {Record<string, unknown>} [extras]
+ * @returns {AdapterUser}
+ */
+function assembleUser(id, name, email, verified, image, extras) {
+  const user = /** @type {AdapterUser} */ ({ id })
+  if (name !== null) user.name = name
+  if (email !== null) user.email = email
+  user.emailVerified = verified === null ? null : new Date(verified)
+  if (image !== null) user.image = image
+  if (extras !== undefined) Object.assign(user, extras)
+  return user
+}
+
+/**
+ * An Auth.js session from its columns.
+ *
+ * @param {string} sessionToken
+ * @param {string} userId
+ * @param {number} expires epoch milliseconds
+ * @returns {AdapterSession}
+ */
+function assembleSession(sessionToken, userId, expires) {
+  return { sessionToken, userId, expires: new Date(expires) }
+}
+
+/**
+ * `{ session, user }` from the columns of a session and its user.
+ *
+ * @param {string} sessionToken
+ * @param {string} userId
+ * @param {number} expires
+ * @param {string} id
+ * @param {string | null} name
+ * @param {string | null} email
+ * @param {number | null} verified
+ * @param {string | null} image
+ * @param {Record<string, unknown>} [extras]
+ * @returns {{ session: AdapterSession, user: AdapterUser }}
+ */
+function assembleSessionAndUser(sessionToken, userId, expires, id, name, email, verified, image, extras) {
+  return {
+    session: assembleSession(sessionToken, userId, expires),
+    user: assembleUser(id, name, email, verified, image, extras),
+  }
+}
+
+/**
+ * A verification token from its columns.
+ *
+ * @param {string} identifier
+ * @param {string} token
+ * @param {number} expires
+ * @returns {VerificationToken}
+ */
+function assembleVerificationToken(identifier, token, expires) {
+  return { identifier, token, expires: new Date(expires) }
+}
+
+/**
+ * Assembles columns that arrived later as one array, or passes `null` on.
+ *
+ * @template T
+ * @param {(...columns: any[]) => T} assemble
+ * @returns {(row: unknown) => T | null}
+ */
+const fromColumns = (assemble) => (row) => (row === null ? null : assemble(.../** @type {unknown[]} */ (row)))
+
+module.exports = { assembleUser, assembleSession, assembleSessionAndUser, assembleVerificationToken, fromColumns }

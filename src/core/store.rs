@@ -1,0 +1,151 @@
+//! The [`Store`] trait: the one interface the N-API surface talks to, one method per adapter
+//! operation, taking model values and answering with model values. Three stores implement
+//! it: embedded SQLite (`crate::sqlite::SqliteStore`), PostgreSQL (`crate::postgres::PgStore`)
+//! and a local-first replica of a PostgreSQL hub (`crate::replica::ReplicaStore`). Each keeps
+//! its SQL, connections and threading to itself.
+
+use tokio::sync::oneshot;
+
+use crate::core::error::Result;
+use crate::core::model::{
+    Account, Authenticator, Millis, Session, SessionPatch, User, UserPatch, VerificationToken,
+};
+
+/// Receives the outcome of an operation that finishes on another thread.
+pub type Reply<T> = Box<dyn FnOnce(Result<T>) + Send>;
+
+/// How a store answers an operation.
+pub enum Answer<T> {
+    /// Already done on the calling thread (SQLite reads, and lone SQLite writes).
+    Now(Result<T>),
+    /// Still to do: the caller passes the [`Reply`] that gets the outcome, exactly once and
+    /// possibly on another thread, after which the work starts.
+    Later(Box<dyn FnOnce(Reply<T>) + Send>),
+}
+
+/// How a write reached the store: the JavaScript face groups the writes called in one run of
+/// code (see `lib/scheduling.js`), and tells each which it was.
+///
+/// A backend may use it to choose how to commit: SQLite runs a write that came [`Alone`]
+/// at once on the calling thread when its writer thread is idle (a thread hop each way costs
+/// more than the write), and hands writes that came [`Together`] to its writer thread, which
+/// commits them in one transaction. PostgreSQL and replicas send every write to the server
+/// the same way, and ignore it. Either way a write is answered only once it has committed.
+///
+/// [`Alone`]: Arrival::Alone
+/// [`Together`]: Arrival::Together
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// No other write was called beside it.
+    Alone,
+    /// Other writes were called in the same run of code.
+    Together,
+}
+
+/// Rows removed by one prune.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Expired sessions removed.
+    pub sessions: usize,
+    /// Expired verification tokens removed.
+    pub verification_tokens: usize,
+}
+
+/// The adapter operations on one database. Each write says how it arrived ([`Arrival`]).
+pub trait Store: Send + Sync {
+    /// `createUser`.
+    fn create_user(&self, user: User, arrival: Arrival) -> Answer<User>;
+    /// `getUser`.
+    fn get_user(&self, id: String) -> Answer<Option<User>>;
+    /// `getUserByEmail` (exact match).
+    fn get_user_by_email(&self, email: String) -> Answer<Option<User>>;
+    /// `getUserByAccount`.
+    fn get_user_by_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+    ) -> Answer<Option<User>>;
+    /// `updateUser`: `NOT_FOUND` for an unknown id.
+    fn update_user(&self, patch: UserPatch, arrival: Arrival) -> Answer<User>;
+    /// `deleteUser`, with the user's accounts, sessions and authenticators.
+    fn delete_user(&self, id: String, arrival: Arrival) -> Answer<Option<User>>;
+    /// `linkAccount`.
+    fn link_account(&self, account: Account, arrival: Arrival) -> Answer<Account>;
+    /// `unlinkAccount`: the account removed, if any.
+    fn unlink_account(
+        &self,
+        provider: String,
+        provider_account_id: String,
+        arrival: Arrival,
+    ) -> Answer<Option<Account>>;
+    /// `getAccount`.
+    fn get_account(&self, provider: String, provider_account_id: String)
+        -> Answer<Option<Account>>;
+    /// `createSession`.
+    fn create_session(&self, session: Session, arrival: Arrival) -> Answer<Session>;
+    /// `getSessionAndUser`: one lookup.
+    fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>>;
+    /// `updateSession`: `None` for an unknown token.
+    fn update_session(&self, patch: SessionPatch, arrival: Arrival) -> Answer<Option<Session>>;
+    /// `deleteSession`: the session removed, if any.
+    fn delete_session(&self, session_token: String, arrival: Arrival) -> Answer<Option<Session>>;
+    /// `createVerificationToken`.
+    fn create_verification_token(
+        &self,
+        token: VerificationToken,
+        arrival: Arrival,
+    ) -> Answer<VerificationToken>;
+    /// `useVerificationToken`: deletes and returns it; of racing callers exactly one gets it.
+    fn use_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+        arrival: Arrival,
+    ) -> Answer<Option<VerificationToken>>;
+    /// Reads a verification token without using it up (NextAuth v3).
+    fn peek_verification_token(
+        &self,
+        identifier: String,
+        token: String,
+    ) -> Answer<Option<VerificationToken>>;
+    /// `createAuthenticator`.
+    fn create_authenticator(
+        &self,
+        authenticator: Authenticator,
+        arrival: Arrival,
+    ) -> Answer<Authenticator>;
+    /// `getAuthenticator`.
+    fn get_authenticator(&self, credential_id: String) -> Answer<Option<Authenticator>>;
+    /// `listAuthenticatorsByUserId`, oldest first.
+    fn list_authenticators_by_user_id(&self, user_id: String) -> Answer<Vec<Authenticator>>;
+    /// `updateAuthenticatorCounter`: `NOT_FOUND` for an unknown credential.
+    fn update_authenticator_counter(
+        &self,
+        credential_id: String,
+        counter: i64,
+        arrival: Arrival,
+    ) -> Answer<Authenticator>;
+    /// Deletes expired sessions and verification tokens.
+    fn prune(&self, arrival: Arrival) -> Answer<Pruned>;
+    /// Marks the start (`true`) or the end (`false`) of reads issued together in one run of
+    /// JavaScript: a store may answer them from one snapshot. Reads after a write's answer
+    /// must still see that write. Stores that gain nothing from it ignore it.
+    fn reads_together(&self, _together: bool) {}
+    /// True for a store that answers on the calling thread and gains from knowing which calls
+    /// came together: [`Arrival`] for writes, [`Store::reads_together`] for reads (SQLite).
+    /// The others run every call on their own threads and ignore both.
+    fn groups_calls(&self) -> bool {
+        false
+    }
+    /// Stops accepting calls; the receiver fires once calls in progress have finished and
+    /// every connection is closed.
+    fn close(&self) -> oneshot::Receiver<()>;
+}
+
+/// The current time in epoch milliseconds.
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}

@@ -1,0 +1,82 @@
+//! PostgreSQL failures as [`AdapterError`]s: the backend's half of the error codes.
+
+use crate::core::error::{AdapterError, ErrorCode};
+use crate::core::fields::js_field_of_column;
+
+impl AdapterError {
+    /// Maps a PostgreSQL error raised while working on `entity` (e.g. `"user"`), with the
+    /// same codes as SQLite: unique and foreign-key failures name the JavaScript field; a
+    /// server that cannot be reached, restarts or drops the connection is `DB_UNAVAILABLE`.
+    pub fn from_postgres(err: &tokio_postgres::Error, entity: &str) -> Self {
+        use tokio_postgres::error::SqlState;
+        let Some(db) = err.as_db_error() else {
+            // No answer from the server: connection refused, reset, closed, timed out.
+            // The driver's own message is short ("error performing TLS handshake"); its
+            // sources say why (refused, reset, which certificate check failed).
+            let mut why = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                why.push_str(": ");
+                why.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            return Self::new(
+                ErrorCode::DbUnavailable,
+                format!("{entity}: PostgreSQL cannot be reached: {why}"),
+            );
+        };
+        let code = db.code();
+        if *code == SqlState::UNIQUE_VIOLATION {
+            // The detail reads `Key (col, col2)=(values) already exists.`; keep only the columns.
+            let columns = db
+                .detail()
+                .and_then(|d| d.strip_prefix("Key ("))
+                .and_then(|d| d.split_once(")=").map(|(cols, _)| cols))
+                .unwrap_or("");
+            let field = columns
+                .split(',')
+                .map(|c| js_field_of_column(c.trim()))
+                .collect::<Vec<_>>()
+                .join("+");
+            return Self::new(
+                ErrorCode::UniqueViolation,
+                format!("{entity}.{field} already exists: another row has the same {field}"),
+            );
+        }
+        if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            return Self::not_found(format!(
+                "{entity}.userId does not refer to an existing user"
+            ));
+        }
+        if *code == SqlState::PROGRAM_LIMIT_EXCEEDED
+            || *code == SqlState::STRING_DATA_RIGHT_TRUNCATION
+        {
+            return Self::invalid(entity, "is too large to store");
+        }
+        if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+            || *code == SqlState::UNTRANSLATABLE_CHARACTER
+        {
+            return Self::invalid(
+                entity,
+                "has a text with a NUL character (\\u0000), which PostgreSQL cannot store",
+            );
+        }
+        let class = code.code().get(..2).unwrap_or("");
+        // 08: connection exception; 57: operator intervention (shutdown, restart);
+        // 53: insufficient resources (too many connections); 28: authentication; 3D: no database.
+        if matches!(class, "08" | "57" | "53" | "28" | "3D") {
+            return Self::new(
+                ErrorCode::DbUnavailable,
+                format!("{entity}: PostgreSQL is not available: {}", db.message()),
+            );
+        }
+        Self::new(
+            ErrorCode::DbError,
+            format!(
+                "{entity}: PostgreSQL error {}: {}",
+                code.code(),
+                db.message()
+            ),
+        )
+    }
+}

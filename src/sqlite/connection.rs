@@ -1,0 +1,137 @@
+//! Opening SQLite connections with the pragmas every connection needs.
+
+use std::time::{Duration, Instant};
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema;
+use crate::core::config::Config;
+use crate::core::error::{AdapterError, Result};
+
+/// How many prepared statements each connection keeps ready.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
+    let conn = if config.is_memory() {
+        Connection::open_in_memory()
+    } else {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(&config.filename, flags)
+    }
+    .map_err(|e| {
+        AdapterError::new(
+            crate::core::error::ErrorCode::DbUnavailable,
+            format!("config.filename: cannot open {:?}: {e}", config.filename),
+        )
+    })?;
+    let sqlite = |e| AdapterError::from_sqlite(e, "connection");
+    conn.busy_timeout(Duration::from_millis(u64::from(config.busy_timeout_ms)))
+        .map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    // Query-planner stability: without it SQLite re-plans a cached statement whenever a bound
+    // value changes (every new session token), which made the session join cost 4x more.
+    // Every lookup here is on a unique key, so the first plan is always the right one.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(sqlite)?;
+    // Checked before anything writes to the file, so a newer file stays untouched.
+    schema::refuse_newer(&conn)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = {};
+         PRAGMA cache_size = -{};
+         PRAGMA mmap_size = {};
+         PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;",
+        config.synchronous.pragma(),
+        config.cache_size_kib,
+        config.mmap_size_bytes
+    ))
+    .map_err(sqlite)?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(sqlite)?;
+    }
+    Ok(conn)
+}
+
+/// Opens the writer connection and switches the file to WAL mode.
+pub fn open_writer(config: &Config) -> Result<Connection> {
+    let conn = open_raw(config, false)?;
+    if !config.is_memory() {
+        let mode = switch_to_wal(
+            &conn,
+            Duration::from_millis(u64::from(config.busy_timeout_ms)),
+        )
+        .map_err(|e| AdapterError::from_sqlite(e, "connection"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(AdapterError::new(
+                crate::core::error::ErrorCode::DbUnavailable,
+                format!(
+                    "config.filename: could not switch {:?} to WAL mode (got {mode})",
+                    config.filename
+                ),
+            ));
+        }
+    }
+    Ok(conn)
+}
+
+/// `PRAGMA journal_mode = WAL`, tried again while it fails with `SQLITE_BUSY`, for up to
+/// `timeout`; answers the journal mode the file ended up in.
+///
+/// Two processes switching a brand-new file at the same moment both read its header inside a
+/// read transaction and both try to upgrade it to a write; SQLite gives the second `BUSY` at
+/// once instead of calling the busy handler (waiting there could deadlock). Tried again after
+/// the first has finished, the switch finds the file already in WAL mode.
+fn switch_to_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// Opens a read-only connection (used on the JavaScript thread for point reads).
+pub fn open_reader(config: &Config) -> Result<Connection> {
+    open_raw(config, true)
+}
+
+/// Runs a write statement that returns at most one row (`... RETURNING ...`) and maps that row
+/// with `f`, stepping the statement to its end: a statement run in autocommit mode commits in
+/// its last step, so a failed commit is reported here instead of being lost in the reset that
+/// `query_row` leaves to `Drop`.
+pub(crate) fn returned_row<T>(
+    stmt: &mut rusqlite::Statement,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut rows = stmt.query(params)?;
+    let found = match rows.next()? {
+        Some(row) => Some(f(row)?),
+        None => None,
+    };
+    while rows.next()?.is_some() {}
+    Ok(found)
+}
+
+/// A connection slot shared with the writer thread; `None` once closed.
+pub(crate) type SharedConnection = Arc<Mutex<Option<Connection>>>;
+
+/// Locks a connection slot, recovering from a poisoned lock (a panic is already reported
+/// to its caller as an error; the connection itself stays usable).
+pub(crate) fn lock(slot: &SharedConnection) -> MutexGuard<'_, Option<Connection>> {
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

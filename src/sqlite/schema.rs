@@ -1,0 +1,307 @@
+//! The SQLite schema and its versioned migrations.
+//!
+//! The version lives in `PRAGMA user_version`. Each migration runs in its own
+//! `BEGIN IMMEDIATE` transaction, so several processes opening one file at once migrate it
+//! exactly once. A file whose version is newer than [`LATEST_VERSION`] is refused untouched.
+
+use rusqlite::Connection;
+
+use crate::core::error::{AdapterError, ErrorCode, Result};
+use crate::core::secrets::Secrets;
+
+/// A data step that runs after a migration's SQL, inside the same transaction.
+type DataStep = fn(&Connection, &Secrets) -> Result<()>;
+
+/// Migration `n` (1-based) brings a file from version `n - 1` to version `n`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the Auth.js core models (users, accounts, sessions, verification tokens).
+    "
+    CREATE TABLE users (
+        id             TEXT PRIMARY KEY NOT NULL,
+        name           TEXT,
+        email          TEXT UNIQUE,
+        email_verified INTEGER,
+        image          TEXT,
+        extra          TEXT
+    );
+    CREATE TABLE accounts (
+        provider            TEXT NOT NULL,
+        provider_account_id TEXT NOT NULL,
+        user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        type                TEXT NOT NULL,
+        access_token        TEXT,
+        refresh_token       TEXT,
+        expires_at          INTEGER,
+        token_type          TEXT,
+        scope               TEXT,
+        id_token            TEXT,
+        session_state       TEXT,
+        extra               TEXT,
+        PRIMARY KEY (provider, provider_account_id)
+    );
+    CREATE INDEX accounts_user_id_idx ON accounts(user_id);
+    CREATE TABLE sessions (
+        session_token TEXT PRIMARY KEY NOT NULL,
+        user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        expires       INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+    CREATE TABLE verification_tokens (
+        identifier TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        expires    INTEGER NOT NULL,
+        PRIMARY KEY (identifier, token)
+    ) WITHOUT ROWID;
+    ",
+    // 2: WebAuthn authenticators (passkeys).
+    "
+    CREATE TABLE authenticators (
+        credential_id          TEXT PRIMARY KEY NOT NULL,
+        user_id                TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        provider_account_id    TEXT NOT NULL,
+        credential_public_key  TEXT NOT NULL,
+        counter                INTEGER NOT NULL,
+        credential_device_type TEXT NOT NULL,
+        credential_backed_up   INTEGER NOT NULL,
+        transports             TEXT
+    );
+    CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
+    ",
+    // 3: session tokens stored only as keyed hashes (see `secrets`); expiry indexes for prune().
+    "
+    ALTER TABLE sessions RENAME COLUMN session_token TO session_token_hash;
+    CREATE INDEX sessions_expires_idx ON sessions(expires);
+    CREATE INDEX verification_tokens_expires_idx ON verification_tokens(expires);
+    ",
+    // 4: sessions keyed by their token hash alone (WITHOUT ROWID): the hot lookup of every
+    // signed-in request descends one b-tree instead of an index and then the table, and a new
+    // session writes one b-tree fewer. Nothing references sessions, so a copy is enough.
+    "
+    CREATE TABLE sessions_v4 (
+        session_token_hash TEXT PRIMARY KEY NOT NULL,
+        user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        expires            INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO sessions_v4 (session_token_hash, user_id, expires)
+        SELECT session_token_hash, user_id, expires FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_v4 RENAME TO sessions;
+    CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+    CREATE INDEX sessions_expires_idx ON sessions(expires);
+    ",
+];
+
+/// Data steps by version (index = version - 1).
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None];
+
+/// Version 3: replaces every plain session token with its stored hash, so sessions created
+/// before the upgrade keep working.
+fn hash_session_tokens(conn: &Connection, secrets: &Secrets) -> Result<()> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "migration");
+    let tokens: Vec<String> = conn
+        .prepare("SELECT session_token_hash FROM sessions")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite)?;
+    let mut update = conn
+        .prepare("UPDATE sessions SET session_token_hash = ?2 WHERE session_token_hash = ?1")
+        .map_err(sqlite)?;
+    for token in tokens {
+        update
+            .execute([&token, &secrets.session_token_hash(&token)])
+            .map_err(sqlite)?;
+    }
+    Ok(())
+}
+
+/// The schema version this library writes and reads.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Reads `PRAGMA user_version`.
+pub fn version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| AdapterError::from_sqlite(e, "schema"))
+}
+
+/// Fails with `SCHEMA_TOO_NEW` when the file was written by a newer library.
+pub fn refuse_newer(conn: &Connection) -> Result<()> {
+    let found = version(conn)?;
+    if found > LATEST_VERSION {
+        return Err(AdapterError::new(
+            ErrorCode::SchemaTooNew,
+            format!(
+                "the database schema is version {found}, but this authjs-rust-adapter only knows up to version {LATEST_VERSION}; upgrade the package (the file was left unchanged)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies every missing migration up to `target`, one transaction each.
+pub fn migrate_to(conn: &Connection, target: i64, secrets: &Secrets) -> Result<()> {
+    let sqlite = |e| AdapterError::from_sqlite(e, "migration");
+    loop {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+        let step = (|| {
+            let current = version(conn)?;
+            if current > LATEST_VERSION {
+                refuse_newer(conn)?;
+            }
+            if current >= target {
+                return Ok(false);
+            }
+            conn.execute_batch(MIGRATIONS[current as usize])
+                .map_err(sqlite)?;
+            if let Some(step) = DATA_STEPS[current as usize] {
+                step(conn, secrets)?;
+            }
+            conn.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
+                .map_err(sqlite)?;
+            Ok(true)
+        })();
+        match step {
+            Ok(more) => {
+                conn.execute_batch("COMMIT").map_err(sqlite)?;
+                if !more {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Brings the file to [`LATEST_VERSION`].
+pub fn migrate(conn: &Connection, secrets: &Secrets) -> Result<()> {
+    migrate_to(conn, LATEST_VERSION, secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_secrets() -> Secrets {
+        Secrets::default()
+    }
+
+    #[test]
+    fn an_empty_file_is_migrated_to_the_latest_version() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users','accounts','sessions','verification_tokens','authenticators')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 5);
+    }
+
+    #[test]
+    fn a_version_one_file_keeps_its_rows_when_migrated() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 1, &no_secrets()).unwrap();
+        conn.execute("INSERT INTO users (id, email) VALUES ('u1', 'a@b.c')", [])
+            .unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        let email: String = conn
+            .query_row("SELECT email FROM users WHERE id = 'u1'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(email, "a@b.c");
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+    }
+
+    #[test]
+    fn a_newer_file_is_refused() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST_VERSION + 1))
+            .unwrap();
+        let err = migrate(&conn, &no_secrets()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::SchemaTooNew);
+        assert_eq!(version(&conn).unwrap(), LATEST_VERSION + 1);
+    }
+
+    #[test]
+    fn plain_session_tokens_are_hashed_by_version_three() {
+        let conn = Connection::open_in_memory().unwrap();
+        let secrets = Secrets::new(Some("s"), &[]).unwrap();
+        migrate_to(&conn, 2, &secrets).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id) VALUES ('u1');
+             INSERT INTO sessions (session_token, user_id, expires) VALUES ('plain-token', 'u1', 1);",
+        )
+        .unwrap();
+        migrate(&conn, &secrets).unwrap();
+        let stored: String = conn
+            .query_row("SELECT session_token_hash FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, secrets.session_token_hash("plain-token"));
+    }
+
+    #[test]
+    fn version_four_keeps_every_session_and_keys_the_table_by_token_hash() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate_to(&conn, 3, &no_secrets()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id) VALUES ('u1'), ('u2');
+             INSERT INTO sessions (session_token_hash, user_id, expires)
+                 VALUES ('h1', 'u1', 10), ('h2', 'u1', 20), ('h3', 'u2', 30);",
+        )
+        .unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        let rows: Vec<(String, String, i64)> = conn
+            .prepare("SELECT session_token_hash, user_id, expires FROM sessions ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("h1".into(), "u1".into(), 10),
+                ("h2".into(), "u1".into(), 20),
+                ("h3".into(), "u2".into(), 30)
+            ]
+        );
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions' AND sql IS NOT NULL ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            vec!["sessions_expires_idx", "sessions_user_id_idx"]
+        );
+        // The cascade from users still reaches the rebuilt table.
+        conn.execute("DELETE FROM users WHERE id = 'u1'", [])
+            .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+    }
+}
