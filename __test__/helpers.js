@@ -13,6 +13,7 @@ const path = require('node:path')
 const { randomUUID } = require('node:crypto')
 
 const { RustAdapter } = require('..')
+const { AUTHJS_METHODS } = require('../jest')
 
 const tempDirs = []
 
@@ -186,29 +187,6 @@ async function inspect(filename) {
     },
   }
 }
-
-/** The 19 methods of the `@auth/core/adapters` Adapter interface, in the interface's order. */
-const AUTHJS_METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
-]
 
 /** Exactly what version 1 of this library created (for migration tests). */
 const VERSION_1_DDL = `

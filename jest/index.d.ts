@@ -84,3 +84,6 @@ export declare function describeAdapter(
 
 /** Every contract id, in the order the tests run. */
 export declare const CONTRACTS: readonly AdapterContract[]
+
+/** The 19 methods of the `@auth/core/adapters` Adapter interface, in the interface's order. */
+export declare const AUTHJS_METHODS: readonly string[]

@@ -46,7 +46,8 @@ const CONTRACTS = [
 const WEBAUTHN = ['getAccount', 'createAuthenticator', 'getAuthenticator', 'listAuthenticatorsByUserId', 'updateAuthenticatorCounter']
 const EXTRAS = ['extraUserProperties', 'extraAccountProperties']
 
-const ADAPTER_METHODS = [
+/** The 19 methods of the `@auth/core/adapters` Adapter interface, in the interface's order. */
+const AUTHJS_METHODS = [
   'createUser',
   'getUser',
   'getUserByEmail',
@@ -55,14 +56,22 @@ const ADAPTER_METHODS = [
   'deleteUser',
   'linkAccount',
   'unlinkAccount',
+  'getAccount',
   'createSession',
   'getSessionAndUser',
   'updateSession',
   'deleteSession',
   'createVerificationToken',
   'useVerificationToken',
+  'createAuthenticator',
+  'getAuthenticator',
+  'listAuthenticatorsByUserId',
+  'updateAuthenticatorCounter',
 ]
+/** The methods only WebAuthn (passkeys) needs. */
 const WEBAUTHN_METHODS = ['getAccount', 'getAuthenticator', 'createAuthenticator', 'listAuthenticatorsByUserId', 'updateAuthenticatorCounter']
+/** The methods every database adapter needs. */
+const ADAPTER_METHODS = AUTHJS_METHODS.filter((name) => !WEBAUTHN_METHODS.includes(name))
 
 /** Runs `check` (sync or async) and, if it fails, puts `why` (what Auth.js needs) in front of the failure. Always await it. */
 async function because(why, check) {
@@ -509,4 +518,4 @@ function describeAdapter(name, factory, options = {}) {
   })
 }
 
-module.exports = { describeAdapter, CONTRACTS }
+module.exports = { describeAdapter, CONTRACTS, AUTHJS_METHODS }

@@ -11,6 +11,14 @@
 
 const CODE_PREFIX = /^([A-Z][A-Z_]+): /
 
+/**
+ * The codes only the JavaScript face raises; every other code comes from the native side
+ * (`errorCodes()` lists them).
+ *
+ * @type {readonly RustAdapterErrorCode[]}
+ */
+const FACE_CODES = ['NO_PREBUILT_BINARY', 'SCHEMA_MISMATCH']
+
 /** An adapter error: `code` is one of `RustAdapterErrorCode`; the message starts with it. */
 class RustAdapterError extends Error {
   /**
@@ -63,4 +71,4 @@ function withCode(error) {
 const hasMessage = (error) =>
   typeof error === 'object' && error !== null && typeof (/** @type {any} */ (error).message) === 'string'
 
-module.exports = { RustAdapterError, codedError, withCode }
+module.exports = { RustAdapterError, codedError, withCode, FACE_CODES }

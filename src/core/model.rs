@@ -36,15 +36,17 @@ impl<T> Patch<T> {
     }
 }
 
-/// An Auth.js `AdapterUser`.
+/// An Auth.js `AdapterUser`. `X` is how its extra properties are held: decoded ([`Extras`],
+/// the default), or as the stored JSON text a replica copies untouched
+/// (`crate::core::replication::rows::StoredUser`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct User {
+pub struct User<X = Extras> {
     pub id: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub email_verified: Option<Millis>,
     pub image: Option<String>,
-    pub extra: Extras,
+    pub extra: X,
 }
 
 /// `updateUser` input: the id plus the properties that change.
@@ -59,9 +61,9 @@ pub struct UserPatch {
     pub extra: Extras,
 }
 
-/// An Auth.js `AdapterAccount`.
+/// An Auth.js `AdapterAccount`. `X` is how its extra properties are held, as for [`User`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Account {
+pub struct Account<X = Extras> {
     pub user_id: String,
     /// `"oauth" | "oidc" | "email" | "webauthn"`.
     pub kind: String,
@@ -75,7 +77,7 @@ pub struct Account {
     pub scope: Option<String>,
     pub id_token: Option<String>,
     pub session_state: Option<String>,
-    pub extra: Extras,
+    pub extra: X,
 }
 
 /// An Auth.js `AdapterSession`.

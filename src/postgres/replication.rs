@@ -595,101 +595,106 @@ async fn fetch_keys(
             }
         }
     }
-    if !users.is_empty() {
-        let found = client
-            .query(
-                &format!("{} WHERE id = ANY($1)", names.fill(sql::STORED_USERS)),
-                &[&users],
-            )
-            .await
-            .map_err(pg)?;
-        for r in found {
-            set.users.push(stored_user(&r)?);
-        }
-        let present: HashSet<&str> = set.users.iter().map(|u| u.id.as_str()).collect();
-        for id in &users {
-            if !present.contains(id.as_str()) {
-                set.deleted.push(Key::User(id.clone()));
-            }
-        }
-    }
-    if !sessions.is_empty() {
-        let found = client
-            .query(
-                &format!(
-                    "{} WHERE session_token_hash = ANY($1)",
-                    names.fill(sql::STORED_SESSIONS)
-                ),
-                &[&sessions],
-            )
-            .await
-            .map_err(pg)?;
-        for r in found {
-            set.sessions.push(stored_session(&r)?);
-        }
-        let present: HashSet<&str> = set
-            .sessions
-            .iter()
-            .map(|s| s.session_token_hash.as_str())
-            .collect();
-        for h in &sessions {
-            if !present.contains(h.as_str()) {
-                set.deleted.push(Key::Session(h.clone()));
-            }
-        }
-    }
-    if !authenticators.is_empty() {
-        let found = client
-            .query(
-                &format!(
-                    "{} WHERE credential_id = ANY($1)",
-                    names.fill(sql::STORED_AUTHENTICATORS)
-                ),
-                &[&authenticators],
-            )
-            .await
-            .map_err(pg)?;
-        for r in found {
-            set.authenticators.push(queries::authenticator(&r)?);
-        }
-        let present: HashSet<&str> = set
-            .authenticators
-            .iter()
-            .map(|a| a.credential_id.as_str())
-            .collect();
-        for c in &authenticators {
-            if !present.contains(c.as_str()) {
-                set.deleted.push(Key::Authenticator(c.clone()));
-            }
-        }
-    }
-    if !providers.is_empty() {
-        let found = client
-            .query(
-                &format!(
-                    "{} WHERE (provider, provider_account_id) IN
-                       (SELECT * FROM unnest($1::text[], $2::text[]))",
-                    names.fill(sql::STORED_ACCOUNTS)
-                ),
-                &[&providers, &account_ids],
-            )
-            .await
-            .map_err(pg)?;
-        for r in found {
-            set.accounts.push(stored_account(&r)?);
-        }
-        let present: HashSet<(&str, &str)> = set
-            .accounts
-            .iter()
-            .map(|a| (a.provider.as_str(), a.provider_account_id.as_str()))
-            .collect();
-        for (p, id) in providers.iter().zip(&account_ids) {
-            if !present.contains(&(p.as_str(), id.as_str())) {
-                set.deleted.push(Key::Account(p.clone(), id.clone()));
-            }
-        }
-    }
+    let fetch = Fetch { client, names };
+    let asked: Vec<Key> = users.iter().cloned().map(Key::User).collect();
+    let (found, gone) = fetch
+        .rows(
+            &asked,
+            sql::STORED_USERS,
+            "id = ANY($1)",
+            &[&users],
+            stored_user,
+            |u| Key::User(u.id.clone()),
+        )
+        .await?;
+    set.users.extend(found);
+    set.deleted.extend(gone);
+
+    let asked: Vec<Key> = sessions.iter().cloned().map(Key::Session).collect();
+    let (found, gone) = fetch
+        .rows(
+            &asked,
+            sql::STORED_SESSIONS,
+            "session_token_hash = ANY($1)",
+            &[&sessions],
+            stored_session,
+            |s| Key::Session(s.session_token_hash.clone()),
+        )
+        .await?;
+    set.sessions.extend(found);
+    set.deleted.extend(gone);
+
+    let asked: Vec<Key> = authenticators
+        .iter()
+        .cloned()
+        .map(Key::Authenticator)
+        .collect();
+    let (found, gone) = fetch
+        .rows(
+            &asked,
+            sql::STORED_AUTHENTICATORS,
+            "credential_id = ANY($1)",
+            &[&authenticators],
+            queries::authenticator,
+            |a| Key::Authenticator(a.credential_id.clone()),
+        )
+        .await?;
+    set.authenticators.extend(found);
+    set.deleted.extend(gone);
+
+    let asked: Vec<Key> = providers
+        .iter()
+        .zip(&account_ids)
+        .map(|(p, id)| Key::Account(p.clone(), id.clone()))
+        .collect();
+    let (found, gone) = fetch
+        .rows(
+            &asked,
+            sql::STORED_ACCOUNTS,
+            "(provider, provider_account_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            &[&providers, &account_ids],
+            stored_account,
+            |a| Key::Account(a.provider.clone(), a.provider_account_id.clone()),
+        )
+        .await?;
+    set.accounts.extend(found);
+    set.deleted.extend(gone);
     Ok(())
+}
+
+/// Reads stored rows of one kind by their keys.
+struct Fetch<'a, C> {
+    client: &'a C,
+    names: &'a sql::Names,
+}
+
+impl<C: GenericClient> Fetch<'_, C> {
+    /// The rows of `select` that match `condition` (whose parameters list the keys `asked`),
+    /// each read with `read`; and the keys asked for that no row came back for, which are
+    /// rows deleted since they changed. Nothing is asked of the server for no keys.
+    async fn rows<T>(
+        &self,
+        asked: &[Key],
+        select: &str,
+        condition: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        read: impl Fn(&Row) -> Result<T>,
+        key_of: impl Fn(&T) -> Key,
+    ) -> Result<(Vec<T>, Vec<Key>)> {
+        if asked.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let statement = format!("{} WHERE {condition}", self.names.fill(select));
+        let found = self.client.query(&statement, params).await.map_err(pg)?;
+        let found = found.iter().map(read).collect::<Result<Vec<T>>>()?;
+        let present: HashSet<Key> = found.iter().map(key_of).collect();
+        let gone = asked
+            .iter()
+            .filter(|key| !present.contains(key))
+            .cloned()
+            .collect();
+        Ok((found, gone))
+    }
 }
 
 #[cfg(test)]

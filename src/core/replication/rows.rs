@@ -1,37 +1,17 @@
 //! Rows as both backends store them (hashed session keys, sealed OAuth tokens, extras as
 //! tagged JSON text): what replication copies from the hub to a replica, untouched.
 
-use crate::core::model::{Authenticator, Millis};
+use crate::core::model::{Account, Authenticator, Millis, User};
 
-/// A `users` row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredUser {
-    pub id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub email_verified: Option<Millis>,
-    pub image: Option<String>,
-    pub extra: Option<String>,
-}
+/// A `users` row: extras as their stored JSON text.
+pub type StoredUser = User<Option<String>>;
 
-/// An `accounts` row (token columns as stored: sealed when an encryption key is configured).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredAccount {
-    pub user_id: String,
-    pub kind: String,
-    pub provider: String,
-    pub provider_account_id: String,
-    pub access_token: Option<String>,
-    pub refresh_token: Option<String>,
-    pub expires_at: Option<f64>,
-    pub token_type: Option<String>,
-    pub scope: Option<String>,
-    pub id_token: Option<String>,
-    pub session_state: Option<String>,
-    pub extra: Option<String>,
-}
+/// An `accounts` row: extras as their stored JSON text, token columns as stored (sealed when
+/// an encryption key is configured).
+pub type StoredAccount = Account<Option<String>>;
 
-/// A `sessions` row (keyed by the token's hash).
+/// A `sessions` row, keyed by the token's hash (not a [`crate::core::model::Session`], whose
+/// key is the token itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     pub session_token_hash: String,
