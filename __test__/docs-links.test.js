@@ -12,9 +12,9 @@ const path = require('node:path')
 const ROOT = path.join(__dirname, '..')
 const DOCS = path.join(ROOT, 'docs')
 
-/** README.md and every Markdown page under docs/, as paths relative to the repository. */
+/** README.md, CONTRIBUTING.md and every Markdown page under docs/, as paths relative to the repository. */
 function pages() {
-  const found = ['README.md']
+  const found = ['README.md', 'CONTRIBUTING.md']
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name)

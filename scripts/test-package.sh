@@ -122,24 +122,32 @@ package/LICENSE
 package/index.js
 package/index.mjs
 package/index.d.ts
-package/load.js
 package/native.js
 package/native.d.ts
-package/adapter.js
-package/client-db.js
-package/legacy.js
+package/lib/adapter.js
+package/lib/assemble.js
+package/lib/client-db.js
+package/lib/config.js
+package/lib/errors.js
+package/lib/legacy.js
+package/lib/load.js
+package/lib/scheduling.js
 package/jest/index.js
 package/jest/index.d.ts'
 required='package/package.json
 package/index.js
 package/index.mjs
 package/index.d.ts
-package/load.js
 package/native.js
 package/native.d.ts
-package/adapter.js
-package/client-db.js
-package/legacy.js'
+package/lib/adapter.js
+package/lib/assemble.js
+package/lib/client-db.js
+package/lib/config.js
+package/lib/errors.js
+package/lib/legacy.js
+package/lib/load.js
+package/lib/scheduling.js'
 forbidden=$(printf '%s\n' "$main_files" | grep -E '\.rs$|(^|/)Cargo\.(toml|lock)$|^package/(target|src|npm|__test__|scripts|bench|examples|\.cargo|\.github)/|\.node$|\.sqlite|\.tgz$' || true)
 [ -z "$forbidden" ] || fail "main tarball holds files it must not: $(echo "$forbidden" | tr '\n' ' ')"
 unexpected=$(comm -23 <(printf '%s\n' "$main_files") <(printf '%s\n' "$allowed" | sort))
