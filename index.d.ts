@@ -163,14 +163,17 @@ export interface RustAdapterUserInput {
 export interface RustAdapterUser {
   /** Primary key: the id Auth.js generated, or a random UUID when none was given. */
   id: string
-  /** Unique when present. Absent for OAuth providers that give no email. */
+  /**
+   * Unique when present; `null` for OAuth providers that give no email (typed `string`, as
+   * `AdapterUser` types it).
+   */
   email: string
   /** When the email address was verified, or `null`. */
   emailVerified: Date | null
-  /** Display name (absent when not set). */
-  name?: string | null
-  /** Avatar URL (absent when not set). */
-  image?: string | null
+  /** Display name, or `null` when not set. */
+  name: string | null
+  /** Avatar URL, or `null` when not set. */
+  image: string | null
   /** Extra properties, returned with their original types. */
   [key: string]: unknown
 }
@@ -522,7 +525,7 @@ export interface DeviceRegistration {
 export type EventName = "device:register" | "device:deregister" | "sync:pull" | "sync:push" | "change"
 
 /** A listener of {@link EventName} events. */
-export type EventCallbackFn = (payload?: unknown) => void
+export type EventCallbackFn = (data?: any) => void
 
 /** A declared schema: this library's tables plus app-declared user columns. */
 export interface DeclaredSchema {
@@ -557,10 +560,10 @@ export interface RustClientDbSchema {
 
 /** `event` of a {@link RustClientDbHandle}. */
 export interface RustClientDbEvents {
-  /** Calls `callback` on every `name` event. */
-  subscribe(name: EventName, callback: EventCallbackFn): void
+  /** Calls `callback` on every `name` event; resolves once it is registered (rejects with `INVALID_INPUT` for an unknown name or a callback that is not a function). */
+  subscribe(name: EventName, callback: EventCallbackFn): Promise<void>
   /** Stops calling `callback` on `name` events. */
-  unsubscribe(name: EventName, callback: EventCallbackFn): void
+  unsubscribe(name: EventName, callback: EventCallbackFn): Promise<void>
 }
 
 /** A local-first replica: see {@link RustClientDb}. */
@@ -604,5 +607,15 @@ export interface RustClientDbHandle {
  * ```
  */
 export declare function RustClientDb(config: RustClientDbConfig): RustClientDbHandle
+
+/**
+ * {@link RustClientDb} under the name the Auth.js "Client DB" integration guide asks every
+ * client-database package to export: `ReplocalClientDb(props)` returns a handle of type
+ * `ReplocalClientDb`, whose members are assignable to the guide's.
+ */
+export declare function ReplocalClientDb(props: RustClientDbConfig): ReplocalClientDb
+
+/** The handle type under the guide's name: the same as {@link RustClientDbHandle}. */
+export type ReplocalClientDb = RustClientDbHandle
 
 export default RustAdapter

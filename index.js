@@ -4,7 +4,8 @@
  *
  * - `RustAdapter(config)`: the adapter for Auth.js (next-auth v5 / @auth/core) and next-auth v4.
  * - `LegacyAdapter(config)`: the `getAdapter()` shape of NextAuth.js v3, on the same tables.
- * - `RustClientDb(config)`: a local-first replica (SQLite file) kept in sync with a PostgreSQL hub.
+ * - `RustClientDb(config)`: a local-first replica (SQLite file) kept in sync with a PostgreSQL hub;
+ *   also exported as `ReplocalClientDb`, the name the Auth.js Client DB integration guide asks for.
  * - `RustAdapterError`: the class of every error the package raises (`error.code` says which).
  */
 const { RustAdapter } = require('./lib/adapter.js')
@@ -12,5 +13,5 @@ const { LegacyAdapter } = require('./lib/legacy.js')
 const { RustClientDb } = require('./lib/client-db.js')
 const { RustAdapterError } = require('./lib/errors.js')
 
-module.exports = { RustAdapter, LegacyAdapter, RustClientDb, RustAdapterError }
+module.exports = { RustAdapter, LegacyAdapter, RustClientDb, ReplocalClientDb: RustClientDb, RustAdapterError }
 module.exports.default = RustAdapter

@@ -7,6 +7,8 @@ export const RustAdapter = cjs.RustAdapter
 export const LegacyAdapter = cjs.LegacyAdapter
 /** @type {typeof import('./index').RustClientDb} */
 export const RustClientDb = cjs.RustClientDb
+/** @type {typeof import('./index').ReplocalClientDb} */
+export const ReplocalClientDb = cjs.ReplocalClientDb
 /** @type {typeof import('./index').RustAdapterError} */
 export const RustAdapterError = cjs.RustAdapterError
 export default cjs.RustAdapter

@@ -63,20 +63,42 @@ describe('createUser', () => {
     expect(created).toEqual({ ...user, emailVerified: null })
   })
 
-  test('createUser accepts a user without an email and omits email on read', async () => {
+  test('createUser accepts a user without an email, which reads back as email null', async () => {
     const adapter = newAdapter()
     const created = await adapter.createUser({ id: 'no-email', name: 'Anonymous' })
-    expect(created).toEqual({ id: 'no-email', name: 'Anonymous', emailVerified: null })
-    const stored = await adapter.getUser('no-email')
-    expect(stored).toEqual({ id: 'no-email', name: 'Anonymous', emailVerified: null })
-    expect(Object.keys(stored)).not.toContain('email')
+    const expected = { id: 'no-email', name: 'Anonymous', email: null, emailVerified: null, image: null }
+    expect(created).toStrictEqual(expected)
+    expect(await adapter.getUser('no-email')).toStrictEqual(expected)
   })
 
-  test('createUser omits null name and image from the returned user', async () => {
+  test('createUser returns null name and image as present keys, as the SQL peers do', async () => {
     const adapter = newAdapter()
     const created = await adapter.createUser({ id: 'bare', email: 'bare@example.com', name: null, image: null })
-    expect(created).toEqual({ id: 'bare', email: 'bare@example.com', emailVerified: null })
-    expect(Object.keys(created).sort()).toEqual(['email', 'emailVerified', 'id'])
+    expect(created).toStrictEqual({ id: 'bare', email: 'bare@example.com', emailVerified: null, name: null, image: null })
+    expect(Object.keys(created).sort()).toEqual(['email', 'emailVerified', 'id', 'image', 'name'])
+  })
+
+  test('every read of a user returns its empty fields as null', async () => {
+    const adapter = newAdapter()
+    const user = await adapter.createUser({ id: 'emailed', email: 'emailed@example.com', emailVerified: null })
+    await adapter.linkAccount({ userId: user.id, type: 'oauth', provider: 'p', providerAccountId: 'emailed' })
+    await adapter.createSession({ sessionToken: 'emailed-session', userId: user.id, expires: new Date(Date.now() + 60_000) })
+    const expected = { id: 'emailed', email: 'emailed@example.com', emailVerified: null, name: null, image: null }
+    expect(await adapter.getUser(user.id)).toStrictEqual(expected)
+    expect(await adapter.getUserByEmail('emailed@example.com')).toStrictEqual(expected)
+    expect(await adapter.getUserByAccount({ provider: 'p', providerAccountId: 'emailed' })).toStrictEqual(expected)
+    expect((await adapter.getSessionAndUser('emailed-session')).user).toStrictEqual(expected)
+    expect(await adapter.updateUser({ id: user.id })).toStrictEqual(expected)
+    expect(await adapter.deleteUser(user.id)).toStrictEqual(expected)
+  })
+
+  test('an extra set to null stays null, and one never set stays absent', async () => {
+    const adapter = newAdapter()
+    const user = await adapter.createUser({ id: 'extras', email: 'extras@example.com', role: null })
+    const read = await adapter.getUser(user.id)
+    expect(read.role).toBeNull()
+    expect('role' in read).toBe(true)
+    expect('plan' in read).toBe(false)
   })
 
   test('createUser allows many users without an email', async () => {
@@ -183,13 +205,12 @@ describe('updateUser', () => {
     })
   })
 
-  test('updateUser with a field set to null clears it', async () => {
+  test('updateUser with a field set to null clears it, and it reads back as null', async () => {
     const adapter = newAdapter()
     const user = await adapter.createUser(userFixture())
     const updated = await adapter.updateUser({ id: user.id, image: null })
-    const { image, ...rest } = user
-    expect(updated).toEqual(rest)
-    expect(Object.keys(await adapter.getUser(user.id))).not.toContain('image')
+    expect(updated).toStrictEqual({ ...user, image: null })
+    expect(await adapter.getUser(user.id)).toStrictEqual({ ...user, image: null })
   })
 
   test('updateUser with emailVerified null makes emailVerified null', async () => {
@@ -203,7 +224,7 @@ describe('updateUser', () => {
     const user = await adapter.createUser(userFixture())
     await adapter.updateUser({ id: user.id, email: null })
     expect(await adapter.getUserByEmail(user.email)).toBeNull()
-    expect(Object.keys(await adapter.getUser(user.id))).not.toContain('email')
+    expect((await adapter.getUser(user.id)).email).toBeNull()
   })
 
   test('updateUser accepts emailVerified as an ISO-8601 string', async () => {

@@ -21,6 +21,7 @@ export type AdapterContract =
   | "getUser"
   | "getUserByEmail"
   | "userWithoutEmail"
+  | "nullUserFields"
   | "uniqueEmail"
   | "updateUser"
   | "updateUserUnknown"

@@ -18,6 +18,7 @@ const CONTRACTS = [
   'getUser',
   'getUserByEmail',
   'userWithoutEmail',
+  'nullUserFields',
   'uniqueEmail',
   'updateUser',
   'updateUserUnknown',
@@ -237,12 +238,29 @@ function describeAdapter(name, factory, options = {}) {
       )
     })
 
-    contract('userWithoutEmail', 'users without an email can be created (OAuth providers may not give one)', async () => {
+    contract('userWithoutEmail', 'users without an email can be created, and read back with email null', async () => {
       const first = await a.createUser({ id: randomUUID(), emailVerified: null })
       const second = await a.createUser({ id: randomUUID(), emailVerified: null })
       await because('several users without email to coexist: the email column is nullable and unique only when present', async () => {
         expect(await a.getUser(first.id)).not.toBeNull()
         expect(await a.getUser(second.id)).not.toBeNull()
+      })
+      await because('an empty email to read back as a present null, as the SQL adapters return it (`user.email === null`)', async () => {
+        const read = await a.getUser(first.id)
+        expect(read).toHaveProperty('email', null)
+      })
+    })
+
+    contract('nullUserFields', 'a user whose name and image are null (signed in by email) reads back with them null', async () => {
+      const user = await a.createUser(newUser({ name: null, image: null }))
+      const expected = { ...user, name: null, image: null }
+      await because('createUser to return name and image as present nulls', () => {
+        expect(user).toHaveProperty('name', null)
+        expect(user).toHaveProperty('image', null)
+      })
+      await because('getUser and getUserByEmail to return the same nulls: code checks `user.image === null` and snapshots session.user', async () => {
+        expect(await a.getUser(user.id)).toStrictEqual(expected)
+        expect(await a.getUserByEmail(user.email)).toStrictEqual(expected)
       })
     })
 
@@ -263,6 +281,11 @@ function describeAdapter(name, factory, options = {}) {
       await because('a partial update to leave other fields alone (email sign-in passes only emailVerified)', async () =>
         expect(await a.getUser(user.id)).toEqual({ ...user, name: 'Updated Name' }),
       )
+      const cleared = await a.updateUser({ id: user.id, image: null })
+      await because('a field cleared with null to read back as a present null, not vanish', async () => {
+        expect(cleared).toHaveProperty('image', null)
+        expect(await a.getUser(user.id)).toHaveProperty('image', null)
+      })
     })
 
     contract('updateUserUnknown', 'updateUser of an unknown id rejects', async () => {

@@ -66,15 +66,15 @@ function faceOf(store) {
    */
   const assembledWrite = (call, assemble) => write(call, same, fromColumns(assemble))
   return {
-    createUser: write((arrival, user) => native.createUser(store, user, arrival)),
+    createUser: assembledWrite((arrival, user) => native.createUser(store, user, assembleUser, arrival), assembleUser),
     getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
     getUserByEmail: read((email) => native.getUserByEmail(store, email, assembleUser), toUser),
     getUserByAccount: read(
       (key) => native.getUserByAccount(store, key, key?.provider, key?.providerAccountId, assembleUser),
       toUser,
     ),
-    updateUser: write((arrival, user) => native.updateUser(store, user, arrival)),
-    deleteUser: write((arrival, userId) => native.deleteUser(store, userId, arrival)),
+    updateUser: assembledWrite((arrival, user) => native.updateUser(store, user, assembleUser, arrival), assembleUser),
+    deleteUser: assembledWrite((arrival, userId) => native.deleteUser(store, userId, assembleUser, arrival), assembleUser),
     linkAccount: write((arrival, account) => native.linkAccount(store, account, arrival)),
     unlinkAccount: write(
       (arrival, key) => native.unlinkAccount(store, key, arrival),

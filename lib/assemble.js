@@ -15,8 +15,11 @@
 /** @typedef {import('../index').RustAdapterVerificationToken} VerificationToken */
 
 /**
- * An Auth.js user from its columns: `name`, `email` and `image` are present (`null` when
- * empty), `emailVerified` is a Date or `null`, extras are spread on top.
+ * An Auth.js user from its columns: `name`, `email` and `image` are present keys, `null`
+ * when empty (as the SQL peers return them, and as `AdapterUser` types them);
+ * `emailVerified` is a Date or `null`; extras are spread on top. The one place a user
+ * object is built: every method that returns a user passes this function to the native
+ * side.
  *
  * @param {string} id
  * @param {string | null} name
@@ -27,11 +30,13 @@
  * @returns {AdapterUser}
  */
 function assembleUser(id, name, email, verified, image, extras) {
-  const user = /** @type {AdapterUser} */ ({ id })
-  if (name !== null) user.name = name
-  if (email !== null) user.email = email
-  user.emailVerified = verified === null ? null : new Date(verified)
-  if (image !== null) user.image = image
+  const user = /** @type {AdapterUser} */ ({
+    id,
+    name,
+    email,
+    emailVerified: verified === null ? null : new Date(verified),
+    image,
+  })
   if (extras !== undefined) Object.assign(user, extras)
   return user
 }

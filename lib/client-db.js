@@ -105,11 +105,11 @@ function RustClientDb(config) {
       },
     },
     event: {
-      subscribe(name, callback) {
+      async subscribe(name, callback) {
         checkEvent(name, callback)
         listenersOf(name).add(callback)
       },
-      unsubscribe(name, callback) {
+      async unsubscribe(name, callback) {
         checkEvent(name, callback)
         listenersOf(name).delete(callback)
       },

@@ -22,11 +22,6 @@ const sha256 = (text) => createHash('sha256').update(text).digest('hex')
  */
 const accessTokenOf = (sessionToken) => sha256(`authjs-rust-adapter:v3-access-token:${sessionToken}`)
 
-/** A user → the v3 shape, where empty columns read as `null` rather than being absent. */
-function legacyUser(user) {
-  return user && { name: null, email: null, image: null, ...user }
-}
-
 /** A v5 session → the v3 shape. */
 function legacySession(session) {
   return session && { ...session, accessToken: accessTokenOf(session.sessionToken) }
@@ -68,26 +63,26 @@ function LegacyAdapter(config) {
         /** v3 passes the provider profile; only the user fields are kept, and a new id is made. */
         createUser(profile = {}) {
           const { name, email, image, emailVerified } = profile
-          return adapter.createUser({ name, email, image, emailVerified: emailVerified ?? null }).then(legacyUser)
+          return adapter.createUser({ name, email, image, emailVerified: emailVerified ?? null })
         },
 
-        getUser: (id) => adapter.getUser(id).then(legacyUser),
+        getUser: (id) => adapter.getUser(id),
 
         async getUserByEmail(email) {
-          return email ? adapter.getUserByEmail(email).then(legacyUser) : null
+          return email ? adapter.getUserByEmail(email) : null
         },
 
         getUserByProviderAccountId: (providerId, providerAccountId) =>
-          adapter.getUserByAccount({ provider: providerId, providerAccountId }).then(legacyUser),
+          adapter.getUserByAccount({ provider: providerId, providerAccountId }),
 
         /** NextAuth.js v3 has no credentials storage: always `null`. */
         async getUserByCredentials() {
           return null
         },
 
-        updateUser: (user) => adapter.updateUser(user).then(legacyUser),
+        updateUser: (user) => adapter.updateUser(user),
 
-        deleteUser: (userId) => adapter.deleteUser(userId).then(legacyUser),
+        deleteUser: (userId) => adapter.deleteUser(userId),
 
         linkAccount: (userId, providerId, providerType, providerAccountId, refreshToken, accessToken, accessTokenExpires) =>
           adapter.linkAccount({

@@ -49,9 +49,17 @@ describe('the handle', () => {
     )
   })
 
-  test('an unknown event name is refused', () => {
+  test('an unknown event name is refused: subscribe rejects with INVALID_INPUT', async () => {
     const replica = newReplica(newHub().config)
-    expect(() => replica.event.subscribe('sync:everything', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
+    await expect(replica.event.subscribe('sync:everything', () => {})).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+  })
+
+  test('subscribe and unsubscribe resolve, as the Client DB guide types them', async () => {
+    const replica = newReplica(newHub().config)
+    const listener = () => {}
+    await expect(replica.event.subscribe('change', listener)).resolves.toBeUndefined()
+    await expect(replica.event.unsubscribe('change', listener)).resolves.toBeUndefined()
+    await expect(replica.event.subscribe('change', 'not a function')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
   })
 })
 

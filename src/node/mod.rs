@@ -229,16 +229,22 @@ pub fn config_options() -> Vec<ConfigOption> {
         .collect()
 }
 
-/// `createUser(user)`.
+/// `createUser(user)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn create_user<'e>(
     env: &'e Env,
     store: &Handle,
     user: Unknown,
+    assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
     let user = input::user(&js(env), raw(&user))?;
-    respond(env, store.store.create_user(user, arrival.into()), same)
+    respond_assembled(
+        env,
+        store.store.create_user(user, arrival.into()),
+        |user| Some(UserColumns(user)),
+        assemble,
+    )
 }
 
 /// Marks the start (`true`) and the end (`false`) of reads issued together in one run of
@@ -304,28 +310,41 @@ pub fn get_user_by_account<'e>(
     )
 }
 
-/// `updateUser({ id, ...changes })`.
+/// `updateUser({ id, ...changes })`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn update_user<'e>(
     env: &'e Env,
     store: &Handle,
     user: Unknown,
+    assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
     let patch = input::user_patch(&js(env), raw(&user))?;
-    respond(env, store.store.update_user(patch, arrival.into()), same)
+    respond_assembled(
+        env,
+        store.store.update_user(patch, arrival.into()),
+        |user| Some(UserColumns(user)),
+        assemble,
+    )
 }
 
-/// `deleteUser(id)`: the user with their accounts, sessions and authenticators.
+/// `deleteUser(id)`: the user with their accounts, sessions and authenticators; the user
+/// removed, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn delete_user<'e>(
     env: &'e Env,
     store: &Handle,
     id: Unknown,
+    assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&id), "userId")?;
-    respond(env, store.store.delete_user(id, arrival.into()), same)
+    respond_assembled(
+        env,
+        store.store.delete_user(id, arrival.into()),
+        user_columns,
+        assemble,
+    )
 }
 
 /// `linkAccount(account)`.

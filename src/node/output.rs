@@ -221,23 +221,6 @@ pub fn assembled<C: Columns>(js: &Js, found: Option<C>, assemble: Raw) -> Result
     }
 }
 
-impl ToJs for User {
-    fn to_js(&self, js: &Js) -> Result<Raw> {
-        let obj = js.object()?;
-        js.set(obj, c"id", js.str(&self.id)?)?;
-        set_opt_str(js, obj, c"name", &self.name)?;
-        set_opt_str(js, obj, c"email", &self.email)?;
-        let verified = match self.email_verified {
-            Some(ms) => js.date(ms as f64)?,
-            None => js.null()?,
-        };
-        js.set(obj, c"emailVerified", verified)?;
-        set_opt_str(js, obj, c"image", &self.image)?;
-        set_extras(js, obj, &self.extra)?;
-        Ok(obj)
-    }
-}
-
 impl ToJs for Account {
     fn to_js(&self, js: &Js) -> Result<Raw> {
         let obj = js.object()?;
