@@ -254,7 +254,7 @@ export type RustAdapterErrorCode =
   | "NOT_FOUND"
   /** An argument has the wrong type, is missing, empty, too large, or an invalid date. */
   | "INVALID_INPUT"
-  /** SQLite: the database is locked past `busyTimeout`, or cannot be opened or written. PostgreSQL: the server cannot be reached, refused the login, restarted or did not answer within `busyTimeout`. */
+  /** SQLite: the database is locked past `busyTimeout`, or an I/O error with no more precise code. PostgreSQL: the server cannot be reached, refused the login, restarted or did not answer within `busyTimeout`. */
   | "DB_UNAVAILABLE"
   /** The adapter was closed with `close()`. */
   | "CLOSED"
@@ -268,6 +268,20 @@ export type RustAdapterErrorCode =
   | "NO_PREBUILT_BINARY"
   /** {@link RustClientDbHandle.live}: the replica is not registered, or its pubsub token expired or was replaced. */
   | "UNAUTHORIZED"
+  /** SQLite: `filename` is another application's SQLite file, or not SQLite at all; it was left unchanged. */
+  | "NOT_OUR_DATABASE"
+  /** SQLite: the file is damaged (a page that does not parse, a truncated file). */
+  | "CORRUPT"
+  /** The file, its directory or its mount accepts reads only (PostgreSQL: the server is read-only). Reads keep working. */
+  | "READ_ONLY"
+  /** The disk, a quota or the process's file-size limit is full (PostgreSQL: the server's disk). Nothing was written. */
+  | "DISK_FULL"
+  /** SQLite: the process has no file descriptor left (`EMFILE`, `ENFILE`). */
+  | "TOO_MANY_OPEN_FILES"
+  /** The operating system denied access to the file (PostgreSQL: the role lacks a privilege). */
+  | "PERMISSION_DENIED"
+  /** SQLite: the `-wal` or `-shm` file was deleted or replaced while the adapter had it open; writes stop until it is reopened. */
+  | "SIDE_FILE_GONE"
   /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
   | "SCHEMA_MISMATCH"
 

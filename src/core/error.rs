@@ -26,11 +26,26 @@ pub enum ErrorCode {
     DecryptFailed,
     /// A replica's pubsub token is missing, expired or no longer known to the hub.
     Unauthorized,
+    /// The file is an SQLite database of another application (or not SQLite at all); it was
+    /// left unchanged.
+    NotOurDatabase,
+    /// The file is damaged (a page that does not parse, a truncated file).
+    Corrupt,
+    /// The file, its directory or its mount (or the PostgreSQL server) accepts reads only.
+    ReadOnly,
+    /// The disk (or a quota, or the process's file-size limit) is full.
+    DiskFull,
+    /// The process (or the system) has no file descriptor left to open the file.
+    TooManyOpenFiles,
+    /// The operating system (or the PostgreSQL server) denied access to the file.
+    PermissionDenied,
+    /// A side file (`-wal` or `-shm`) was deleted or replaced while the adapter had it open.
+    SideFileGone,
 }
 
 impl ErrorCode {
     /// Every code (the docs' table and `index.d.ts` list the same; a test checks it).
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::UniqueViolation,
         ErrorCode::NotFound,
         ErrorCode::InvalidInput,
@@ -40,6 +55,13 @@ impl ErrorCode {
         ErrorCode::DbError,
         ErrorCode::DecryptFailed,
         ErrorCode::Unauthorized,
+        ErrorCode::NotOurDatabase,
+        ErrorCode::Corrupt,
+        ErrorCode::ReadOnly,
+        ErrorCode::DiskFull,
+        ErrorCode::TooManyOpenFiles,
+        ErrorCode::PermissionDenied,
+        ErrorCode::SideFileGone,
     ];
 
     /// The code as JavaScript sees it in `error.code`.
@@ -54,6 +76,13 @@ impl ErrorCode {
             ErrorCode::DbError => "DB_ERROR",
             ErrorCode::DecryptFailed => "DECRYPT_FAILED",
             ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::NotOurDatabase => "NOT_OUR_DATABASE",
+            ErrorCode::Corrupt => "CORRUPT",
+            ErrorCode::ReadOnly => "READ_ONLY",
+            ErrorCode::DiskFull => "DISK_FULL",
+            ErrorCode::TooManyOpenFiles => "TOO_MANY_OPEN_FILES",
+            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
+            ErrorCode::SideFileGone => "SIDE_FILE_GONE",
         }
     }
 }

@@ -61,6 +61,21 @@ impl AdapterError {
                 "has a text with a NUL character (\\u0000), which PostgreSQL cannot store",
             );
         }
+        // What an operator must fix on the server, each with its own code (as on SQLite):
+        // 25006 read_only_sql_transaction (a standby, or default_transaction_read_only),
+        // 53100 disk_full, 42501 insufficient_privilege.
+        let operator = match code.code() {
+            "25006" => Some((ErrorCode::ReadOnly, "the server accepts reads only")),
+            "53100" => Some((ErrorCode::DiskFull, "the server's disk is full")),
+            "42501" => Some((
+                ErrorCode::PermissionDenied,
+                "the database role lacks a privilege",
+            )),
+            _ => None,
+        };
+        if let Some((code, what)) = operator {
+            return Self::new(code, format!("{entity}: {what}: {}", db.message()));
+        }
         let class = code.code().get(..2).unwrap_or("");
         // 08: connection exception; 57: operator intervention (shutdown, restart);
         // 53: insufficient resources (too many connections); 28: authentication; 3D: no database.

@@ -8,12 +8,43 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::schema;
 use crate::core::config::Config;
-use crate::core::error::{AdapterError, Result};
+use crate::core::error::{AdapterError, ErrorCode, Result};
 
 /// How many prepared statements each connection keeps ready.
 const STATEMENT_CACHE_CAPACITY: usize = 64;
 
+/// SQLite's file header: the first 16 bytes of every SQLite 3 database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Looks at the file before SQLite does, reading only: an operating-system failure gets its
+/// own code (no descriptor left, permission denied, ...), and a file that is not SQLite at
+/// all is refused as `NOT_OUR_DATABASE`. A missing or empty file is fine: it becomes a new
+/// database.
+fn inspect_file(path: &str) -> Result<()> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(AdapterError::from_os(&e, path, "open")),
+    };
+    let mut head = Vec::with_capacity(SQLITE_HEADER.len());
+    (&mut file)
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| AdapterError::from_os(&e, path, "read"))?;
+    if !head.is_empty() && head.as_slice() != SQLITE_HEADER {
+        return Err(AdapterError::new(
+            ErrorCode::NotOurDatabase,
+            format!("config.filename: {path:?} is not an SQLite database (its first bytes are not SQLite's header); point config.filename at a new file or at one this adapter created (the file was left unchanged)"),
+        ));
+    }
+    Ok(())
+}
+
 fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
+    if !config.is_memory() {
+        inspect_file(&config.filename)?;
+    }
     let conn = if config.is_memory() {
         Connection::open_in_memory()
     } else {
@@ -23,12 +54,23 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
         Connection::open_with_flags(&config.filename, flags)
     }
     .map_err(|e| {
-        AdapterError::new(
-            crate::core::error::ErrorCode::DbUnavailable,
-            format!("config.filename: cannot open {:?}: {e}", config.filename),
-        )
+        // SQLite does not say why; the operating system does, asked the same question.
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(!read_only)
+            .create(false)
+            .open(&config.filename)
+        {
+            Err(os) if os.kind() != std::io::ErrorKind::NotFound => {
+                AdapterError::from_os(&os, &config.filename, "open")
+            }
+            _ => AdapterError::new(
+                ErrorCode::DbUnavailable,
+                format!("config.filename: cannot open {:?}: {e}", config.filename),
+            ),
+        }
     })?;
-    let sqlite = |e| AdapterError::from_sqlite(e, "connection");
+    let sqlite = |e| AdapterError::from_sqlite_on(&conn, e, "connection");
     conn.busy_timeout(Duration::from_millis(u64::from(config.busy_timeout_ms)))
         .map_err(sqlite)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
@@ -40,8 +82,8 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
         true,
     )
     .map_err(sqlite)?;
-    // Checked before anything writes to the file, so a newer file stays untouched.
-    schema::refuse_newer(&conn)?;
+    // Checked before anything writes to the file, so a foreign or newer file stays untouched.
+    schema::refuse_foreign_or_newer(&conn)?;
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = {};
@@ -69,10 +111,10 @@ pub fn open_writer(config: &Config) -> Result<Connection> {
             &conn,
             Duration::from_millis(u64::from(config.busy_timeout_ms)),
         )
-        .map_err(|e| AdapterError::from_sqlite(e, "connection"))?;
+        .map_err(|e| AdapterError::from_sqlite_on(&conn, e, "connection"))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AdapterError::new(
-                crate::core::error::ErrorCode::DbUnavailable,
+                ErrorCode::DbUnavailable,
                 format!(
                     "config.filename: could not switch {:?} to WAL mode (got {mode})",
                     config.filename
@@ -101,6 +143,18 @@ fn switch_to_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<Strin
             }
             answer => return answer,
         }
+    }
+}
+
+/// Folds a WAL that a previous process left (its `close()` could not truncate it, on a full
+/// disk) back into the main file, so deleted sessions do not linger in it. Best effort, and
+/// without waiting: while another process reads it, it stays, and SQLite's own checkpoints
+/// fold it later.
+pub fn fold_leftover_wal(conn: &Connection, config: &Config) {
+    let leftover = std::fs::metadata(format!("{}-wal", config.filename)).is_ok_and(|m| m.len() > 0);
+    if leftover && conn.busy_timeout(Duration::ZERO).is_ok() {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _ = conn.busy_timeout(Duration::from_millis(u64::from(config.busy_timeout_ms)));
     }
 }
 

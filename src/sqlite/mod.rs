@@ -29,6 +29,7 @@ mod error;
 pub mod replica;
 pub mod schema;
 pub mod sessions;
+mod side_files;
 mod sweeper;
 pub mod tokens;
 pub mod users;
@@ -94,6 +95,14 @@ impl SqliteStore {
         )?);
         let write_conn = connection::open_writer(config)?;
         schema::migrate(&write_conn, &secrets)?;
+        // A WAL left behind (a close() on a full disk could not truncate it) is folded back
+        // now; the file is only read when it is there.
+        let side_files = if config.is_memory() {
+            None
+        } else {
+            connection::fold_leftover_wal(&write_conn, config);
+            side_files::SideFiles::of(&config.filename)
+        };
         let wal_index = if config.is_memory() {
             None
         } else {
@@ -108,6 +117,7 @@ impl SqliteStore {
         let writer = Arc::new(writer::Writer::start(
             write_slot,
             std::time::Duration::from_millis(u64::from(config.busy_timeout_ms)),
+            side_files,
         )?);
         let sweeper = (config.sweep_interval_ms > 0).then(|| {
             sweeper::Sweeper::start(

@@ -136,9 +136,49 @@ pub fn refuse_newer(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The tables every file of this adapter has had since version 1.
+const OUR_TABLES: [&str; 4] = ["users", "accounts", "sessions", "verification_tokens"];
+
+/// Decides, reading only, whether the file is empty, this adapter's (any version) or another
+/// application's, and refuses it untouched unless it may be opened: `NOT_OUR_DATABASE`
+/// (naming the tables found) for a foreign file, `SCHEMA_TOO_NEW` for a newer one of ours.
+/// Nothing may write to the file (WAL mode, migrations) before this has passed.
+pub fn refuse_foreign_or_newer(conn: &Connection) -> Result<()> {
+    let sqlite = |e| AdapterError::from_sqlite_on(conn, e, "config.filename");
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(sqlite)?;
+    let found = version(conn)?;
+    let ours = OUR_TABLES
+        .iter()
+        .all(|t| tables.iter().any(|have| have == t));
+    let empty = tables.is_empty() && found == 0;
+    if !(empty || ours && found >= 1) {
+        let listed = if tables.is_empty() {
+            "no tables".to_string()
+        } else {
+            let mut shown: Vec<&str> = tables.iter().take(20).map(String::as_str).collect();
+            if tables.len() > 20 {
+                shown.push("...");
+            }
+            format!("the tables {}", shown.join(", "))
+        };
+        return Err(AdapterError::new(
+            ErrorCode::NotOurDatabase,
+            format!(
+                "config.filename: the file is an SQLite database of another application (user_version {found}, {listed}); point config.filename at a new file or at one this adapter created (the file was left unchanged)"
+            ),
+        ));
+    }
+    refuse_newer(conn)
+}
+
 /// Applies every missing migration up to `target`, one transaction each.
 pub fn migrate_to(conn: &Connection, target: i64, secrets: &Secrets) -> Result<()> {
-    let sqlite = |e| AdapterError::from_sqlite(e, "migration");
+    let sqlite = |e| AdapterError::from_sqlite_on(conn, e, "migration");
     loop {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
         let step = (|| {

@@ -308,6 +308,9 @@ fn a_file_from_a_newer_version_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(&dir);
     {
+        // A file of ours that a newer version migrated further.
+        let store = SqliteStore::open(&config).unwrap();
+        store.close().blocking_recv().unwrap();
         let conn = rusqlite::Connection::open(&config.filename).unwrap();
         conn.execute_batch(&format!(
             "CREATE TABLE future (x); PRAGMA user_version = {};",
@@ -677,11 +680,7 @@ fn opening_a_new_file_waits_while_another_process_holds_its_write_lock() {
     // two processes open a brand-new file at once: switching it to WAL upgrades a read to a
     // write, where SQLite answers BUSY at once instead of calling the busy handler.
     let other = rusqlite::Connection::open(&config.filename).unwrap();
-    other
-        .execute_batch(
-            "CREATE TABLE other_app (x); BEGIN IMMEDIATE; INSERT INTO other_app VALUES (1);",
-        )
-        .unwrap();
+    other.execute_batch("BEGIN IMMEDIATE;").unwrap();
     let release = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(200));
         other.execute_batch("COMMIT").unwrap();
@@ -696,4 +695,84 @@ fn opening_a_new_file_waits_while_another_process_holds_its_write_lock() {
         })
         .unwrap();
     assert_eq!(mode, "wal");
+}
+
+#[test]
+fn another_applications_file_is_refused_by_name_without_a_byte_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    {
+        // Rollback-journal mode, with a `users` table of its own, as in the report.
+        let conn = rusqlite::Connection::open(&config.filename).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, login TEXT); CREATE TABLE orders (x);",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&config.filename).unwrap();
+    let err = SqliteStore::open(&config).err().unwrap();
+    assert_eq!(err.code, ErrorCode::NotOurDatabase, "{err}");
+    assert!(err.detail.contains("orders, users"), "{err}");
+    assert_eq!(std::fs::read(&config.filename).unwrap(), before);
+    assert!(!std::path::Path::new(&format!("{}-wal", config.filename)).exists());
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    std::fs::write(&config.filename, b"{\"not\": \"a database\"}\n".repeat(300)).unwrap();
+    let before = std::fs::read(&config.filename).unwrap();
+    let err = SqliteStore::open(&config).err().unwrap();
+    assert_eq!(err.code, ErrorCode::NotOurDatabase, "{err}");
+    assert_eq!(std::fs::read(&config.filename).unwrap(), before);
+}
+
+#[test]
+fn a_zero_byte_file_becomes_a_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    std::fs::write(&config.filename, b"").unwrap();
+    let store = SqliteStore::open(&config).unwrap();
+    add_user(&store, user("u1", None));
+}
+
+#[test]
+fn a_deleted_wal_is_saved_into_the_main_file_and_later_writes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    add_user(&store, user("before", None));
+    std::fs::remove_file(format!("{}-wal", config.filename)).unwrap();
+    // Committed into the unlinked -wal, then saved from its descriptor before the answer.
+    add_user(&store, user("during", None));
+    let err = store
+        .write_blocking(|c| users::insert(c, &user("after", None)))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::SideFileGone, "{err}");
+    // The main file alone (no -wal on disk) holds both acknowledged writes.
+    let other = rusqlite::Connection::open(&config.filename).unwrap();
+    let ids: Vec<String> = other
+        .prepare("SELECT id FROM users ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(ids, ["before", "during"]);
+}
+
+#[test]
+fn a_deleted_shm_refuses_the_write_that_found_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    add_user(&store, user("before", None));
+    std::fs::remove_file(format!("{}-shm", config.filename)).unwrap();
+    let err = store
+        .write_blocking(|c| users::insert(c, &user("during", None)))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::SideFileGone, "{err}");
+    // Reads keep working.
+    assert!(store.read(|c| users::by_id(c, "before")).unwrap().is_some());
 }

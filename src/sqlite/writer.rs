@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::connection::{lock, SharedConnection};
+use super::side_files::SideFiles;
 use crate::core::error::{AdapterError, ErrorCode, Result};
 
 /// Most writes folded into one transaction.
@@ -36,6 +37,8 @@ pub struct Writer {
     commits: Arc<AtomicU64>,
     /// The connection's busy timeout, restored after an inline write's non-waiting BEGIN.
     busy_timeout: Duration,
+    /// The file's `-wal` and `-shm`, checked after every commit (`None` in memory).
+    side_files: Option<Arc<SideFiles>>,
 }
 
 /// Turns a received write result into the caller's result.
@@ -50,14 +53,20 @@ pub fn settle<T>(received: std::result::Result<Result<T>, oneshot::error::RecvEr
 
 impl Writer {
     /// Starts the thread that owns `slot` for writing; `busy_timeout` is the connection's.
-    pub fn start(slot: SharedConnection, busy_timeout: Duration) -> Result<Self> {
+    pub fn start(
+        slot: SharedConnection,
+        busy_timeout: Duration,
+        side_files: Option<SideFiles>,
+    ) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread_slot = slot.clone();
         let commits = Arc::new(AtomicU64::new(0));
         let thread_commits = commits.clone();
+        let side_files = side_files.map(Arc::new);
+        let thread_side_files = side_files.clone();
         thread::Builder::new()
             .name("authjs-sqlite-writer".into())
-            .spawn(move || run(thread_slot, thread_commits, rx))
+            .spawn(move || run(thread_slot, thread_commits, thread_side_files, rx))
             .map_err(|e| {
                 AdapterError::new(
                     ErrorCode::DbError,
@@ -70,6 +79,7 @@ impl Writer {
             queued: Arc::new(AtomicUsize::new(0)),
             commits,
             busy_timeout,
+            side_files,
         })
     }
 
@@ -155,6 +165,9 @@ impl Writer {
         let Some(conn) = guard.as_ref() else {
             return Err(f);
         };
+        if let Err(gone) = refuse_if_gone(self.side_files.as_deref()) {
+            return Ok(Err(gone));
+        }
         if !begin_without_waiting(conn, self.busy_timeout) {
             return Err(f);
         }
@@ -168,7 +181,8 @@ impl Writer {
         if committed.is_ok() {
             self.commits.fetch_add(1, Ordering::AcqRel);
         }
-        Ok(committed.and(outcome))
+        let kept = committed.and_then(|()| check_after_commit(self.side_files.as_deref(), conn));
+        Ok(kept.and(outcome))
     }
 
     /// Runs `f`, a write of exactly one SQL statement, at once on the calling thread in
@@ -191,6 +205,9 @@ impl Writer {
         let Some(conn) = guard.as_ref() else {
             return Err(f);
         };
+        if let Err(gone) = refuse_if_gone(self.side_files.as_deref()) {
+            return Ok(Err(gone));
+        }
         // Outside a transaction, the statement commits by itself; with no busy timeout, it
         // fails at once instead of waiting for a lock held by another process.
         if end_read_snapshot(conn).is_err() || conn.busy_timeout(Duration::ZERO).is_err() {
@@ -209,6 +226,11 @@ impl Writer {
         let _ = conn.busy_timeout(self.busy_timeout);
         if busy {
             return Err(f);
+        }
+        if outcome.is_ok() {
+            if let Err(gone) = check_after_commit(self.side_files.as_deref(), conn) {
+                return Ok(Err(gone));
+            }
         }
         Ok(outcome)
     }
@@ -245,7 +267,7 @@ fn guarded<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Re
 
 /// Runs `f` inside a savepoint, undoing only its own changes when it fails or panics.
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    let sqlite = |e| AdapterError::from_sqlite(e, "transaction");
+    let sqlite = |e| AdapterError::from_sqlite_on(conn, e, "transaction");
     control(conn, "SAVEPOINT write_job").map_err(sqlite)?;
     let outcome = guarded(conn, f);
     if outcome.is_err() {
@@ -258,8 +280,9 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
 /// Commits the open transaction, rolling it back when the commit fails.
 fn commit(conn: &Connection) -> Result<()> {
     control(conn, "COMMIT").map_err(|e| {
+        let err = AdapterError::from_sqlite_on(conn, e, "commit");
         let _ = control(conn, "ROLLBACK");
-        AdapterError::from_sqlite(e, "commit")
+        err
     })
 }
 
@@ -297,7 +320,22 @@ pub(super) fn end_read_snapshot(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-fn run(slot: SharedConnection, commits: Arc<AtomicU64>, rx: mpsc::Receiver<Message>) {
+/// `SIDE_FILE_GONE` once a side file was found gone (see [`SideFiles`]).
+fn refuse_if_gone(side_files: Option<&SideFiles>) -> Result<()> {
+    side_files.map_or(Ok(()), SideFiles::refuse_if_gone)
+}
+
+/// After a commit, before it is acknowledged: the side files are still the ones opened.
+fn check_after_commit(side_files: Option<&SideFiles>, conn: &Connection) -> Result<()> {
+    side_files.map_or(Ok(()), |files| files.check_after_commit(conn))
+}
+
+fn run(
+    slot: SharedConnection,
+    commits: Arc<AtomicU64>,
+    side_files: Option<Arc<SideFiles>>,
+    rx: mpsc::Receiver<Message>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
         let mut close = None;
@@ -313,7 +351,7 @@ fn run(slot: SharedConnection, commits: Arc<AtomicU64>, rx: mpsc::Receiver<Messa
             }
         }
         if !batch.is_empty() {
-            run_batch(&slot, &commits, batch);
+            run_batch(&slot, &commits, side_files.as_deref(), batch);
         }
         if let Some(ack) = close {
             shut_down(&slot, rx);
@@ -343,7 +381,12 @@ fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
     }
 }
 
-fn run_batch(slot: &SharedConnection, commits: &AtomicU64, batch: Vec<Job>) {
+fn run_batch(
+    slot: &SharedConnection,
+    commits: &AtomicU64,
+    side_files: Option<&SideFiles>,
+    batch: Vec<Job>,
+) {
     let guard = lock(slot);
     let Some(conn) = guard.as_ref() else {
         for job in batch {
@@ -351,8 +394,12 @@ fn run_batch(slot: &SharedConnection, commits: &AtomicU64, batch: Vec<Job>) {
         }
         return;
     };
-    if let Err(e) = end_read_snapshot(conn).and_then(|()| control(conn, "BEGIN IMMEDIATE")) {
-        let err = AdapterError::from_sqlite(e, "transaction");
+    let begun = refuse_if_gone(side_files).and_then(|()| {
+        end_read_snapshot(conn)
+            .and_then(|()| control(conn, "BEGIN IMMEDIATE"))
+            .map_err(|e| AdapterError::from_sqlite_on(conn, e, "transaction"))
+    });
+    if let Err(err) = begun {
         for job in batch {
             job(Err(err.clone()))(Ok(()));
         }
@@ -363,6 +410,7 @@ fn run_batch(slot: &SharedConnection, commits: &AtomicU64, batch: Vec<Job>) {
     if commit.is_ok() {
         commits.fetch_add(1, Ordering::AcqRel);
     }
+    let commit = commit.and_then(|()| check_after_commit(side_files, conn));
     drop(guard);
     for complete in completions {
         complete(commit.as_ref().map(|_| ()));
