@@ -138,8 +138,10 @@ pub trait Store: Send + Sync {
         false
     }
     /// Stops accepting calls; the receiver fires once calls in progress have finished and
-    /// every connection is closed.
-    fn close(&self) -> oneshot::Receiver<()>;
+    /// every connection is closed, with an error when closing could not finish its work (on
+    /// SQLite: fold the WAL back into the file, e.g. on a full disk); the store is closed
+    /// either way.
+    fn close(&self) -> oneshot::Receiver<Result<()>>;
 }
 
 /// The current time in epoch milliseconds.

@@ -609,8 +609,8 @@ pub fn prune<'e>(env: &'e Env, store: &Handle, arrival: Arrival) -> napi::Result
 pub fn close<'e>(env: &'e Env, store: &Handle) -> napi::Result<PromiseRaw<'e, ()>> {
     let done = store.store.close();
     env.spawn_future(async move {
-        let _ = done.await;
-        Ok(())
+        // Closed either way; a close that could not finish its work (a full disk) rejects.
+        done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
     })
 }
 
@@ -704,8 +704,8 @@ impl NativeClientDb {
     pub fn close<'e>(&self, env: &'e Env) -> napi::Result<PromiseRaw<'e, ()>> {
         let done = Store::close(&*self.replica);
         env.spawn_future(async move {
-            let _ = done.await;
-            Ok(())
+            // Closed either way; a close that could not finish its work (a full disk) rejects.
+            done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
         })
     }
 }

@@ -341,7 +341,7 @@ impl Store for PgStore {
         })
     }
 
-    fn close(&self) -> oneshot::Receiver<()> {
+    fn close(&self) -> oneshot::Receiver<Result<()>> {
         let (tx, rx) = oneshot::channel();
         self.inner.closed.store(true, Ordering::Release);
         if let Some(sweeper) = self.sweeper.lock().ok().and_then(|mut s| s.take()) {
@@ -357,7 +357,7 @@ impl Store for PgStore {
                 drained.await;
             }
             inner.pool.close();
-            let _ = tx.send(());
+            let _ = tx.send(Ok(()));
         });
         rx
     }

@@ -708,15 +708,15 @@ impl Store for ReplicaStore {
         self.local().prune(arrival)
     }
 
-    fn close(&self) -> oneshot::Receiver<()> {
+    fn close(&self) -> oneshot::Receiver<Result<()>> {
         self.stop_live();
         let local = Store::close(&**self.local());
         let hub = self.hub_store.close();
         let (tx, rx) = oneshot::channel();
         runtime().spawn(async move {
-            let _ = local.await;
+            let local = local.await.unwrap_or(Ok(()));
             let _ = hub.await;
-            let _ = tx.send(());
+            let _ = tx.send(local);
         });
         rx
     }

@@ -146,6 +146,58 @@ fn switch_to_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<Strin
     }
 }
 
+/// Says why a file-backed database could not be opened, when SQLite only said `unable to open
+/// database file` (its last system error is often the fallback's, e.g. `ENOENT` for a `-shm`
+/// it tried to open read-only after `EROFS`): asks the operating system, without writing,
+/// whether the file and its directory (where `-wal` and `-shm` live) may be written.
+pub fn explain_open_failure(config: &Config, err: AdapterError) -> AdapterError {
+    if err.code != ErrorCode::DbUnavailable || config.is_memory() {
+        return err;
+    }
+    let file = std::path::Path::new(&config.filename);
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    for (path, what) in [
+        (file, "the database file"),
+        (dir, "its directory, where SQLite creates -wal and -shm,"),
+    ] {
+        if let Some(os) = not_writable(path) {
+            let code = match super::error::os_error_code(&os) {
+                Some(ErrorCode::PermissionDenied) | None => ErrorCode::ReadOnly,
+                Some(code) => code,
+            };
+            return AdapterError::new(
+                code,
+                format!(
+                    "config.filename: {what} {} cannot be written by this process ({os}): {}",
+                    path.display(),
+                    err.detail
+                ),
+            );
+        }
+    }
+    err
+}
+
+/// The reason `path` may not be written by this process, if it may not (`access(2)`).
+#[cfg(unix)]
+fn not_writable(path: &std::path::Path) -> Option<std::io::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a NUL-terminated path; access(2) only reads it.
+    let denied = unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0;
+    let why = std::io::Error::last_os_error();
+    (denied && why.kind() != std::io::ErrorKind::NotFound).then_some(why)
+}
+
+#[cfg(not(unix))]
+fn not_writable(path: &std::path::Path) -> Option<std::io::Error> {
+    let readonly = std::fs::metadata(path).ok()?.permissions().readonly();
+    readonly.then(|| std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+}
+
 /// Folds a WAL that a previous process left (its `close()` could not truncate it, on a full
 /// disk) back into the main file, so deleted sessions do not linger in it. Best effort, and
 /// without waiting: while another process reads it, it stays, and SQLite's own checkpoints

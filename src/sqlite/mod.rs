@@ -93,8 +93,9 @@ impl SqliteStore {
             config.secret.as_deref(),
             &config.encryption_keys,
         )?);
-        let write_conn = connection::open_writer(config)?;
-        schema::migrate(&write_conn, &secrets)?;
+        let write_conn = connection::open_writer(config)
+            .and_then(|conn| schema::migrate(&conn, &secrets).map(|()| conn))
+            .map_err(|e| connection::explain_open_failure(config, e))?;
         // A WAL left behind (a close() on a full disk could not truncate it) is folded back
         // now; the file is only read when it is there.
         let side_files = if config.is_memory() {
@@ -304,7 +305,7 @@ impl SqliteStore {
 
     /// Stops accepting calls, lets queued writes finish, and closes every connection.
     /// The receiver fires once the writer thread has closed its connection.
-    pub fn close(&self) -> oneshot::Receiver<()> {
+    pub fn close(&self) -> oneshot::Receiver<Result<()>> {
         let first = !self.closed.swap(true, Ordering::AcqRel);
         self.sweeper
             .lock()
@@ -521,7 +522,7 @@ impl Store for SqliteStore {
         self.write_answer(arrival, |c| prune(c, now_millis()))
     }
 
-    fn close(&self) -> oneshot::Receiver<()> {
+    fn close(&self) -> oneshot::Receiver<Result<()>> {
         SqliteStore::close(self)
     }
 }

@@ -285,7 +285,7 @@ fn committed_writes_survive_close_and_reopen() {
     let config = config_in(&dir);
     let store = SqliteStore::open(&config).unwrap();
     add_user(&store, user("u1", Some("a@example.com")));
-    store.close().blocking_recv().unwrap();
+    store.close().blocking_recv().unwrap().unwrap();
     let err = store.read(|c| users::by_id(c, "u1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Closed);
     let reopened = SqliteStore::open(&config).unwrap();
@@ -310,7 +310,7 @@ fn a_file_from_a_newer_version_is_refused_and_left_untouched() {
     {
         // A file of ours that a newer version migrated further.
         let store = SqliteStore::open(&config).unwrap();
-        store.close().blocking_recv().unwrap();
+        store.close().blocking_recv().unwrap().unwrap();
         let conn = rusqlite::Connection::open(&config.filename).unwrap();
         conn.execute_batch(&format!(
             "CREATE TABLE future (x); PRAGMA user_version = {};",

@@ -23,7 +23,7 @@ type Job = Box<dyn FnOnce(std::result::Result<&Connection, AdapterError>) -> Com
 
 enum Message {
     Job(Job),
-    Close(oneshot::Sender<()>),
+    Close(oneshot::Sender<Result<()>>),
 }
 
 /// Handle to the writer thread.
@@ -236,10 +236,12 @@ impl Writer {
     }
 
     /// Asks the thread to finish queued writes and close the connection.
-    pub fn close(&self) -> oneshot::Receiver<()> {
+    /// The receiver gets `DISK_FULL` (or another error) when the WAL could not be folded
+    /// back into the main file and truncated.
+    pub fn close(&self) -> oneshot::Receiver<Result<()>> {
         let (ack, rx) = oneshot::channel();
         if let Err(mpsc::SendError(Message::Close(ack))) = self.tx.send(Message::Close(ack)) {
-            let _ = ack.send(());
+            let _ = ack.send(Ok(()));
         }
         rx
     }
@@ -354,8 +356,8 @@ fn run(
             run_batch(&slot, &commits, side_files.as_deref(), batch);
         }
         if let Some(ack) = close {
-            shut_down(&slot, rx);
-            let _ = ack.send(());
+            let closed = shut_down(&slot, rx);
+            let _ = ack.send(closed);
             return;
         }
     }
@@ -363,11 +365,23 @@ fn run(
     lock(&slot).take();
 }
 
-fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
+fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) -> Result<()> {
+    let mut closed = Ok(());
     if let Some(conn) = lock(slot).take() {
         // Folds the WAL back into the main file; the last connection's close removes it.
+        // Another process reading keeps it (not a failure); a full disk or an I/O error is
+        // reported, and the next open folds it back (`connection::fold_leftover_wal`).
         let _ = end_read_snapshot(&conn);
-        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            let e = AdapterError::from_sqlite_on(&conn, e, "close");
+            closed = Err(AdapterError::new(
+                e.code,
+                format!(
+                    "{}; the adapter is closed, but the WAL could not be folded back into the file and truncated: the next open does it",
+                    e.detail
+                ),
+            ));
+        }
         let _ = conn.close();
     }
     // Anything queued after close() fails cleanly instead of hanging.
@@ -375,10 +389,11 @@ fn shut_down(slot: &SharedConnection, rx: mpsc::Receiver<Message>) {
         match message {
             Message::Job(job) => job(Err(AdapterError::closed()))(Ok(())),
             Message::Close(ack) => {
-                let _ = ack.send(());
+                let _ = ack.send(Ok(()));
             }
         }
     }
+    closed
 }
 
 fn run_batch(
