@@ -55,6 +55,15 @@ describe('createSession / getSessionAndUser', () => {
     expect(created.expires.getTime()).toBe(Date.UTC(2031, 1, 3, 4, 5, 6, 789))
   })
 
+  test('createSession accepts what toISOString() writes for a year after 9999', async () => {
+    const { adapter, user } = await withUser()
+    const expires = new Date('+010000-06-01T12:00:00.456Z')
+    const created = await adapter.createSession(sessionFixture(user.id, { expires: expires.toISOString() }))
+    expect(created.expires.getTime()).toBe(expires.getTime())
+    const stored = await adapter.getSessionAndUser(created.sessionToken)
+    expect(stored?.session.expires.getTime()).toBe(expires.getTime())
+  })
+
   test('createSession for an unknown userId rejects with NOT_FOUND naming session.userId', async () => {
     const adapter = newAdapter()
     const session = sessionFixture('no-such-user')
