@@ -374,7 +374,9 @@ export interface RustAdapterInstance {
   prune(): Promise<PruneResult>
   /**
    * Not part of Auth.js: lets queued writes finish, then closes the database. Later calls
-   * reject with `CLOSED`.
+   * reject with `CLOSED`. On SQLite it folds the WAL back into the file and truncates it; when
+   * it cannot (a full disk), it rejects with that code (`DISK_FULL`) after closing, and the next
+   * open folds it back.
    */
   close(): Promise<void>
 }
