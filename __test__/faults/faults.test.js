@@ -228,11 +228,15 @@ describe('read-only files, directories and mounts', () => {
     // A private mount namespace: the mount disappears with the process. Unprivileged, a user
     // namespace makes the same mount possible.
     const namespace = ROOT ? ['unshare', '--mount'] : ['unshare', '--user', '--map-root-user', '--mount']
-    const script = `mount -t tmpfs -o size=4m tmpfs "$1" && cp "$2" "$1"/ && mount -o remount,ro "$1" && exec "$3" "$4" probe "$1/auth.sqlite"`
-    const { lines } = await runShell([...namespace, 'sh', '-c', script, 'sh', mnt, filename, process.execPath, CHILD])
+    // The file's directory, bound read-only over another (a plain remount of a tmpfs is not
+    // allowed in a user namespace; a read-only bind is).
+    const script = `mount --bind "$2" "$1" && mount -o remount,bind,ro "$1" && exec "$3" "$4" probe "$1/auth.sqlite"`
+    const before = sha256(filename)
+    const { lines } = await runShell([...namespace, 'sh', '-c', script, 'sh', mnt, dir, process.execPath, CHILD])
     console.log(`read-only mount: open ${field(lines, 'open')} (${field(lines, 'message')})`)
     expect(field(lines, 'open')).toBe('READ_ONLY')
     expect(field(lines, 'message')).toMatch(/Read-only file system/)
+    expect(sha256(filename)).toBe(before)
   })
 })
 
