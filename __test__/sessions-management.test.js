@@ -5,7 +5,9 @@
 // (createSessionFor). Runs on SQLite and, through the PostgreSQL config, on PostgreSQL.
 const http = require('node:http')
 const { createHash } = require('node:crypto')
-const { newAdapter, userFixture, sessionFixture, RustAdapter } = require('./helpers')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { newAdapter, userFixture, sessionFixture, sqliteTest, RustAdapter } = require('./helpers')
 
 const HOUR = 3600 * 1000
 
@@ -129,6 +131,40 @@ describe('revokeSession', () => {
     const [listed] = await adapter.listSessions(user.id)
     await adapter.revokeSession(user.id, listed.id)
     expect(await other.getSessionAndUser(sessions[0].sessionToken)).toBeNull()
+  })
+
+  sqliteTest('a revoked session is refused by the next read of another process on the file', async () => {
+    const adapter = newAdapter()
+    const { user, sessions } = await userWithSessions(adapter, 1)
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'session-reader.js'), adapter.filename], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    const answers = []
+    let waiting = null
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        answers.push(line)
+        waiting?.()
+      }
+    })
+    const next = async () => {
+      const seen = answers.length
+      while (answers.length === seen) await new Promise((resolve) => (waiting = resolve))
+      return answers[answers.length - 1]
+    }
+    try {
+      expect(await next()).toBe('ready')
+      child.stdin.write(`${sessions[0].sessionToken}\n`)
+      expect(await next()).toBe('found')
+      const [listed] = await adapter.listSessions(user.id)
+      await adapter.revokeSession(user.id, listed.id)
+      child.stdin.write(`${sessions[0].sessionToken}\n`)
+      expect(await next()).toBe('none')
+    } finally {
+      child.stdin.end()
+      await new Promise((resolve) => child.once('exit', resolve))
+    }
   })
 
   test('arguments that are not strings are refused, naming them', async () => {
