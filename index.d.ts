@@ -379,6 +379,77 @@ export interface RustAdapterInstance {
    * open folds it back.
    */
   close(): Promise<void>
+
+  /**
+   * Not part of Auth.js: the user's sessions that have not expired, newest first: where they
+   * are signed in. Never the session tokens: each has a public `id` that is safe to show in a
+   * page and lets nobody sign in. Pass the current session's token as `current` to have it
+   * marked. An unknown user has `[]`. See docs/sessions.md.
+   */
+  listSessions(userId: string, options?: { current?: string }): Promise<SessionSummary[]>
+  /**
+   * Not part of Auth.js: signs out one device. Deletes the session with public id `id` only
+   * if it belongs to `userId`; resolves to it, or `null` (another user's id deletes nothing).
+   * The very next `getSessionAndUser` of that session, in any process, finds nothing.
+   */
+  revokeSession(userId: string, id: string): Promise<SessionSummary | null>
+  /**
+   * Not part of Auth.js: signs a user out everywhere (a password or role change, a ban), or
+   * everywhere else with `except: currentSessionToken`. Takes an array of user ids to sign
+   * many out at once (a ban wave). All in one transaction; resolves to how many sessions went.
+   */
+  revokeUserSessions(userId: string | string[], options?: { except?: string }): Promise<number>
+  /**
+   * Not part of Auth.js: creates a database session for `userId` the way Auth.js would (a
+   * random token, `maxAge` seconds, default 30 days), for sign-ins Auth.js makes none for
+   * itself: the Credentials provider with `strategy: "database"` (recipe in docs/sessions.md).
+   * Resolves to the cookie value and its expiry.
+   */
+  createSessionFor(userId: string, options?: { maxAge?: number }): Promise<{ sessionToken: string; expires: Date }>
+  /**
+   * Not part of Auth.js: runs `fn` with `request` (a Web `Request` or a Node.js
+   * `IncomingMessage`) as the context of the sessions it creates, so they record the request's
+   * user agent and, when `captureIp` is set, its client address.
+   */
+  withRequest<T>(request: unknown, fn: () => T, options?: RequestContextOptions): T
+  /** Not part of Auth.js: Express middleware doing {@link RustAdapterInstance.withRequest} for every request. */
+  expressMiddleware(options?: RequestContextOptions): (req: any, res: any, next: (error?: unknown) => void) => void
+}
+
+/** One of a user's sessions, as {@link RustAdapterInstance.listSessions} shows it: never the token. */
+export interface SessionSummary {
+  /** The public id: random, unrelated to the token, safe to put in a page. */
+  id: string
+  /** The user the session belongs to. */
+  userId: string
+  /** When the session expires. */
+  expires: Date
+  /** When it was created; `null` for sessions created before this package stored it. */
+  createdAt: Date | null
+  /** Its last write: created, or extended by Auth.js (`updateSession`). */
+  lastActiveAt: Date | null
+  /** The `User-Agent` of the sign-in request, when captured (see `withRequest`). */
+  userAgent: string | null
+  /** The client address of the sign-in request, when the app opted in (`captureIp`). */
+  ipAddress: string | null
+  /** Whether it is the session whose token was passed as `current`. */
+  current: boolean
+}
+
+/** What {@link RustAdapterInstance.withRequest} and the Express middleware record. */
+export interface RequestContextOptions {
+  /**
+   * Record the client address: `true` as is, `"truncated"` to its network (IPv4 /24, IPv6 /48),
+   * `false` not at all.
+   * @defaultValue false
+   */
+  captureIp?: boolean | "truncated"
+  /**
+   * Take the address from `X-Forwarded-For` (its left-most entry) or `X-Real-IP`: only when the
+   * app runs behind a proxy it trusts to set them; otherwise anyone can claim any address.
+   * @defaultValue false
+   */
+  trustProxy?: boolean
 }
 
 /**

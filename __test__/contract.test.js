@@ -59,12 +59,13 @@ describe('adapter object', () => {
     expect(Object.getPrototypeOf(adapter)).toBe(Object.prototype)
   })
 
-  test('the own enumerable keys are the 19 Auth.js methods plus close and prune', async () => {
+  test('the own enumerable keys are the 19 Auth.js methods, close and prune, and the session management methods', async () => {
     // newAdapter() adds `config` and `filename` convenience properties, so look at a bare adapter.
     const bare = RustAdapter(storeConfig())
     const keys = Object.keys(bare)
     await bare.close()
-    expect(keys.sort()).toEqual([...AUTHJS_METHODS, 'close', 'prune'].sort())
+    const sessionManagement = ['listSessions', 'revokeSession', 'revokeUserSessions', 'createSessionFor', 'withRequest', 'expressMiddleware']
+    expect(keys.sort()).toEqual([...AUTHJS_METHODS, 'close', 'prune', ...sessionManagement].sort())
   })
 
   test.each([...AUTHJS_METHODS, 'close'])('%s is an own enumerable function', (name) => {

@@ -206,6 +206,20 @@ CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
 PRAGMA user_version = 2;
 `
 
+/**
+ * What versions 3 and 4 changed (session tokens stored as hashes, sessions WITHOUT ROWID),
+ * for a file as version 4 left it; its sessions must be inserted with hashed tokens.
+ */
+const VERSION_4_DDL = `
+ALTER TABLE sessions RENAME COLUMN session_token TO session_token_hash;
+CREATE INDEX verification_tokens_expires_idx ON verification_tokens(expires);
+DROP TABLE sessions;
+CREATE TABLE sessions (session_token_hash TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, expires INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX sessions_user_id_idx ON sessions(user_id);
+CREATE INDEX sessions_expires_idx ON sessions(expires);
+PRAGMA user_version = 4;
+`
+
 module.exports = {
   AUTHJS_METHODS,
   closeAfterAll,
@@ -217,6 +231,7 @@ module.exports = {
   postgresTest,
   VERSION_1_DDL,
   VERSION_2_DDL,
+  VERSION_4_DDL,
   RustAdapter,
   tempDir,
   tempFile,

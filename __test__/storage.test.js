@@ -18,10 +18,11 @@ const {
   inspect,
   VERSION_1_DDL,
   VERSION_2_DDL,
+  VERSION_4_DDL,
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
-const LATEST_VERSION = 4
+const LATEST_VERSION = 5
 const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
 
 const V1 = {
@@ -333,6 +334,54 @@ describe('migrations', () => {
       credentialBackedUp: true,
       transports: 'usb',
     })
+  })
+})
+
+describe('a file of version 4, before sessions had ids and times', () => {
+  const sha256 = (text) => require('node:crypto').createHash('sha256').update(text).digest('hex')
+  const FAR = 4102444800000
+
+  async function makeVersion4File() {
+    const filename = tempFile()
+    const db = await inspect(filename)
+    db.exec(VERSION_1_DDL)
+    db.exec(VERSION_2_DDL)
+    db.exec(VERSION_4_DDL)
+    db.exec(`INSERT INTO users (id, email) VALUES ('v4-user', 'v4@example.test');
+      INSERT INTO sessions VALUES ('${sha256('v4-token-a')}', 'v4-user', ${FAR});
+      INSERT INTO sessions VALUES ('${sha256('v4-token-b')}', 'v4-user', ${FAR});`)
+    db.save()
+    db.close()
+    return filename
+  }
+
+  test('its sessions keep working after the upgrade', async () => {
+    const adapter = newAdapter({ filename: await makeVersion4File() })
+    expect((await adapter.getSessionAndUser('v4-token-a')).user.id).toBe('v4-user')
+    expect((await adapter.getSessionAndUser('v4-token-b')).user.id).toBe('v4-user')
+  })
+
+  test('its sessions are listed with distinct public ids and unknown creation times', async () => {
+    const adapter = newAdapter({ filename: await makeVersion4File() })
+    const listed = await adapter.listSessions('v4-user', { current: 'v4-token-a' })
+    expect(listed).toHaveLength(2)
+    expect(new Set(listed.map((s) => s.id)).size).toBe(2)
+    expect(listed.map((s) => s.createdAt)).toEqual([null, null])
+    expect(listed.filter((s) => s.current)).toHaveLength(1)
+  })
+
+  test('one of its sessions can be revoked by its public id', async () => {
+    const adapter = newAdapter({ filename: await makeVersion4File() })
+    const current = (await adapter.listSessions('v4-user', { current: 'v4-token-b' })).find((s) => s.current)
+    await adapter.revokeSession('v4-user', current.id)
+    expect(await adapter.getSessionAndUser('v4-token-b')).toBeNull()
+    expect(await adapter.getSessionAndUser('v4-token-a')).not.toBeNull()
+  })
+
+  test('the upgrade records version 5', async () => {
+    const filename = await makeVersion4File()
+    await RustAdapter({ filename }).close()
+    expect(await userVersion(filename)).toBe(5)
   })
 })
 

@@ -11,6 +11,8 @@ const { loadNative } = require('./load.js')
 const { withCode } = require('./errors.js')
 const { schedulerOf, same } = require('./scheduling.js')
 const { withDatabaseUrl } = require('./config.js')
+const { withRequest, expressMiddleware, currentOrigin } = require('./request-context.js')
+const { sessionFor } = require('./credentials.js')
 const {
   assembleUser,
   assembleSession,
@@ -65,6 +67,11 @@ function faceOf(store) {
    * @param {(...columns: any[]) => unknown} assemble
    */
   const assembledWrite = (call, assemble) => write(call, same, fromColumns(assemble))
+  const createSession = assembledWrite(
+    (arrival, session, origin) =>
+      native.createSession(store, session, session?.sessionToken, session?.userId, session?.expires, origin, assembleSession, arrival),
+    assembleSession,
+  )
   return {
     createUser: assembledWrite((arrival, user) => native.createUser(store, user, assembleUser, arrival), assembleUser),
     getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
@@ -81,11 +88,8 @@ function faceOf(store) {
       (row) => row ?? undefined,
     ),
     getAccount: read((providerAccountId, provider) => native.getAccount(store, providerAccountId, provider)),
-    createSession: assembledWrite(
-      (arrival, session) =>
-        native.createSession(store, session, session?.sessionToken, session?.userId, session?.expires, assembleSession, arrival),
-      assembleSession,
-    ),
+    // The request context is read when Auth.js calls, not when the write is handed over.
+    createSession: (session) => createSession(session, currentOrigin()),
     getSessionAndUser: read(
       (sessionToken) => native.getSessionAndUser(store, sessionToken, assembleSessionAndUser),
       fromColumns(assembleSessionAndUser),
@@ -116,6 +120,13 @@ function faceOf(store) {
       native.updateAuthenticatorCounter(store, credentialID, newCounter, arrival),
     ),
     prune: write((arrival) => native.prune(store, arrival)),
+    // Session management (beyond the Auth.js interface): see docs/sessions.md.
+    listSessions: read((userId, options) => native.listSessions(store, userId, options)),
+    revokeSession: write((arrival, userId, id) => native.revokeSession(store, userId, id, arrival)),
+    revokeUserSessions: write((arrival, userIds, options) => native.revokeUserSessions(store, userIds, options, arrival)),
+    createSessionFor: (userId, options) => sessionFor((session) => createSession(session, currentOrigin()), userId, options),
+    withRequest,
+    expressMiddleware,
     close: write(() => native.close(store)),
   }
 }

@@ -302,6 +302,75 @@ describe('email magic link', () => {
   })
 })
 
+describe('your devices: two browsers signed in as one user', () => {
+  const email = 'frank@example.test'
+  let first
+  let second
+
+  /** A new browser context signed in as `email` by its own magic link. */
+  async function signedInBrowser(seen) {
+    const browserContext = await newPage()
+    await requestMagicLink(browserContext.page, email)
+    await browserContext.page.goto(await magicLink(email, seen))
+    await browserContext.page.waitForURL(app.origin + '/')
+    return browserContext
+  }
+
+  beforeAll(async () => {
+    first = await signedInBrowser(0)
+    second = await signedInBrowser(1)
+  })
+  afterAll(async () => {
+    await first?.context.close()
+    await second?.context.close()
+  })
+
+  test('the devices page lists both sessions, this one marked, with the browser and its network', async () => {
+    await openAppPage(first.page, '/devices')
+    expect(await first.page.locator('#sessions tbody tr').count()).toBe(2)
+    expect(await first.page.locator('tr.current #this-device').count()).toBe(1)
+    const current = await first.page.textContent('tr.current')
+    expect(current).toMatch(/Chrome/)
+    expect(current).toMatch(/127\.0\.0\.0/)
+    const user = await store.getUserByEmail(email)
+    const token = (await sessionCookie(first.context)).value
+    const listed = await store.listSessions(user.id, { current: token })
+    expect(await first.page.getAttribute('tr.current', 'data-session')).toBe(listed.find((s) => s.current).id)
+  })
+
+  test('signing the other device out ends its session on its next request', async () => {
+    const otherToken = (await sessionCookie(second.context)).value
+    await openAppPage(first.page, '/devices')
+    await Promise.all([first.page.waitForURL(app.origin + '/devices'), first.page.click('tr:not(.current) button.revoke')])
+    expect(await first.page.locator('#sessions tbody tr').count()).toBe(1)
+    expect(await store.getSessionAndUser(otherToken)).toBeNull()
+    await openAppPage(second.page, '/')
+    await second.page.waitForSelector('#status:has-text("You are not signed in")')
+    await openAppPage(first.page, '/')
+    await expect(first.page.textContent('#user-email')).resolves.toBe(email)
+  })
+
+  test('"sign out everywhere else" ends every other session and keeps this one', async () => {
+    await second.context.close()
+    second = await signedInBrowser(2)
+    const third = await signedInBrowser(3)
+    try {
+      await openAppPage(first.page, '/devices')
+      expect(await first.page.locator('#sessions tbody tr').count()).toBe(3)
+      await Promise.all([first.page.waitForURL(/\/devices\?revoked=2/), first.page.click('#revoke-others')])
+      await expect(first.page.textContent('#revoked')).resolves.toMatch(/Signed out 2 other sessions/)
+      for (const other of [second, third]) {
+        await openAppPage(other.page, '/')
+        await other.page.waitForSelector('#status:has-text("You are not signed in")')
+      }
+      await openAppPage(first.page, '/')
+      await expect(first.page.textContent('#user-email')).resolves.toBe(email)
+    } finally {
+      await third.context.close()
+    }
+  })
+})
+
 describe('OpenID Connect against the loopback OpenID Provider', () => {
   let context
   let page
@@ -494,7 +563,7 @@ describe('the SQLite file across a restart', () => {
     expect(fs.existsSync(`${dbFile}-wal`)).toBe(false)
     const db = await inspect(dbFile)
     try {
-      expect(db.get('PRAGMA user_version').user_version).toBe(4)
+      expect(db.get('PRAGMA user_version').user_version).toBe(5)
       expect(db.all('SELECT * FROM verification_tokens')).toEqual([]) // every link was used once
       const users = db.all('SELECT id, email, email_verified FROM users ORDER BY email')
       expect(users.map((u) => u.email)).toEqual([
@@ -503,6 +572,7 @@ describe('the SQLite file across a restart', () => {
         'carol@example.test',
         'dave@example.test',
         'erin@example.test',
+        'frank@example.test',
       ])
       const byEmail = Object.fromEntries(users.map((u) => [u.email, u]))
       // dave signed out: no session left; erin's session is stored as the SHA-256 of her cookie

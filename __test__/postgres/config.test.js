@@ -139,6 +139,35 @@ describe('where the tables live', () => {
   })
 })
 
+describe('a schema of version 1, before sessions had ids and times', () => {
+  const sha256 = (text) => require('node:crypto').createHash('sha256').update(text).digest('hex')
+
+  /** A schema as version 1 left it, with a user and two sessions. */
+  async function version1Schema() {
+    const adapter = newAdapter()
+    await adapter.createUser(userFixture({ id: 'v1-user' }))
+    const schema = adapter.config.schema
+    psql(`ALTER TABLE "${schema}".sessions DROP COLUMN id, DROP COLUMN created_at, DROP COLUMN last_active_at,
+            DROP COLUMN user_agent, DROP COLUMN ip_address;
+          DELETE FROM "${schema}".schema_migrations WHERE version = 2;
+          INSERT INTO "${schema}".sessions VALUES ('${sha256('v1-token-a')}', 'v1-user', 4102444800000),
+                                                  ('${sha256('v1-token-b')}', 'v1-user', 4102444800000);`)
+    return schema
+  }
+
+  test('its sessions keep working and are listed after the upgrade', async () => {
+    const schema = await version1Schema()
+    const adapter = newAdapter({ url: url(), schema })
+    expect((await adapter.getSessionAndUser('v1-token-a')).user.id).toBe('v1-user')
+    const listed = await adapter.listSessions('v1-user', { current: 'v1-token-b' })
+    expect(listed).toHaveLength(2)
+    expect(new Set(listed.map((s) => s.id)).size).toBe(2)
+    expect(listed.map((s) => s.createdAt)).toEqual([null, null])
+    expect(listed.filter((s) => s.current)).toHaveLength(1)
+    expect(psql(`SELECT max(version) FROM "${schema}".schema_migrations`)).toEqual([['2']])
+  })
+})
+
 describe('when the server cannot be used', () => {
   test('no server at the address: calls fail with DB_UNAVAILABLE within busyTimeout', async () => {
     const adapter = newAdapter({ url: deadUrl, busyTimeout: 1000 })

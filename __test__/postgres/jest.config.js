@@ -24,6 +24,7 @@ const NEUTRAL = [
   'fuzz',
   'legacy',
   'sessions',
+  'sessions-management',
   'smoke',
   'users',
   'verification-tokens',

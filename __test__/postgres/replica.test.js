@@ -130,6 +130,43 @@ describe('writes', () => {
   })
 })
 
+describe("a user's sessions through a replica", () => {
+  test("listSessions shows the hub's list, sessions made through other servers included", async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const user = await replica.database.createUser(userFixture())
+    await replica.database.createSession(sessionFixture(user.id))
+    await hub.createSession(sessionFixture(user.id))
+    const listed = await replica.database.listSessions(user.id)
+    expect(listed).toHaveLength(2)
+    expect(listed.map((s) => s.id).sort()).toEqual((await hub.listSessions(user.id)).map((s) => s.id).sort())
+  })
+
+  test('a session revoked through a replica is refused by that replica at once, and by the hub', async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const user = await hub.createUser(userFixture())
+    const session = await hub.createSession(sessionFixture(user.id))
+    expect(await replica.database.getSessionAndUser(session.sessionToken)).not.toBeNull()
+    const [listed] = await replica.database.listSessions(user.id)
+    expect(await replica.database.revokeSession(user.id, listed.id)).toMatchObject({ id: listed.id })
+    expect(await replica.database.getSessionAndUser(session.sessionToken)).toBeNull()
+    expect(await hub.getSessionAndUser(session.sessionToken)).toBeNull()
+  })
+
+  test('revokeUserSessions through a replica signs the user out on the hub and on the replica', async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const user = await hub.createUser(userFixture())
+    const kept = await hub.createSession(sessionFixture(user.id))
+    const gone = await hub.createSession(sessionFixture(user.id))
+    await replica.database.getSessionAndUser(gone.sessionToken)
+    expect(await replica.database.revokeUserSessions(user.id, { except: kept.sessionToken })).toBe(1)
+    expect(await replica.database.getSessionAndUser(gone.sessionToken)).toBeNull()
+    expect(await replica.database.getSessionAndUser(kept.sessionToken)).not.toBeNull()
+  })
+})
+
 describe('pull', () => {
   test('applies every change made on the hub since the last pull: inserts, updates and cascading deletes', async () => {
     const hub = newHub()

@@ -50,11 +50,17 @@ CREATE TABLE accounts (
 );
 CREATE INDEX accounts_user_id_idx ON accounts (user_id);
 
--- Database sessions, keyed by the hash of the session token.
+-- Database sessions, keyed by the hash of the session token; `id`, the times and where the
+-- session came from serve a user's list of devices (see docs/sessions.md).
 CREATE TABLE sessions (
     session_token_hash text PRIMARY KEY,
     user_id            text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    expires            bigint NOT NULL
+    expires            bigint NOT NULL,
+    id                 text,
+    created_at         bigint,
+    last_active_at     bigint,
+    user_agent         text,
+    ip_address         text
 );
 CREATE INDEX sessions_user_id_idx ON sessions (user_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires);
@@ -84,4 +90,4 @@ CREATE TABLE authenticators (
 CREATE INDEX authenticators_user_id_created_seq_idx ON authenticators (user_id, created_seq);
 
 -- Migration 1 applied.
-INSERT INTO schema_migrations (version) VALUES (1);
+INSERT INTO schema_migrations (version) VALUES (1), (2);

@@ -42,10 +42,18 @@ CREATE INDEX accounts_user_id_idx ON accounts(user_id);
 
 -- Database sessions, keyed by the hash of the session token (the token itself is never
 -- stored). WITHOUT ROWID: the lookup of every signed-in request descends one b-tree.
+-- `id` is a random public id for a user's list of devices (never the token);
+-- `created_at`/`last_active_at` are epoch ms (NULL for sessions older than version 5);
+-- `user_agent`/`ip_address` are set only when the app captured the sign-in request.
 CREATE TABLE sessions (
     session_token_hash TEXT PRIMARY KEY NOT NULL,
     user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    expires            INTEGER NOT NULL
+    expires            INTEGER NOT NULL,
+    id                 TEXT,
+    created_at         INTEGER,
+    last_active_at     INTEGER,
+    user_agent         TEXT,
+    ip_address         TEXT
 ) WITHOUT ROWID;
 CREATE INDEX sessions_user_id_idx ON sessions(user_id);
 CREATE INDEX sessions_expires_idx ON sessions(expires);
@@ -74,4 +82,4 @@ CREATE INDEX authenticators_user_id_idx ON authenticators(user_id);
 
 -- The migration state: the schema version, in the file header. A file whose version is
 -- higher than the library knows is refused with SCHEMA_TOO_NEW and left unchanged.
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -25,7 +25,7 @@ import GitHub from "@auth/express/providers/github"
 import Passkey from "@auth/express/providers/passkey"
 import { RustAdapter } from "authjs-rust-adapter"
 import { startOidcProvider } from "./oidc-provider.js"
-import { homePage, signInPage } from "./views.js"
+import { devicesPage, homePage, signInPage } from "./views.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -113,6 +113,15 @@ function authConfig(op) {
   }
 }
 
+/** This browser's Auth.js session cookie (the database session's token), if any. */
+function sessionTokenOf(req) {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [name, ...value] = part.trim().split("=")
+    if (name === "authjs.session-token" || name === "__Secure-authjs.session-token") return decodeURIComponent(value.join("="))
+  }
+  return undefined
+}
+
 /** What the home page shows about the signed-in user, all read back through the adapter. */
 async function profileOf(session) {
   const user = await adapter.getUser(session.user.id)
@@ -146,6 +155,9 @@ async function main() {
   app.get("/vendor/simplewebauthn-browser.js", (_req, res) => res.sendFile(webauthnBundle))
   app.use("/static", express.static(join(here, "public")))
 
+  // Sessions record the browser they were created from and its network (the address
+  // truncated to /24 or /48), for the "Your devices" page.
+  app.use(adapter.expressMiddleware({ captureIp: "truncated" }))
   app.use("/auth", ExpressAuth(config))
 
   app.get("/", async (req, res, next) => {
@@ -153,6 +165,54 @@ async function main() {
       const session = await getSession(req, config)
       const profile = session?.user?.id ? await profileOf(session) : null
       res.type("html").send(homePage({ session, profile }))
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  /** The signed-in user and this browser's session token, or null. */
+  async function signedIn(req) {
+    const session = await getSession(req, config)
+    if (!session?.user?.id) return null
+    return { userId: session.user.id, token: sessionTokenOf(req) }
+  }
+
+  app.get("/devices", async (req, res, next) => {
+    try {
+      const me = await signedIn(req)
+      if (!me) return res.redirect("/signin?callbackUrl=/devices")
+      const sessions = await adapter.listSessions(me.userId, { current: me.token })
+      const revoked = Number(req.query.revoked) || 0
+      res.type("html").send(devicesPage({ sessions, revoked }))
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  // The two sign-out forms post from this origin only (a cross-site form is refused).
+  const sameOrigin = (req) => {
+    const origin = req.get("origin")
+    return !origin || origins.includes(origin)
+  }
+  const form = express.urlencoded({ extended: false })
+
+  app.post("/devices/revoke", form, async (req, res, next) => {
+    try {
+      const me = await signedIn(req)
+      if (!me || !sameOrigin(req)) return res.status(403).send("Forbidden")
+      if (typeof req.body.id === "string") await adapter.revokeSession(me.userId, req.body.id)
+      res.redirect(303, "/devices")
+    } catch (error) {
+      next(error)
+    }
+  })
+
+  app.post("/devices/revoke-others", form, async (req, res, next) => {
+    try {
+      const me = await signedIn(req)
+      if (!me || !sameOrigin(req)) return res.status(403).send("Forbidden")
+      const revoked = await adapter.revokeUserSessions(me.userId, { except: me.token })
+      res.redirect(303, `/devices?revoked=${revoked}`)
     } catch (error) {
       next(error)
     }

@@ -95,7 +95,54 @@ export function homePage({ session, profile }) {
 <button type="button" id="add-passkey" data-passkey="register" disabled>Add a passkey</button>
 <form id="passkey-form" method="post" action="/auth/callback/passkey"><input type="hidden" name="csrfToken"></form>
 <p class="error" id="passkey-error" role="alert"></p></section>
+<p><a id="devices-link" href="/devices">Your devices</a>: where you are signed in.</p>
 ${signOutForm()}`,
+  )
+}
+
+/** A short name for a browser from its User-Agent, for the devices list. */
+function browserOf(userAgent) {
+  if (!userAgent) return "Unknown browser"
+  const known = [/Edg\/[\d.]+/, /Firefox\/[\d.]+/, /Chrome\/[\d.]+/, /Safari\/[\d.]+/, /curl\/[\d.]+/]
+  for (const pattern of known) {
+    const match = pattern.exec(userAgent)
+    if (match) return match[0].replace("/", " ")
+  }
+  return userAgent.slice(0, 60)
+}
+
+/**
+ * "Your devices": the signed-in user's sessions (listSessions), the current one marked, a
+ * button to sign out each other one (revokeSession) and one for all others
+ * (revokeUserSessions with except).
+ */
+export function devicesPage({ sessions, revoked }) {
+  const rows = sessions
+    .map(
+      (s) => `<tr data-session="${escapeHtml(s.id)}"${s.current ? ' class="current"' : ""}>
+<td>${escapeHtml(browserOf(s.userAgent))}${s.current ? ' <strong id="this-device">(this device)</strong>' : ""}</td>
+<td>${escapeHtml(s.ipAddress ?? "—")}</td><td>${when(s.createdAt)}</td><td>${when(s.lastActiveAt)}</td><td>${when(s.expires)}</td>
+<td>${
+        s.current
+          ? ""
+          : `<form method="post" action="/devices/revoke"><input type="hidden" name="id" value="${escapeHtml(s.id)}"><button type="submit" class="revoke">Sign out</button></form>`
+      }</td></tr>`,
+    )
+    .join("")
+  const others = sessions.filter((s) => !s.current).length
+  return layout(
+    "Your devices",
+    `<h1 id="status">Your devices</h1>
+${revoked ? `<p id="revoked" role="status">Signed out ${revoked} other session${revoked === 1 ? "" : "s"}.</p>` : ""}
+<section><h2>Where you are signed in</h2>
+<table id="sessions"><thead><tr><th>Browser</th><th>Network</th><th>Signed in</th><th>Last active</th><th>Expires</th><th></th></tr></thead>
+<tbody>${rows}</tbody></table>
+${
+  others > 0
+    ? `<form method="post" action="/devices/revoke-others"><button type="submit" id="revoke-others">Sign out everywhere else</button></form>`
+    : `<p class="muted" id="no-others">No other device is signed in.</p>`
+}</section>
+<p><a href="/">Back</a></p>`,
   )
 }
 

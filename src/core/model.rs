@@ -88,6 +88,33 @@ pub struct Session {
     pub expires: Millis,
 }
 
+/// Where a session was created from, as the app captured it (`withRequest` or the Express
+/// middleware in the JavaScript face); each part is absent unless captured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOrigin {
+    /// The `User-Agent` header of the request that signed in.
+    pub user_agent: Option<String>,
+    /// The client's address (possibly truncated), only when the app opted in.
+    pub ip_address: Option<String>,
+}
+
+/// One of a user's sessions as `listSessions` shows it. It never holds the session token:
+/// `id` is a random public id, safe to put in a web page, that lets nobody sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The public id (`revokeSession(userId, id)` takes it).
+    pub id: String,
+    pub user_id: String,
+    pub expires: Millis,
+    /// When the session was created; `None` for sessions created before version 5 stored it.
+    pub created_at: Option<Millis>,
+    /// The last write Auth.js made to the session (creation or extension).
+    pub last_active_at: Option<Millis>,
+    pub origin: SessionOrigin,
+    /// Whether it is the session whose token the caller named as its own.
+    pub current: bool,
+}
+
 /// `updateSession` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionPatch {

@@ -8,7 +8,8 @@ use tokio::sync::oneshot;
 
 use crate::core::error::Result;
 use crate::core::model::{
-    Account, Authenticator, Millis, Session, SessionPatch, User, UserPatch, VerificationToken,
+    Account, Authenticator, Millis, Session, SessionInfo, SessionOrigin, SessionPatch, User,
+    UserPatch, VerificationToken,
 };
 
 /// Receives the outcome of an operation that finishes on another thread.
@@ -82,7 +83,12 @@ pub trait Store: Send + Sync {
     fn get_account(&self, provider: String, provider_account_id: String)
         -> Answer<Option<Account>>;
     /// `createSession`.
-    fn create_session(&self, session: Session, arrival: Arrival) -> Answer<Session>;
+    fn create_session(
+        &self,
+        session: Session,
+        origin: SessionOrigin,
+        arrival: Arrival,
+    ) -> Answer<Session>;
     /// `getSessionAndUser`: one lookup.
     fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>>;
     /// `updateSession`: `None` for an unknown token.
@@ -108,6 +114,30 @@ pub trait Store: Send + Sync {
         identifier: String,
         token: String,
     ) -> Answer<Option<VerificationToken>>;
+    /// A user's unexpired sessions at `now`, newest first, the one whose token is `current`
+    /// marked (`listSessions`).
+    fn list_sessions(
+        &self,
+        user_id: String,
+        current: Option<String>,
+        now: Millis,
+    ) -> Answer<Vec<SessionInfo>>;
+    /// Deletes the session with public id `id` only if it belongs to `user_id`; the session
+    /// deleted, or `None` (`revokeSession`).
+    fn revoke_session(
+        &self,
+        user_id: String,
+        id: String,
+        arrival: Arrival,
+    ) -> Answer<Option<SessionInfo>>;
+    /// Deletes every session of each of `user_ids` but the one whose token is `except`, in
+    /// one transaction; how many went (`revokeUserSessions`).
+    fn revoke_user_sessions(
+        &self,
+        user_ids: Vec<String>,
+        except: Option<String>,
+        arrival: Arrival,
+    ) -> Answer<u64>;
     /// `createAuthenticator`.
     fn create_authenticator(
         &self,

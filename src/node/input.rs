@@ -6,8 +6,8 @@ use super::js::{Js, Raw, Type};
 use crate::core::error::{AdapterError, Result};
 use crate::core::fields::{FieldName, Property, MAX_STRING_BYTES};
 use crate::core::model::{
-    Account, Authenticator, Extras, Millis, Patch, Session, SessionPatch, User, UserPatch,
-    VerificationToken,
+    Account, Authenticator, Extras, Millis, Patch, Session, SessionOrigin, SessionPatch, User,
+    UserPatch, VerificationToken,
 };
 use crate::core::{dates, extras};
 
@@ -268,6 +268,75 @@ pub fn string_arg(js: &Js, v: Raw, field: impl FieldName) -> Result<String> {
 }
 
 const USER_KEYS: &[&str] = &["id", "name", "email", "emailVerified", "image"];
+
+/// The request a session is created from, as the face captured it: `undefined` (nothing
+/// captured) or `{ userAgent?, ipAddress? }`.
+pub fn session_origin(js: &Js, v: Raw) -> Result<SessionOrigin> {
+    if matches!(js.type_of(v)?, Type::Undefined | Type::Null) {
+        return Ok(SessionOrigin::default());
+    }
+    let f = Fields::new(js, v, "origin")?;
+    Ok(SessionOrigin {
+        user_agent: f.optional_string("userAgent")?.as_option().cloned(),
+        ip_address: f.optional_string("ipAddress")?.as_option().cloned(),
+    })
+}
+
+/// `revokeUserSessions`'s users: one id, or an array of ids (a ban wave).
+pub fn user_ids(js: &Js, v: Raw) -> Result<Vec<String>> {
+    if js.type_of(v)? == Type::Object && js.is_array(v)? {
+        return js
+            .elements(v, "userIds")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| string_arg(js, item, &format!("userIds[{i}]")))
+            .collect();
+    }
+    match js.type_of(v)? {
+        Type::String => Ok(vec![string_arg(js, v, "userId")?]),
+        t => Err(AdapterError::invalid(
+            "userId",
+            format!(
+                "must be a user id string or an array of them (got {})",
+                describe(js, v, t)
+            ),
+        )),
+    }
+}
+
+/// `revokeUserSessions`'s options: `undefined` or `{ except?: sessionToken }`.
+pub fn revoke_options(js: &Js, v: Raw) -> Result<Option<String>> {
+    token_option(js, v, "except")
+}
+
+/// `listSessions`'s options: `undefined` or `{ current?: sessionToken }`.
+pub fn list_options(js: &Js, v: Raw) -> Result<Option<String>> {
+    token_option(js, v, "current")
+}
+
+/// An options object whose one known option, `key`, is a session token.
+fn token_option(js: &Js, v: Raw, key: &'static str) -> Result<Option<String>> {
+    if js.type_of(v)? == Type::Undefined {
+        return Ok(None);
+    }
+    let f = Fields::new(js, v, "options")?;
+    for (name, _) in js.own_keys(f.obj, "options")? {
+        if name != key {
+            return Err(AdapterError::invalid(
+                f.name(&name),
+                format!("is not a known option (expected {key})"),
+            ));
+        }
+    }
+    match f.optional_string(key)? {
+        Patch::Set(token) => Ok(Some(non_empty(token, f.name(key))?)),
+        Patch::Keep => Ok(None),
+        Patch::Clear => Err(AdapterError::invalid(
+            f.name(key),
+            "must be a session token string (got null)",
+        )),
+    }
+}
 
 /// A declared replica schema: `{ version?: number, user?: { [column]: type } }`.
 pub fn declared_schema(

@@ -400,16 +400,77 @@ pub fn create_session<'e>(
     session_token: Unknown,
     user_id: Unknown,
     expires: Unknown,
+    origin: Unknown,
     assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
     let read = session_read(&session_token, &user_id, &expires);
-    let session = input::session(&js(env), raw(&session), &read)?;
+    let session = input::session(&js, raw(&session), &read)?;
+    let origin = input::session_origin(&js, raw(&origin))?;
     respond_assembled(
         env,
-        store.store.create_session(session, arrival.into()),
+        store.store.create_session(session, origin, arrival.into()),
         |session| Some(SessionColumns(session)),
         assemble,
+    )
+}
+
+/// `listSessions(userId, { current })`: the user's unexpired sessions, newest first, the one
+/// whose token is `current` marked; never their tokens.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn list_sessions<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user_id: Unknown,
+    options: Unknown,
+) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
+    let user_id = input::string_arg(&js, raw(&user_id), "userId")?;
+    let current = input::list_options(&js, raw(&options))?;
+    let now = crate::core::store::now_millis();
+    respond(env, store.store.list_sessions(user_id, current, now), same)
+}
+
+/// `revokeSession(userId, id)`: the session with public id `id`, deleted only if it is the
+/// user's; the session, or `null`.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn revoke_session<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user_id: Unknown,
+    id: Unknown,
+    arrival: Arrival,
+) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
+    let user_id = input::string_arg(&js, raw(&user_id), "userId")?;
+    let id = input::string_arg(&js, raw(&id), "id")?;
+    respond(
+        env,
+        store.store.revoke_session(user_id, id, arrival.into()),
+        same,
+    )
+}
+
+/// `revokeUserSessions(userIdOrIds, { except })`: every session of the user(s) but the one
+/// whose token is `except`, in one transaction; how many went.
+#[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+pub fn revoke_user_sessions<'e>(
+    env: &'e Env,
+    store: &Handle,
+    user_ids: Unknown,
+    options: Unknown,
+    arrival: Arrival,
+) -> napi::Result<Unknown<'e>> {
+    let js = js(env);
+    let user_ids = input::user_ids(&js, raw(&user_ids))?;
+    let except = input::revoke_options(&js, raw(&options))?;
+    respond(
+        env,
+        store
+            .store
+            .revoke_user_sessions(user_ids, except, arrival.into()),
+        |count: u64| count as usize,
     )
 }
 

@@ -14,7 +14,9 @@ use serde_json::Value;
 use super::js::{Js, Raw};
 use crate::core::error::Result;
 use crate::core::extras::{self, Decoded};
-use crate::core::model::{Account, Authenticator, Extras, Session, User, VerificationToken};
+use crate::core::model::{
+    Account, Authenticator, Extras, Session, SessionInfo, User, VerificationToken,
+};
 
 /// A value that can be built as a JavaScript value.
 pub trait ToJs {
@@ -252,6 +254,25 @@ impl ToJs for VerificationToken {
         js.set(obj, c"identifier", js.str(&self.identifier)?)?;
         js.set(obj, c"token", js.str(&self.token)?)?;
         js.set(obj, c"expires", js.date(self.expires as f64)?)?;
+        Ok(obj)
+    }
+}
+
+impl ToJs for SessionInfo {
+    fn to_js(&self, js: &Js) -> Result<Raw> {
+        let obj = js.object()?;
+        let date = |ms: Option<i64>| match ms {
+            Some(ms) => js.date(ms as f64),
+            None => js.null(),
+        };
+        js.set(obj, c"id", js.str(&self.id)?)?;
+        js.set(obj, c"userId", js.str(&self.user_id)?)?;
+        js.set(obj, c"expires", js.date(self.expires as f64)?)?;
+        js.set(obj, c"createdAt", date(self.created_at)?)?;
+        js.set(obj, c"lastActiveAt", date(self.last_active_at)?)?;
+        js.set(obj, c"userAgent", opt_str(js, &self.origin.user_agent)?)?;
+        js.set(obj, c"ipAddress", opt_str(js, &self.origin.ip_address)?)?;
+        js.set(obj, c"current", js.bool(self.current)?)?;
         Ok(obj)
     }
 }

@@ -34,7 +34,8 @@ use tokio::task::JoinHandle;
 use crate::core::config::{Backend, Config};
 use crate::core::error::{AdapterError, ErrorCode, Result};
 use crate::core::model::{
-    Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
+    Account, Authenticator, Millis, Session, SessionInfo, SessionOrigin, SessionPatch, User,
+    UserPatch, VerificationToken,
 };
 use crate::core::secrets::Secrets;
 use crate::core::store::{now_millis, Answer, Arrival, Pruned, Store};
@@ -245,9 +246,47 @@ impl Store for PgStore {
         })
     }
 
-    fn create_session(&self, session: Session, _arrival: Arrival) -> Answer<Session> {
+    fn create_session(
+        &self,
+        session: Session,
+        origin: SessionOrigin,
+        _arrival: Arrival,
+    ) -> Answer<Session> {
         self.call("session", move |db| async move {
-            db.insert_session(session).await
+            db.insert_session(session, origin).await
+        })
+    }
+
+    fn list_sessions(
+        &self,
+        user_id: String,
+        current: Option<String>,
+        now: Millis,
+    ) -> Answer<Vec<SessionInfo>> {
+        self.call("session", move |db| async move {
+            db.list_sessions(user_id, current, now).await
+        })
+    }
+
+    fn revoke_session(
+        &self,
+        user_id: String,
+        id: String,
+        _arrival: Arrival,
+    ) -> Answer<Option<SessionInfo>> {
+        self.call("session", move |db| async move {
+            db.revoke_session(user_id, id).await
+        })
+    }
+
+    fn revoke_user_sessions(
+        &self,
+        user_ids: Vec<String>,
+        except: Option<String>,
+        _arrival: Arrival,
+    ) -> Answer<u64> {
+        self.call("session", move |db| async move {
+            db.revoke_user_sessions(user_ids, except).await
         })
     }
 

@@ -9,10 +9,11 @@ use super::hub::Hub;
 use crate::core::error::{AdapterError, ErrorCode, Result};
 use crate::core::extras;
 use crate::core::model::{
-    Account, Authenticator, Extras, Millis, Session, SessionPatch, User, UserPatch,
-    VerificationToken,
+    Account, Authenticator, Extras, Millis, Session, SessionInfo, SessionOrigin, SessionPatch,
+    User, UserPatch, VerificationToken,
 };
-use crate::core::store::Pruned;
+use crate::core::secrets::public_id;
+use crate::core::store::{now_millis, Pruned};
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -99,6 +100,26 @@ fn account(row: &Row) -> Result<Account> {
 }
 
 /// Reads `(user_id, expires)` at `at`, labelled with the caller's plain token.
+/// A session as a user's list shows it (the columns of `sql::SESSION_INFO`).
+fn session_info(row: &Row) -> Result<SessionInfo> {
+    let get = |e| corrupt("session", e);
+    Ok(SessionInfo {
+        id: row.try_get(0).map_err(get)?,
+        user_id: row.try_get(1).map_err(get)?,
+        expires: row.try_get(2).map_err(get)?,
+        created_at: row.try_get(3).map_err(get)?,
+        last_active_at: row.try_get(4).map_err(get)?,
+        origin: SessionOrigin {
+            user_agent: row.try_get(5).map_err(get)?,
+            ip_address: row.try_get(6).map_err(get)?,
+        },
+        current: row
+            .try_get::<_, Option<bool>>(7)
+            .map_err(get)?
+            .unwrap_or(false),
+    })
+}
+
 fn session_at(row: &Row, at: usize, session_token: String) -> Result<Session> {
     let get = |e| corrupt("session", e);
     Ok(Session {
@@ -392,18 +413,84 @@ impl Hub {
             .await
     }
 
-    pub(crate) async fn insert_session(&self, session: Session) -> Result<Session> {
+    pub(crate) async fn insert_session(
+        &self,
+        session: Session,
+        origin: SessionOrigin,
+    ) -> Result<Session> {
         if has_nul(&session.user_id) {
             return Err(no_such_user("session"));
         }
+        refuse_nul([
+            ("session.userAgent", origin.user_agent.as_deref()),
+            ("session.ipAddress", origin.ip_address.as_deref()),
+        ])?;
         let hash = self.secrets.session_token_hash(&session.session_token);
         self.run(
             "session",
             &self.sql.insert_session,
-            &[&hash, &session.user_id, &session.expires],
+            &[
+                &hash,
+                &session.user_id,
+                &session.expires,
+                &public_id(),
+                &now_millis(),
+                &origin.user_agent,
+                &origin.ip_address,
+            ],
         )
         .await?;
         Ok(session)
+    }
+
+    pub(crate) async fn list_sessions(
+        &self,
+        user_id: String,
+        current: Option<String>,
+        now: Millis,
+    ) -> Result<Vec<SessionInfo>> {
+        if has_nul(&user_id) {
+            return Ok(Vec::new());
+        }
+        let current = current.map(|token| self.secrets.session_token_hash(&token));
+        self.all(
+            "session",
+            &self.sql.list_sessions,
+            &[&user_id, &now, &current],
+        )
+        .await?
+        .iter()
+        .map(session_info)
+        .collect()
+    }
+
+    pub(crate) async fn revoke_session(
+        &self,
+        user_id: String,
+        id: String,
+    ) -> Result<Option<SessionInfo>> {
+        if has_nul(&user_id) || has_nul(&id) {
+            return Ok(None);
+        }
+        self.one("session", &self.sql.revoke_session, &[&user_id, &id])
+            .await?
+            .map(|row| session_info(&row))
+            .transpose()
+    }
+
+    pub(crate) async fn revoke_user_sessions(
+        &self,
+        user_ids: Vec<String>,
+        except: Option<String>,
+    ) -> Result<u64> {
+        let user_ids: Vec<String> = user_ids.into_iter().filter(|id| !has_nul(id)).collect();
+        let keep = except.map(|token| self.secrets.session_token_hash(&token));
+        self.run(
+            "session",
+            &self.sql.revoke_user_sessions,
+            &[&user_ids, &keep],
+        )
+        .await
     }
 
     pub(crate) async fn session_and_user(
@@ -431,7 +518,7 @@ impl Hub {
         self.one(
             "session",
             &self.sql.update_session,
-            &[&hash, &patch.user_id, &patch.expires],
+            &[&hash, &patch.user_id, &patch.expires, &now_millis()],
         )
         .await?
         .map(|row| session_at(&row, 0, patch.session_token.clone()))

@@ -63,6 +63,16 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ON {authenticators} (user_id, created_seq);
     ",
+    // 2: what a user's list of sessions shows (as SQLite's version 5): a random public id,
+    // when the session was created and last written, and where from when captured.
+    "
+    ALTER TABLE {sessions} ADD COLUMN id text;
+    ALTER TABLE {sessions} ADD COLUMN created_at bigint;
+    ALTER TABLE {sessions} ADD COLUMN last_active_at bigint;
+    ALTER TABLE {sessions} ADD COLUMN user_agent text;
+    ALTER TABLE {sessions} ADD COLUMN ip_address text;
+    UPDATE {sessions} SET id = md5(random()::text || clock_timestamp()::text || session_token_hash);
+    ",
 ];
 
 /// The schema version this library writes and reads.
@@ -217,6 +227,11 @@ const ACCOUNT: &str = "user_id, type, provider, provider_account_id, access_toke
 const AUTHENTICATOR: &str = "credential_id, user_id, provider_account_id, credential_public_key,
     counter, credential_device_type, credential_backed_up, transports";
 
+/// Columns of a session as a user's list shows it, in the order `queries::session_info` reads
+/// them.
+const SESSION_INFO: &str =
+    "id, user_id, expires, created_at, last_active_at, user_agent, ip_address";
+
 /// The statements of one store, with its table names filled in.
 pub struct Statements {
     pub insert_user: String,
@@ -233,6 +248,9 @@ pub struct Statements {
     pub session_and_user: String,
     pub update_session: String,
     pub delete_session: String,
+    pub list_sessions: String,
+    pub revoke_session: String,
+    pub revoke_user_sessions: String,
     pub insert_token: String,
     pub take_token: String,
     pub peek_token: String,
@@ -352,7 +370,9 @@ impl Names {
                 "DELETE FROM {{accounts}} WHERE provider = $1 AND provider_account_id = $2 RETURNING {ACCOUNT}"
             )),
             insert_session: f(
-                "INSERT INTO {sessions} (session_token_hash, user_id, expires) VALUES ($1, $2, $3)"
+                "INSERT INTO {sessions} (session_token_hash, user_id, expires, id, created_at,
+                                         last_active_at, user_agent, ip_address)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7)"
                     .into(),
             ),
             session_and_user: f(
@@ -363,12 +383,26 @@ impl Names {
                     .into(),
             ),
             update_session: f(
-                "UPDATE {sessions} SET user_id = coalesce($2, user_id), expires = coalesce($3, expires)
+                "UPDATE {sessions} SET user_id = coalesce($2, user_id), expires = coalesce($3, expires),
+                                       last_active_at = $4
                   WHERE session_token_hash = $1 RETURNING user_id, expires"
                     .into(),
             ),
             delete_session: f(
                 "DELETE FROM {sessions} WHERE session_token_hash = $1 RETURNING user_id, expires"
+                    .into(),
+            ),
+            list_sessions: f(format!(
+                "SELECT {SESSION_INFO}, session_token_hash = $3 FROM {{sessions}}
+                  WHERE user_id = $1 AND expires >= $2 AND id IS NOT NULL
+                  ORDER BY created_at DESC NULLS LAST, id"
+            )),
+            revoke_session: f(format!(
+                "DELETE FROM {{sessions}} WHERE user_id = $1 AND id = $2 RETURNING {SESSION_INFO}, false"
+            )),
+            revoke_user_sessions: f(
+                "DELETE FROM {sessions}
+                  WHERE user_id = ANY($1) AND session_token_hash IS DISTINCT FROM $2"
                     .into(),
             ),
             insert_token: f(

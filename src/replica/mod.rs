@@ -28,11 +28,12 @@ use tokio::task::JoinHandle;
 use crate::core::config::{Backend, Config};
 use crate::core::error::{AdapterError, ErrorCode, Result};
 use crate::core::model::{
-    Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
+    Account, Authenticator, Millis, Session, SessionInfo, SessionOrigin, SessionPatch, User,
+    UserPatch, VerificationToken,
 };
 use crate::core::replication::rows::OutboxOp;
 use crate::core::replication::{schema, Registration};
-use crate::core::store::{Answer, Arrival, Pruned, Store};
+use crate::core::store::{now_millis, Answer, Arrival, Pruned, Store};
 use crate::postgres::replication::Lookup;
 use crate::postgres::{runtime, Hub, PgStore};
 use crate::sqlite::SqliteStore;
@@ -568,12 +569,66 @@ impl Store for ReplicaStore {
         )
     }
 
-    fn create_session(&self, session: Session, _arrival: Arrival) -> Answer<Session> {
+    fn create_session(
+        &self,
+        session: Session,
+        origin: SessionOrigin,
+        _arrival: Arrival,
+    ) -> Answer<Session> {
+        let on_file = origin.clone();
         self.global(
             "session",
-            move |hub| async move { hub.insert_session(session).await },
-            |c, file, session| sessions::insert(c, file.secrets(), session).map(|_| ()),
+            move |hub| async move { hub.insert_session(session, origin).await },
+            move |c, file, session| {
+                sessions::insert(c, file.secrets(), session, &on_file, now_millis()).map(|_| ())
+            },
         )
+    }
+
+    /// The hub's list: a replica's copies of sessions carry no public id, so the list is read
+    /// where the sessions are decided. Rejects with `DB_UNAVAILABLE` while the hub is away.
+    fn list_sessions(
+        &self,
+        user_id: String,
+        current: Option<String>,
+        now: Millis,
+    ) -> Answer<Vec<SessionInfo>> {
+        self.task("session", false, move |s| async move {
+            s.hub.list_sessions(user_id, current, now).await
+        })
+    }
+
+    /// On the hub, then a pull, so this replica refuses the revoked session at once (other
+    /// replicas follow through the hub's change log).
+    fn revoke_session(
+        &self,
+        user_id: String,
+        id: String,
+        _arrival: Arrival,
+    ) -> Answer<Option<SessionInfo>> {
+        self.task("session", false, move |s| async move {
+            let revoked = s.hub.revoke_session(user_id, id).await?;
+            if revoked.is_some() {
+                pull(&s).await?;
+            }
+            Ok(revoked)
+        })
+    }
+
+    /// On the hub, then a pull (see [`Self::revoke_session`]).
+    fn revoke_user_sessions(
+        &self,
+        user_ids: Vec<String>,
+        except: Option<String>,
+        _arrival: Arrival,
+    ) -> Answer<u64> {
+        self.task("session", false, move |s| async move {
+            let revoked = s.hub.revoke_user_sessions(user_ids, except).await?;
+            if revoked > 0 {
+                pull(&s).await?;
+            }
+            Ok(revoked)
+        })
     }
 
     fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
@@ -606,7 +661,7 @@ impl Store for ReplicaStore {
             "session",
             op,
             move |hub| async move { hub.update_session(on_hub).await },
-            move |c, file| sessions::update(c, file.secrets(), &patch),
+            move |c, file| sessions::update(c, file.secrets(), &patch, now_millis()),
         )
     }
 

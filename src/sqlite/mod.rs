@@ -45,7 +45,8 @@ use tokio::sync::oneshot;
 use crate::core::config::Config;
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::{
-    Account, Authenticator, Session, SessionPatch, User, UserPatch, VerificationToken,
+    Account, Authenticator, Millis, Session, SessionInfo, SessionOrigin, SessionPatch, User,
+    UserPatch, VerificationToken,
 };
 use crate::core::secrets::Secrets;
 use crate::core::store::{Answer, Arrival, Store};
@@ -445,9 +446,16 @@ impl Store for SqliteStore {
         self.read_now(|c| accounts::get(c, &self.secrets, &provider, &provider_account_id))
     }
 
-    fn create_session(&self, session: Session, arrival: Arrival) -> Answer<Session> {
+    fn create_session(
+        &self,
+        session: Session,
+        origin: SessionOrigin,
+        arrival: Arrival,
+    ) -> Answer<Session> {
         let secrets = self.secrets.clone();
-        self.statement_answer(arrival, move |c| sessions::insert(c, &secrets, &session))
+        self.statement_answer(arrival, move |c| {
+            sessions::insert(c, &secrets, &session, &origin, now_millis())
+        })
     }
 
     fn get_session_and_user(&self, session_token: String) -> Answer<Option<(Session, User)>> {
@@ -456,13 +464,45 @@ impl Store for SqliteStore {
 
     fn update_session(&self, patch: SessionPatch, arrival: Arrival) -> Answer<Option<Session>> {
         let secrets = self.secrets.clone();
-        self.statement_answer(arrival, move |c| sessions::update(c, &secrets, &patch))
+        self.statement_answer(arrival, move |c| {
+            sessions::update(c, &secrets, &patch, now_millis())
+        })
     }
 
     fn delete_session(&self, session_token: String, arrival: Arrival) -> Answer<Option<Session>> {
         let secrets = self.secrets.clone();
         self.statement_answer(arrival, move |c| {
             sessions::delete(c, &secrets, &session_token)
+        })
+    }
+
+    fn list_sessions(
+        &self,
+        user_id: String,
+        current: Option<String>,
+        now: Millis,
+    ) -> Answer<Vec<SessionInfo>> {
+        self.read_now(|c| sessions::list(c, &self.secrets, &user_id, current.as_deref(), now))
+    }
+
+    fn revoke_session(
+        &self,
+        user_id: String,
+        id: String,
+        arrival: Arrival,
+    ) -> Answer<Option<SessionInfo>> {
+        self.statement_answer(arrival, move |c| sessions::revoke(c, &user_id, &id))
+    }
+
+    fn revoke_user_sessions(
+        &self,
+        user_ids: Vec<String>,
+        except: Option<String>,
+        arrival: Arrival,
+    ) -> Answer<u64> {
+        let secrets = self.secrets.clone();
+        self.write_answer(arrival, move |c| {
+            sessions::revoke_all(c, &secrets, &user_ids, except.as_deref())
         })
     }
 

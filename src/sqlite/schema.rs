@@ -89,10 +89,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_user_id_idx ON sessions(user_id);
     CREATE INDEX sessions_expires_idx ON sessions(expires);
     ",
+    // 5: what a user's list of sessions shows: a random public id (never the token), when
+    // the session was created and last written, and where from when the app captured it.
+    // Sessions that existed before get an id; their times stay unknown (NULL).
+    "
+    ALTER TABLE sessions ADD COLUMN id TEXT;
+    ALTER TABLE sessions ADD COLUMN created_at INTEGER;
+    ALTER TABLE sessions ADD COLUMN last_active_at INTEGER;
+    ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+    ALTER TABLE sessions ADD COLUMN ip_address TEXT;
+    UPDATE sessions SET id = lower(hex(randomblob(16)));
+    ",
 ];
 
 /// Data steps by version (index = version - 1).
-const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None];
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None];
 
 /// Version 3: replaces every plain session token with its stored hash, so sessions created
 /// before the upgrade keep working.

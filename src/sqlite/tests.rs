@@ -148,7 +148,15 @@ fn deleting_a_user_cascades_to_accounts_sessions_and_authenticators() {
         .write_blocking(|c| accounts::insert(c, &Secrets::default(), &account("u1", "p1")))
         .unwrap();
     store
-        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "u1")))
+        .write_blocking(|c| {
+            sessions::insert(
+                c,
+                &Secrets::default(),
+                &session("t1", "u1"),
+                &SessionOrigin::default(),
+                0,
+            )
+        })
         .unwrap();
     let auth = Authenticator {
         credential_id: "cred".into(),
@@ -189,7 +197,15 @@ fn the_session_join_returns_session_and_user() {
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     let u = add_user(&store, user("u1", Some("a@example.com")));
     store
-        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "u1")))
+        .write_blocking(|c| {
+            sessions::insert(
+                c,
+                &Secrets::default(),
+                &session("t1", "u1"),
+                &SessionOrigin::default(),
+                0,
+            )
+        })
         .unwrap();
     let (s, found) = store
         .read(|c| sessions::with_user(c, &Secrets::default(), "t1"))
@@ -204,7 +220,15 @@ fn a_session_for_an_unknown_user_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     let err = store
-        .write_blocking(|c| sessions::insert(c, &Secrets::default(), &session("t1", "ghost")))
+        .write_blocking(|c| {
+            sessions::insert(
+                c,
+                &Secrets::default(),
+                &session("t1", "ghost"),
+                &SessionOrigin::default(),
+                0,
+            )
+        })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
     assert!(err.detail.contains("userId"));
@@ -610,8 +634,15 @@ fn a_failing_one_statement_write_reports_its_own_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&config_in(&dir)).unwrap();
     let orphan = session("orphan", "no-such-user");
-    let failed =
-        store.write_statement_inline(|c| sessions::insert(c, &Secrets::default(), &orphan));
+    let failed = store.write_statement_inline(|c| {
+        sessions::insert(
+            c,
+            &Secrets::default(),
+            &orphan,
+            &SessionOrigin::default(),
+            0,
+        )
+    });
     let Ok(Err(e)) = failed else {
         panic!("expected the statement's own error")
     };
@@ -662,7 +693,9 @@ fn reads_together_see_a_one_statement_write_committed_meanwhile() {
     assert_eq!(store.read(lookup).unwrap(), None);
     let s = session("t1", "u1");
     assert!(matches!(
-        store.write_statement_inline(|c| sessions::insert(c, &secrets, &s)),
+        store.write_statement_inline(|c| {
+            sessions::insert(c, &secrets, &s, &SessionOrigin::default(), 0)
+        }),
         Ok(Ok(_))
     ));
     assert!(store.read(lookup).unwrap().is_some());
