@@ -391,7 +391,11 @@ describe('a file from a newer version of the library', () => {
   async function makeTooNewFile() {
     const filename = tempFile()
     const db = await inspect(filename)
+    // A file of ours (its tables) that a newer version wrote (a column this one does not know).
     db.exec(`CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, future_column TEXT);
+      CREATE TABLE accounts (provider TEXT, provider_account_id TEXT);
+      CREATE TABLE sessions (session_token_hash TEXT PRIMARY KEY NOT NULL);
+      CREATE TABLE verification_tokens (identifier TEXT, token TEXT);
       INSERT INTO users VALUES ('from-the-future', 'x');
       PRAGMA user_version = ${TOO_NEW};`)
     db.save()
