@@ -44,7 +44,7 @@ test('4 instances starting together on an empty schema migrate it exactly once',
 
   expect(results).toEqual(Array.from({ length: 4 }, () => ({ user: null })))
   const applied = psql(`SELECT version FROM "${config.schema}".schema_migrations ORDER BY version`)
-  expect(applied).toEqual([['1']])
+  expect(applied).toEqual([['1'], ['2']])
   const tables = psql(`SELECT tablename FROM pg_tables WHERE schemaname = '${config.schema}' ORDER BY tablename`).map((r) => r[0])
   expect(tables).toEqual(['accounts', 'authenticators', 'schema_migrations', 'sessions', 'users', 'verification_tokens'])
 })

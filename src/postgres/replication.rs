@@ -16,6 +16,7 @@ use crate::core::replication::rows::{
     ChangeSet, Key, OutboxOp, StoredAccount, StoredSession, StoredUser,
 };
 use crate::core::replication::schema::{ColumnType, DeclaredSchema};
+use crate::core::store::now_millis;
 
 /// The PostgreSQL type (as `information_schema` names it) and expression of a declared user
 /// column (a stored generated column over `extra`).
@@ -354,9 +355,11 @@ impl Hub {
                     user_id,
                     expires,
                 } => {
+                    // The session was last active when the replica extended it; the outbox
+                    // keeps no time, so the replay's moment stands in for it.
                     tx.execute(
                         &self.sql.update_session,
-                        &[session_token_hash, user_id, expires],
+                        &[session_token_hash, user_id, expires, &now_millis()],
                     )
                     .await
                     .map_err(pg)?;
