@@ -123,6 +123,8 @@ package/README.md
 package/LICENSE
 package/index.js
 package/index.mjs
+package/edge.js
+package/edge.mjs
 package/index.d.ts
 package/native.js
 package/native.d.ts
@@ -131,6 +133,8 @@ package/jest/index.d.ts'
 required='package/package.json
 package/index.js
 package/index.mjs
+package/edge.js
+package/edge.mjs
 package/index.d.ts
 package/native.js
 package/native.d.ts'
