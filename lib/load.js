@@ -25,8 +25,13 @@ const { isNodeRuntime, nodeRuntimeRequired } = require('./edge.js')
 // @ts-ignore -- defined by webpack only
 const nodeRequire = typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require
 
-/** The binding's path from this file. */
-const NATIVE = '../native.js'
+/**
+ * The binding's path. Written as `__dirname + '...'` so that file tracers that follow path
+ * expressions (Next.js's output tracing, @vercel/nft) carry `native.js`, and the `.node` binary
+ * it requires, into `output: "standalone"` and serverless bundles: they cannot see through
+ * `nodeRequire`, and without this `node .next/standalone/server.js` has no binary.
+ */
+const NATIVE = __dirname + '/../native.js'
 
 /** @type {typeof import('../native') | undefined} */
 let cached

@@ -93,6 +93,8 @@ beforeAll(async () => {
   }
   fs.mkdirSync(ARTIFACTS, { recursive: true })
 
+  const install = spawnSync(process.execPath, ['install-adapter.mjs'], { cwd: EXAMPLE, encoding: 'utf8' })
+  if (install.status !== 0) throw new Error(`install-adapter.mjs failed:\n${install.stdout}${install.stderr}`)
   fs.rmSync(path.join(APP, '.next'), { recursive: true, force: true })
   const started = Date.now()
   const build = spawnSync(process.execPath, [NEXT, 'build'], { cwd: APP, env, encoding: 'utf8', timeout: 400_000 })
@@ -163,10 +165,11 @@ test('with JWT sessions, auth() in Edge middleware sees the user signed in by ma
   expect(await home.text()).toContain(`<span id="user">${EMAIL}</span>`)
 })
 
-test('an adapter method called at the edge rejects with EDGE_RUNTIME, naming the Node.js runtime', async () => {
+test('an adapter method called at the edge rejects with NODE_RUNTIME_REQUIRED, which says how to split the config', async () => {
   const response = await fetch(origin + '/api/adapter-at-the-edge')
   expect(response.status).toBe(200)
   const { code, message } = await response.json()
-  expect(code).toBe('EDGE_RUNTIME')
-  expect(message).toMatch(/Node\.js runtime/)
+  expect(code).toBe('NODE_RUNTIME_REQUIRED')
+  expect(message).toMatch(/needs the Node\.js runtime/)
+  expect(message).toMatch(/auth\.config\.ts/)
 })

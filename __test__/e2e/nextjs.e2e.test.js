@@ -7,8 +7,9 @@
  * plain `node server.js`, which proves it carries the adapter and its native binary.
  *
  * What Auth.js wrote is checked through a second RustAdapter on the app's SQLite file.
- * Needs /usr/bin/chromium (override with CHROMIUM_PATH). Installs the example's dependencies
- * when they are missing. The build's and the servers' output go to test-artifacts/nextjs-*.log
+ * Needs /usr/bin/chromium (override with CHROMIUM_PATH) and the addon built at the root
+ * (`npm run build`). Installs the example's dependencies when they are missing, and the adapter
+ * into them as `npm run build` does (examples/nextjs/install-adapter.mjs). The build's and the servers' output go to test-artifacts/nextjs-*.log
  * (E2E_ARTIFACTS overrides the folder).
  *
  * The tests of this file run in order and share the build, the server, the browser and the
@@ -211,7 +212,10 @@ beforeAll(async () => {
   linkFile = path.join(tmp, 'links.jsonl')
   buildDbFile = path.join(tmp, 'mounted-at-run-time', 'auth.sqlite')
 
-  // A production build, as `npm run build` makes it; a previous build is removed first.
+  // A production build, as `npm run build` makes it (its prebuild step installs the adapter
+  // from this repository as a real folder); a previous build is removed first.
+  const install = await run(process.execPath, ['install-adapter.mjs'], { cwd: EXAMPLE, env: process.env })
+  if (install.code !== 0) throw new Error(`install-adapter.mjs failed:\n${install.output}`)
   fs.rmSync(path.join(EXAMPLE, '.next'), { recursive: true, force: true })
   build = await run(process.execPath, [NEXT, 'build'], {
     cwd: EXAMPLE,
@@ -343,8 +347,7 @@ describe('standalone output', () => {
     // Out of the repository, so nothing can resolve back to its node_modules or its binary.
     standalone = path.join(tmp, 'standalone')
     fs.cpSync(path.join(EXAMPLE, '.next', 'standalone'), standalone, { recursive: true, verbatimSymlinks: true })
-    const app = path.join(standalone, 'examples', 'nextjs')
-    fs.cpSync(path.join(EXAMPLE, '.next', 'static'), path.join(app, '.next', 'static'), { recursive: true })
+    fs.cpSync(path.join(EXAMPLE, '.next', 'static'), path.join(standalone, '.next', 'static'), { recursive: true })
     standaloneDb = path.join(tmp, 'standalone.sqlite')
     standaloneLinks = path.join(tmp, 'standalone-links.jsonl')
   })
@@ -360,7 +363,7 @@ describe('standalone output', () => {
   test('`node server.js` serves a magic-link sign-in on its own', async () => {
     server = await startServer({
       args: () => ['server.js'],
-      cwd: path.join(standalone, 'examples', 'nextjs'),
+      cwd: standalone,
       log: 'standalone',
       env: { AUTH_SECRET: secret(), AUTH_DB: standaloneDb, AUTH_LINK_FILE: standaloneLinks },
     })
