@@ -32,7 +32,7 @@ function evaluate(entry, { globals = {}, hideNative = true } = {}) {
     })
     const dir = path.dirname(file)
     const localRequire = (id) => {
-      const target = id.startsWith('.') ? path.resolve(dir, id) : path.isAbsolute(id) ? path.resolve(id) : null
+      const target = id.startsWith('.') ? path.resolve(dir, id) : null
       const allowed = target && target.startsWith(PACKAGE_DIR + path.sep) && fs.existsSync(target) && !(hideNative && target.endsWith('native.js'))
       if (!allowed) {
         refused.push(id)

@@ -25,13 +25,25 @@ const { isNodeRuntime, nodeRuntimeRequired } = require('./edge.js')
 // @ts-ignore -- defined by webpack only
 const nodeRequire = typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require
 
+/** The binding's path from this file. */
+const NATIVE = '../native.js'
+
 /**
- * The binding's path. Written as `__dirname + '...'` so that file tracers that follow path
- * expressions (Next.js's output tracing, @vercel/nft) carry `native.js`, and the `.node` binary
- * it requires, into `output: "standalone"` and serverless bundles: they cannot see through
- * `nodeRequire`, and without this `node .next/standalone/server.js` has no binary.
+ * Loads `native.js`. Node.js takes the literal `require('../native.js')`, which file tracers
+ * follow (Next.js's output tracing, @vercel/nft): that is how `output: "standalone"` and
+ * serverless bundles get `native.js` and the `.node` binary it requires. Under webpack the
+ * condition is settled at build time, so webpack never walks the other branch.
+ *
+ * @returns {typeof import('../native')}
  */
-const NATIVE = __dirname + '/../native.js'
+function requireNative() {
+  // @ts-ignore -- defined by webpack only
+  if (typeof __non_webpack_require__ === 'function') {
+    return nodeRequire(NATIVE)
+  } else {
+    return require('../native.js')
+  }
+}
 
 /** @type {typeof import('../native') | undefined} */
 let cached
@@ -54,7 +66,7 @@ function loadNative() {
   if (cached) return cached
   if (!isNodeRuntime()) throw nodeRuntimeRequired('RustAdapter(...)')
   try {
-    cached = /** @type {typeof import('../native')} */ (nodeRequire(NATIVE))
+    cached = requireNative()
   } catch (cause) {
     const underlying = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
     if (bundled(cause)) {

@@ -112,13 +112,16 @@ async function startServer({ args, cwd, log, env }) {
   }
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
   exited.then(() => fs.closeSync(logFd))
-  const origin = `http://127.0.0.1:${port}`
+  // Next.js hands Auth.js request URLs on `localhost` (whatever the Host header said), so its
+  // redirects go there: the browser uses that origin, plain fetches the loopback address.
+  const origin = `http://localhost:${port}`
+  const direct = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`the server exited (${await exited}) before it answered:\n${output}`)
     }
-    const answered = await fetch(origin + '/api/auth/providers').then(
+    const answered = await fetch(direct + '/api/auth/providers').then(
       (response) => response.ok,
       () => false,
     )
@@ -129,7 +132,7 @@ async function startServer({ args, cwd, log, env }) {
     }
     await sleep(100)
   }
-  return { child, exited, origin, output: () => output }
+  return { child, exited, origin, direct, output: () => output }
 }
 
 /** SIGTERM, SIGKILL after 10 s; resolves when the process is gone. */
@@ -188,7 +191,7 @@ async function requestMagicLink(browserPage, email) {
 
 /** GET `pathname` with only the session cookie `value` (no browser), as JSON. */
 async function getJson(pathname, value) {
-  const response = await fetch(server.origin + pathname, {
+  const response = await fetch(server.direct + pathname, {
     headers: value ? { cookie: `${COOKIE}=${value}` } : {},
     redirect: 'manual',
   })
@@ -297,12 +300,12 @@ describe('next start', () => {
   })
 
   test('proxy.ts turns visitors without a session away', async () => {
-    const response = await fetch(server.origin + '/protected', { redirect: 'manual' })
+    const response = await fetch(server.direct + '/protected', { redirect: 'manual' })
     expect(response.status).toBe(307)
-    expect(new URL(response.headers.get('location')).pathname).toBe('/')
+    expect(new URL(response.headers.get('location'), server.direct).pathname).toBe('/')
     expect(await getJson('/api/whoami', undefined)).toEqual({ status: 401, body: { error: 'not signed in' } })
     // A forged header does not get through: the proxy sets it from the session only.
-    const forged = await fetch(server.origin + '/api/whoami', { headers: { 'x-proxy-user': EMAIL } })
+    const forged = await fetch(server.direct + '/api/whoami', { headers: { 'x-proxy-user': EMAIL } })
     expect(forged.status).toBe(401)
   })
 
