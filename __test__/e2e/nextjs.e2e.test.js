@@ -356,10 +356,9 @@ describe('standalone output', () => {
   })
 
   test('carries the native binary', () => {
-    const binaries = fs
-      .readdirSync(standalone, { recursive: true })
-      .map((f) => path.basename(String(f)))
-      .filter((f) => f.startsWith('authjs-rust-adapter.') && f.endsWith('.node'))
+    const installed = path.join(standalone, 'node_modules', 'authjs-rust-adapter')
+    expect(fs.existsSync(path.join(installed, 'native.js'))).toBe(true)
+    const binaries = fs.readdirSync(installed).filter((f) => f.startsWith('authjs-rust-adapter.') && f.endsWith('.node'))
     expect(binaries).toHaveLength(1)
   })
 
