@@ -2,7 +2,6 @@
 // and middleware.ts (the Edge runtime). The email provider needs the adapter (for its
 // verification tokens), which runs in the route handlers; the middleware only decodes the JWT,
 // so importing the package there must work even though the adapter itself cannot.
-import { appendFile } from "node:fs/promises"
 import NextAuth from "next-auth"
 import type { EmailConfig } from "next-auth/providers/email"
 import { RustAdapter } from "authjs-rust-adapter"
@@ -19,7 +18,12 @@ const ConsoleEmail: EmailConfig = {
   async sendVerificationRequest({ identifier, url, expires }) {
     console.log(`[magic link] ${identifier}: ${url}`)
     const file = process.env.AUTH_LINK_FILE
-    if (file) await appendFile(file, JSON.stringify({ identifier, url, expires }) + "\n")
+    if (file) {
+      // Imported when called (in a route handler, on Node.js): this module is also evaluated
+      // by the Edge middleware, where node: modules do not exist.
+      const { appendFile } = await import("node:fs/promises")
+      await appendFile(file, JSON.stringify({ identifier, url, expires }) + "\n")
+    }
   },
 }
 
