@@ -58,7 +58,9 @@ function loadNative() {
   if (cached) return cached
   if (!isNodeRuntime()) throw nodeRuntimeRequired('RustAdapter(...)')
   try {
-    cached = /** @type {typeof import('../native')} */ (nodeRequire()(NATIVE))
+    // Through Reflect.apply: a bundler that models `require` as a value (Turbopack follows
+    // local functions' results) still sees no call of it with this path.
+    cached = /** @type {typeof import('../native')} */ (Reflect.apply(nodeRequire(), undefined, [NATIVE]))
   } catch (cause) {
     const underlying = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
     if (bundled(cause)) {
