@@ -4,12 +4,12 @@
  * Loads the native binding (the loader that `napi build` generates as `native.js` picks the
  * prebuilt package for this platform) and turns every way that fails into one clear error.
  *
- * `native.js` is reached through Node.js's own `require`, out of a bundler's sight: a bundler
- * (webpack, Turbopack, esbuild) cannot place the `.node` file it loads, and following it makes
- * the whole build fail with the bundler's own words ("Module parse failed: Unexpected
- * character", "non-ecmascript placeable asset"). Out of sight, a bundled copy of this package
- * builds, and its first `RustAdapter(...)` throws `NO_PREBUILT_BINARY` naming the setting that
- * keeps it out of the bundle (`serverExternalPackages` in Next.js).
+ * On Node.js, `native.js` is reached by a literal `require`, so that output file tracing (Next.js's
+ * standalone output) carries it and the `.node` file. Under webpack it is reached out of the
+ * bundler's sight: a bundler cannot place the `.node` file, and following it makes the whole
+ * build fail with the bundler's own words ("Module parse failed: Unexpected character"). Out
+ * of sight, a bundled copy builds, and its first `RustAdapter(...)` throws `NO_PREBUILT_BINARY`
+ * naming the setting that keeps it out of the bundle (`serverExternalPackages` in Next.js).
  */
 
 const { codedError } = require('./errors.js')
@@ -17,29 +17,42 @@ const { isNodeRuntime, nodeRuntimeRequired } = require('./edge.js')
 
 /* global __non_webpack_require__, __webpack_require__ */
 /**
- * Node.js's `require` for this module. Under webpack, `__non_webpack_require__` is it (and
- * the expression is settled at build time, so webpack follows neither branch).
+ * Node.js's `require` for this module. Under webpack, `__non_webpack_require__` is it: webpack
+ * settles `typeof __webpack_require__` at build time and skips the branch it rules out, so the
+ * build neither follows `native.js` nor warns (checked with webpack 5.113 and esbuild 0.28:
+ * the bundle builds, and its first `RustAdapter()` throws the error below).
  *
- * @type {NodeJS.Require}
+ * @returns {NodeJS.Require}
  */
-// @ts-ignore -- defined by webpack only
-const nodeRequire = typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require
+function nodeRequire() {
+  // @ts-ignore -- defined by webpack only
+  if (typeof __webpack_require__ === 'function') {
+    // @ts-ignore -- defined by webpack only
+    return __non_webpack_require__
+  } else {
+    return require
+  }
+}
 
 /** The binding's path from this file. */
 const NATIVE = '../native.js'
 
 /**
- * Loads `native.js`. Node.js takes the literal `require('../native.js')`, which file tracers
- * follow (Next.js's output tracing, @vercel/nft): that is how `output: "standalone"` and
- * serverless bundles get `native.js` and the `.node` binary it requires. Under webpack the
- * condition is settled at build time, so webpack never walks the other branch.
+ * Loads `native.js`. On Node.js, through the literal `require('../native.js')`: output file
+ * tracers follow it (Next.js's `output: "standalone"`, Turbopack's and @vercel/nft's traces of
+ * an external package), and that is how a standalone or serverless build gets `native.js` and
+ * the `.node` binary it requires; hidden, they leave both out and the deployed server fails.
+ * Under webpack, which settles `typeof __webpack_require__` at build time and drops the other
+ * branch, through `Reflect.apply`, out of the bundler's sight, so a bundled copy still builds
+ * and names serverExternalPackages at run time. (Turbopack and esbuild, bundling the package
+ * by mistake, follow the literal and fail the build instead, naming the `.node` file.)
  *
  * @returns {typeof import('../native')}
  */
 function requireNative() {
   // @ts-ignore -- defined by webpack only
-  if (typeof __non_webpack_require__ === 'function') {
-    return nodeRequire(NATIVE)
+  if (typeof __webpack_require__ === 'function') {
+    return /** @type {typeof import('../native')} */ (Reflect.apply(nodeRequire(), undefined, [NATIVE]))
   } else {
     return require('../native.js')
   }

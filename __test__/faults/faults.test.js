@@ -418,10 +418,11 @@ describe('file descriptors', () => {
     const { before, after } = lines.at(-1)
     console.log(`200 adapters dropped without close(), after a collection: descriptors ${before.descriptors} -> ${after.descriptors}, threads ${before.threads} -> ${after.threads}`)
     expect(field(lines, 'opened')).toBe(200)
-    // Room for what Node.js itself may open meanwhile (libuv's thread pool, an epoll fd); one
-    // store held back would be 2 descriptors and 1 or 2 threads for each of 200 adapters.
-    expect(after.descriptors).toBeLessThanOrEqual(before.descriptors + 4)
-    expect(after.threads).toBeLessThanOrEqual(before.threads + 4)
+    // V8 may still hold the last adapter used (measured: its 5 descriptors and 2 threads stay
+    // until a later collection), and Node.js may start a few threads of its own meanwhile. Held
+    // back, the 200 stores would be 5 descriptors and 1 or 2 threads each.
+    expect(after.descriptors).toBeLessThanOrEqual(before.descriptors + 8)
+    expect(after.threads).toBeLessThanOrEqual(before.threads + 6)
   }, 120_000)
 })
 
