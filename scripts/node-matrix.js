@@ -5,19 +5,19 @@
  *
  * Node.js itself comes from the npm registry: the package `node-<platform>-<arch>` (what the npm
  * package `node` installs) holds the official build, `bin/node` and the headers in
- * `include/node`. It is fetched with `npm pack` into `target/node-matrix/` once per pinned
- * version (below) and reused.
+ * `include/node`. It is fetched with `npm pack` into `node_modules/.cache/authjs-rust-adapter/`
+ * once per pinned version (below) and reused.
  *
  * The adapter is a Node-API addon, so the one binary built by `npm run build` loads on every
  * version. better-sqlite3 (a devDependency some tests read files with) is not: its addon is
  * built for one Node.js ABI. For each version a copy of it is compiled from source with npm's
  * node-gyp against that version's headers (`--nodedir`, no download) into
- * `target/node-matrix/<version>/better-sqlite3`, and Jest is pointed at the copy
+ * `node_modules/.cache/authjs-rust-adapter/node-v<version>/better-sqlite3`, and Jest is pointed at the copy
  * (`--moduleNameMapper`).
  *
  * The two versions run side by side (one process each, Jest with one worker each: two cores
  * busy), each one's suites one after the other with a throwaway PostgreSQL cluster of its own.
- * Every run writes its Jest JSON to `target/node-matrix/node-v<version>/<suite>.json` and its
+ * Every run writes its Jest JSON to `target/node-matrix/<version>/<suite>.json` and its
  * output to `<suite>.log` beside it; `target/node-matrix/results.json` sums them up. The script
  * prints one line per run and exits non-zero if any failed or ran no test.
  *
@@ -30,7 +30,10 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const ROOT = path.join(__dirname, '..')
-const CACHE = path.join(ROOT, 'target', 'node-matrix')
+// Downloads and builds: under node_modules, where Jest does not take their package.json files
+// for modules of the project (it would under target/). Results and logs: under target/.
+const CACHE = path.join(ROOT, 'node_modules', '.cache', 'authjs-rust-adapter')
+const OUT = path.join(ROOT, 'target', 'node-matrix')
 
 /** The Node.js versions tested: the newest release of each supported major on the registry. */
 const PINNED = { 20: '20.20.2', 22: '22.23.5', 24: '24.22.3' }
@@ -116,7 +119,8 @@ async function runVersion(version, log, prepareOnly) {
   log(`node ${version}: ready in ${((Date.now() - started) / 1000).toFixed(0)} s (node and better-sqlite3 for it)`)
   if (prepareOnly) return []
   const node = path.join(dir, 'bin', 'node')
-  const out = path.join(CACHE, `node-v${version}`)
+  const out = path.join(OUT, version)
+  fs.mkdirSync(out, { recursive: true })
   const results = []
   for (const suite of SUITES) {
     const json = path.join(out, `${suite.name}.json`)
@@ -175,7 +179,8 @@ async function main(argv) {
   } else {
     results = (await Promise.all(majors.map((m) => runVersion(PINNED[m], log, prepareOnly)))).flat()
   }
-  fs.writeFileSync(path.join(CACHE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
   const sum = (k) => results.reduce((n, r) => n + r.summary[k], 0)
   log(`all: ${((Date.now() - started) / 1000).toFixed(0)} s`)
   console.log(`node-matrix: ${sum('numPassedTests')} passed, ${sum('numFailedTests')} failed, ${sum('numPendingTests')} skipped`)

@@ -142,8 +142,9 @@ function run(cmd, args, { runAs = null, cwd, logFile } = {}) {
   let file = cmd
   let argv = args
   if (runAs) {
-    if (isExecutable('/usr/sbin/runuser') || tryOutput('which', ['runuser'])) {
-      file = 'runuser'
+    const runuser = isExecutable('/usr/sbin/runuser') ? '/usr/sbin/runuser' : tryOutput('which', ['runuser'])
+    if (runuser) {
+      file = runuser
       argv = ['-u', runAs, '--', cmd, ...args]
     } else {
       const { uid, gid } = userIds(runAs)
