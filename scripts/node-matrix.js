@@ -66,7 +66,14 @@ function run(cmd, args, options) {
 async function nodeDir(version) {
   const dir = path.join(CACHE, `node-v${version}`)
   const bin = path.join(dir, 'bin', process.platform === 'win32' ? 'node.exe' : 'node')
-  if (fs.existsSync(bin)) return dir
+  if (!fs.existsSync(bin)) await fetchNode(version, dir)
+  const said = (await run(bin, ['--version'])).trim()
+  if (said !== `v${version}`) throw new Error(`${bin} says it is ${said}, not v${version}`)
+  return dir
+}
+
+/** Fetches the official Node.js `version` for this platform from the npm registry into `dir`. */
+async function fetchNode(version, dir) {
   const platform = process.platform === 'win32' ? 'win' : process.platform
   const pkg = `node-${platform}-${process.arch}@${version}`
   const partial = `${dir}.partial`
@@ -76,7 +83,6 @@ async function nodeDir(version) {
   await run('tar', ['xzf', path.join(partial, tgz), '-C', partial, '--strip-components=1'])
   fs.rmSync(path.join(partial, tgz))
   fs.renameSync(partial, dir)
-  return dir
 }
 
 /** The path of npm's own node-gyp (npm ships it for building addons from source). */
