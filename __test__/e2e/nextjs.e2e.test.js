@@ -6,11 +6,13 @@
  * standalone output (`output: "standalone"`) is copied out of the repository and started with
  * plain `node server.js`, which proves it carries the adapter and its native binary.
  *
- * What Auth.js wrote is checked through a second RustAdapter on the app's SQLite file.
- * Needs /usr/bin/chromium (override with CHROMIUM_PATH) and the addon built at the root
- * (`npm run build`). Installs the example's dependencies when they are missing, and the adapter
- * into them as `npm run build` does (examples/nextjs/install-adapter.mjs). The build's and the servers' output go to test-artifacts/nextjs-*.log
- * (E2E_ARTIFACTS overrides the folder).
+ * What Auth.js wrote is checked through a second RustAdapter on the app's SQLite file. The
+ * browser is a system Chromium when there is one, else the one shipped in the devDependency
+ * @sparticuz/chromium (scripts/chromium.js; CHROMIUM_PATH overrides). Needs the addon built at
+ * the root (`npm run build`). Installs the example's dependencies when they are missing, and
+ * the adapter into them as `npm run build` does (examples/nextjs/install-adapter.mjs). The
+ * build's and the servers' output go to test-artifacts/nextjs-*.log (E2E_ARTIFACTS overrides
+ * the folder).
  *
  * The tests of this file run in order and share the build, the server, the browser and the
  * file: each one is a step a person would take.
@@ -23,11 +25,11 @@ const os = require('node:os')
 const path = require('node:path')
 const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
+const { launchOptions } = require('../../scripts/chromium.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'nextjs')
 const NEXT = path.join(EXAMPLE, 'node_modules', 'next', 'dist', 'bin', 'next')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
 const COOKIE = 'authjs.session-token'
 const EMAIL = 'nina@example.test'
@@ -199,9 +201,7 @@ async function getJson(pathname, value) {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
+  const chromiumOptions = await launchOptions() // throws, saying why, when there is none
   if (!fs.existsSync(NEXT) || !fs.existsSync(path.join(EXAMPLE, 'node_modules', 'next-auth'))) {
     const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd: EXAMPLE,
@@ -232,7 +232,8 @@ beforeAll(async () => {
   server = await startNext({ AUTH_SECRET: secret(), AUTH_DB: dbFile, AUTH_LINK_FILE: linkFile })
   store = RustAdapter({ filename: dbFile })
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumOptions.executablePath,
+    env: chromiumOptions.env,
     headless: true,
     chromiumSandbox: false,
     timeout: 30_000,
