@@ -4,6 +4,9 @@
  * `npm run bench` (from the repository root): RustAdapter against @auth/drizzle-adapter,
  * @auth/kysely-adapter and a hand-written better-sqlite3 floor.
  *
+ * Contenders also include `nsqlite`, the floor's statements on Node.js's built-in `node:sqlite`
+ * (where the Node.js running the children has it: not on Node 20, where the run says so).
+ *
  * 1. Installs bench/'s own dependencies from bench/package-lock.json when missing (so the
  *    package's own install and tests never pay for better-sqlite3's build).
  * 2. Builds the addon in release mode (`npm run build` at the root).
@@ -24,6 +27,9 @@
  *   --keep-data           keep bench/.data (the 1M file is then reused by the next run)
  *   --write / --no-write  write bench/RESULTS.md (default: only a full run writes it)
  *   --cpu-prof            write a V8 CPU profile of every child to bench/.data/prof
+ *   --node=24             run the children on Node.js 24 (fetched from the npm registry into the
+ *                         cache scripts/node-matrix.js uses; better-sqlite3 built for it there)
+ *   --no-cold             skip the cold-start part
  *   --backend postgres    the PostgreSQL run instead (lib/postgres-run.js), see below
  *
  * `--backend postgres` (also `--backend=postgres`): RustAdapter on PostgreSQL
@@ -49,7 +55,7 @@ const ROOT = path.resolve(BENCH, '..')
 const DATA = path.join(BENCH, '.data')
 
 /** Options that take a value, which may also follow as the next argument (`--backend postgres`). */
-const VALUE_OPTIONS = new Set(['backend', 'rounds', 'n', 'only', 'synchronous'])
+const VALUE_OPTIONS = new Set(['backend', 'rounds', 'n', 'only', 'synchronous', 'node'])
 
 function parseArgs(argv) {
   const args = {}
@@ -79,8 +85,10 @@ const PLAN = quick
   ? {
       n: 1000,
       rounds: 2,
-      ops: { read: 5000, lookup: 5000, mix: 200, mix64: 400, tokens: 200 },
+      ops: { read: 5000, lookup: 5000, mix: 200, mix64: 400, tokens: 200, signup: 200 },
       warm: { read: 500, write: 30 },
+      coldRounds: 3,
+      coldUsers: 200,
       scaleSizes: [10000],
       scaleRounds: 2,
       scaleOps: 5000,
@@ -89,8 +97,10 @@ const PLAN = quick
   : {
       n: 10000,
       rounds: 5,
-      ops: { read: 20000, lookup: 20000, mix: 1000, mix64: 2000, tokens: 1000 },
+      ops: { read: 20000, lookup: 20000, mix: 1000, mix64: 2000, tokens: 1000, signup: 1000 },
       warm: { read: 2000, write: 100 },
+      coldRounds: 9,
+      coldUsers: 10000,
       scaleSizes: [10000, 1000000],
       scaleRounds: 5,
       scaleOps: 20000,
@@ -100,8 +110,8 @@ if (args.n) PLAN.n = Number(args.n)
 if (args.rounds) PLAN.rounds = PLAN.scaleRounds = Number(args.rounds)
 if (args['no-scale']) PLAN.scaleSizes = []
 
-const ALL = ['rust', 'drizzle', 'kysely', 'floor']
-const contenders = args.only ? String(args.only).split(',') : ALL
+const ALL = ['rust', 'drizzle', 'kysely', 'floor', 'nsqlite']
+let contenders = args.only ? String(args.only).split(',') : ALL
 const synchronous = args.synchronous ?? 'full'
 const CONCURRENCY = 64
 
@@ -149,6 +159,9 @@ function snapshotReleaseBinary() {
 
 let releaseBinary
 
+/** What the children run on: this Node.js, or the one `--node` names (lib/node-versions.js). */
+let runtime = { execPath: process.execPath, env: {}, version: process.versions.node }
+
 /** Child processes running now (killed when a postgres run is interrupted). */
 const children = new Set()
 
@@ -162,7 +175,8 @@ function runJob(job, { cpuProf = false } = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(BENCH, 'worker.js'), [JSON.stringify(job)], {
       execArgv,
-      env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
+      execPath: runtime.execPath,
+      env: { ...process.env, ...runtime.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     children.add(child)
@@ -178,6 +192,16 @@ function runJob(job, { cpuProf = false } = {}) {
       else reject(new Error(`${job.kind} ${job.contender ?? ''} failed (exit ${code}): ${outcome?.error ?? 'no result'}`))
     })
   })
+}
+
+/** One cold start (cold.js) in a fresh process; resolves to { ms, loadMs }. */
+function runCold(job) {
+  const r = spawnSync(runtime.execPath, ['--no-warnings', path.join(BENCH, 'cold.js'), JSON.stringify(job)], {
+    env: { ...process.env, ...runtime.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) throw new Error(`cold start ${job.contender} (${job.state}) failed (exit ${r.status}): ${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop())
 }
 
 function removeDb(file) {
@@ -217,6 +241,14 @@ async function main() {
       started,
     })
   }
+  if (args.node) runtime = require('./lib/node-versions.js').childRuntime(args.node, log)
+  const nodeSqlite = spawnSync(runtime.execPath, ['--no-warnings', '-e', "require('node:sqlite')"]).status === 0
+  let nodeSqliteNote = ''
+  if (!nodeSqlite && contenders.includes('nsqlite')) {
+    contenders = contenders.filter((c) => c !== 'nsqlite')
+    nodeSqliteNote = `Node.js ${runtime.version} has no node:sqlite: the node:sqlite floor is not run, and "the better floor" is the better-sqlite3 floor alone.`
+    log(`bench: ${nodeSqliteNote}`)
+  }
   const { CONTENDERS } = require('./lib/contenders.js')
   const report = require('./lib/report.js')
   const { startLoadMonitor, describe } = require('./lib/machine.js')
@@ -226,11 +258,12 @@ async function main() {
   releaseBinary = snapshotReleaseBinary()
 
   const env = describe(ROOT, BENCH)
+  env.childNode = runtime.version
   env.releaseBinary = `${(releaseBinary.bytes / 2 ** 20).toFixed(1)} MiB, built ${releaseBinary.builtAt}`
   const monitor = startLoadMonitor()
   let childCpu = 0
   const cpuProf = Boolean(args['cpu-prof'])
-  log(`bench: ${quick ? 'QUICK' : 'full'} run, N=${PLAN.n} users, ${PLAN.rounds} rounds, synchronous=${synchronous.toUpperCase()} for every contender, ${env.cores} cores, load average ${os.loadavg()[0].toFixed(2)}`)
+  log(`bench: ${quick ? 'QUICK' : 'full'} run on Node.js ${runtime.version}, N=${PLAN.n} users, ${PLAN.rounds} rounds, synchronous=${synchronous.toUpperCase()} for every contender, ${env.cores} cores, load average ${os.loadavg()[0].toFixed(2)}`)
 
   // Suite: interleaved rounds, one child process per contender per round.
   const suiteRuns = []
@@ -282,14 +315,49 @@ async function main() {
       fs.rmSync(stamp, { force: true })
     }
   }
+  // Cold start: process start → first getSessionAndUser answered, in a fresh process each time,
+  // on a new file (schema created) and on an existing one (PLAN.coldUsers users signed up
+  // beforehand by the same contender), against the floors. Interleaved rounds again.
+  const cold = {}
+  const coldContenders = ['rust', 'floor', 'nsqlite'].filter((c) => contenders.includes(c))
+  if (!args['no-cold'] && coldContenders.length) {
+    const data = require('./lib/data.js')
+    const existing = {}
+    for (const contender of coldContenders) {
+      existing[contender] = path.join(DATA, `cold-existing-${contender}.sqlite`)
+      removeDb(existing[contender])
+      runCold({ contender, filename: existing[contender], synchronous, state: 'new', token: data.uuidFor('session', -1), seedUsers: PLAN.coldUsers })
+    }
+    for (let round = 0; round < PLAN.coldRounds; round++) {
+      for (const contender of rotated(coldContenders, round)) {
+        const fresh = path.join(DATA, `cold-new-${contender}.sqlite`)
+        removeDb(fresh)
+        const k = (round * 7919) % PLAN.coldUsers
+        const runs = {
+          new: runCold({ contender, filename: fresh, synchronous, state: 'new', token: data.uuidFor('session', -1) }),
+          existing: runCold({ contender, filename: existing[contender], synchronous, state: 'existing', token: data.uuidFor('session', k), email: `user${k}@example.com` }),
+        }
+        removeDb(fresh)
+        for (const [state, r] of Object.entries(runs)) {
+          const entry = ((cold[contender] ??= {})[state] ??= { ms: [], loadMs: [] })
+          entry.ms.push(r.ms)
+          entry.loadMs.push(r.loadMs)
+        }
+      }
+    }
+    for (const contender of coldContenders) removeDb(existing[contender])
+    log(`  cold start: ${PLAN.coldRounds} rounds done`)
+  }
+
   const ownCpu = childCpu + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6
   const load = monitor.stop(ownCpu)
 
   // Output.
-  const suiteTable = report.suiteRows(agg, ALL.filter((c) => contenders.includes(c)), labels)
+  const suiteTable = report.suiteRows(agg, ALL.filter((c) => contenders.includes(c)), labels, ['drizzle', 'floor', 'nsqlite', 'best'])
+  const coldTable = report.coldRows(cold, labels)
   const rss = report.rssRows(agg, ALL.filter((c) => contenders.includes(c)), labels)
   const scaleTable = report.scaleRows(scale, labels)
-  const verdicts = report.targets(agg, scale)
+  const verdicts = report.targets(agg, scale, cold)
   const loadNote =
     `Machine load during the run: ${load.machineBusyCores.toFixed(2)} of ${env.cores} cores busy on average, ` +
     `${load.benchCores.toFixed(2)} of them the benchmark's measured processes, ${load.otherCores.toFixed(2)} other processes` +
@@ -304,18 +372,23 @@ async function main() {
     log()
     log(report.textTable(report.SCALE_HEADER, scaleTable))
   }
+  if (coldTable.length) {
+    log()
+    log(report.textTable(report.COLD_HEADER, coldTable))
+  }
   log()
   log(report.textTable(report.TARGET_HEADER, verdicts.rows))
+  if (nodeSqliteNote) log(nodeSqliteNote)
   log()
   log(loadNote)
   if (busy) log('Other processes were using the CPU during this run: treat small differences as noise.')
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
-  const raw = { plan: PLAN, synchronous, env, load, suiteRuns, scale, agg }
+  const raw = { plan: PLAN, synchronous, env, load, suiteRuns, scale, agg, cold }
   fs.writeFileSync(path.join(DATA, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(raw, null, 1))
   const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds
   if (write) {
-    const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, verdicts, report, quick })
+    const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, coldTable, nodeSqliteNote, verdicts, report, quick })
     fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), md)
     log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, 'RESULTS.md'))}`)
   }

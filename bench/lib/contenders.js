@@ -10,7 +10,7 @@
  */
 
 const path = require('node:path')
-const { FLOOR_SCHEMA, DRIZZLE_SCHEMA, KYSELY_SCHEMA, openBetterSqlite } = require('./schema.js')
+const { FLOOR_SCHEMA, DRIZZLE_SCHEMA, KYSELY_SCHEMA, openBetterSqlite, openNodeSqlite } = require('./schema.js')
 
 /** The package root: RustAdapter is loaded from there by path (the release build). */
 const ROOT = path.resolve(__dirname, '..', '..')
@@ -83,6 +83,21 @@ const CONTENDERS = {
       const Database = require('better-sqlite3')
       const { FloorAdapter } = require('./floor.js')
       const sqlite = openBetterSqlite(Database, filename, { synchronous, secureDelete: true })
+      if (fresh) sqlite.exec(FLOOR_SCHEMA)
+      return { adapter: FloorAdapter(sqlite), close: async () => sqlite.close() }
+    },
+  },
+
+  /**
+   * The same floor adapter (floor.js: same statements, schema, indexes, token hashing and
+   * checks) on Node.js's built-in `node:sqlite` instead of better-sqlite3: what a user of Node 22.5+
+   * can now write with no dependency at all. Not on Node 20 (run.js leaves it out and says so).
+   */
+  nsqlite: {
+    label: 'floor (raw node:sqlite)',
+    async open(filename, { synchronous, fresh }) {
+      const { FloorAdapter } = require('./floor.js')
+      const sqlite = openNodeSqlite(filename, { synchronous })
       if (fresh) sqlite.exec(FLOOR_SCHEMA)
       return { adapter: FloorAdapter(sqlite), close: async () => sqlite.close() }
     },

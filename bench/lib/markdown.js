@@ -4,7 +4,7 @@
  * by a full `npm run bench -- --backend postgres`.
  */
 
-function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scaleTable, verdicts, report, quick }) {
+function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scaleTable, coldTable = [], nodeSqliteNote = '', verdicts, report, quick }) {
   const { mdTable, fmtInt } = report
   const sync = synchronous.toUpperCase()
   const lines = [
@@ -22,7 +22,7 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
         ['CPU', `${env.cpuModel}, ${env.cores} cores`],
         ['memory', `${env.memoryGiB.toFixed(0)} GiB`],
         ['OS', env.kernel],
-        ['Node.js', env.node],
+        ['Node.js', env.childNode && env.childNode !== env.node?.replace(/^v/, '') ? `${env.childNode} (measured processes; the orchestrator ran on ${env.node})` : env.node],
         ['authjs-rust-adapter', `commit ${env.commit}; release build (${env.releaseBinary}); SQLite ${env.rustSqlite}`],
         ['better-sqlite3', `${env.betterSqlite3} (SQLite ${env.betterSqliteSqlite})`],
         ['drizzle', `drizzle-orm ${env.drizzleOrm}, @auth/drizzle-adapter ${env.drizzleAdapter}`],
@@ -38,6 +38,8 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
       (sync === 'FULL' ? ' (RustAdapter\'s default is FULL; every peer is set the same).' : ` (RustAdapter's default is FULL; this run set ${sync} for all).`) +
       ' All better-sqlite3 connections also get RustAdapter\'s 16 MiB page cache, `foreign_keys = ON` and a 5 s busy timeout.',
     '- **floor**: the same operations as hand-written better-sqlite3 prepared statements, no ORM, on RustAdapter\'s schema shape (dates as integer ms, one JOIN for getSessionAndUser, DELETE … RETURNING for tokens), each wrapped as an `async` method returning Auth.js shapes. Like RustAdapter it stores session tokens as SHA-256 hashes and runs with `secure_delete = ON`, so it does the same work.',
+    '- **floor (raw node:sqlite)**: the same floor adapter (same statements, schema, indexes, token hashing, `secure_delete`) on Node.js\'s built-in `node:sqlite` `DatabaseSync`.' + (nodeSqliteNote ? ` ${nodeSqliteNote}` : ''),
+    '- "one call per event-loop turn": each call is made after a `setImmediate`, as a server\'s requests each arrive in a turn of their own; "sequential" chains calls as soon as the previous Promise settled. Sign-up chain: createUser → linkAccount → createSession awaited in turn, one new user after the other, one sample per chain. "vs better floor": against the faster of the two raw floors in that workload.',
     '- **drizzle-adapter**: `@auth/drizzle-adapter` with the SQLite schema of its docs (bench/lib/drizzle-schema.mjs) on better-sqlite3. **kysely-adapter**: `@auth/kysely-adapter` with Kysely\'s `SqliteDialect` on better-sqlite3, tables as in its docs plus a unique index on Account(provider, providerAccountId).',
     `- Suite: ${fmtInt(PLAN.n)} users seeded (each with an account and a session), ${PLAN.rounds} interleaved rounds (each round runs every contender once, in rotated order, in a fresh process on a fresh file). Throughput is the median of the rounds' ops/s; p50 and p99 are each the median of the rounds' values. Reads use ${fmtInt(PLAN.ops.read)} random picks per pass (after a ${fmtInt(PLAN.warm.read)}-call warm-up); the write mix runs ${fmtInt(PLAN.ops.mix)} (sequential) and ${fmtInt(PLAN.ops.mix64)} (64 in flight) create→update→delete chains; ${fmtInt(PLAN.ops.tokens)} token pairs.`,
     '- "64 in flight": 64 concurrent callers, each issuing its next call when the previous one settled. Latency is from the call to its Promise settling, queueing included.',
@@ -56,7 +58,17 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
   if (scaleTable.length) {
     lines.push('### Hot read at scale', '', mdTable(report.SCALE_HEADER, scaleTable), '')
   }
-  lines.push('## Targets (issue 4)', '', mdTable(report.TARGET_HEADER, verdicts.rows), '')
+  if (coldTable.length) {
+    lines.push(
+      '### Cold start',
+      '',
+      `From the process's start (\`performance.timeOrigin\`) to the first getSessionAndUser answered, in a fresh process each time (${PLAN.coldRounds} interleaved rounds): module load, open, schema creation on a new file, statements prepared. The existing file holds ${fmtInt(PLAN.coldUsers)} users signed up by the same contender.`,
+      '',
+      mdTable(report.COLD_HEADER, coldTable),
+      '',
+    )
+  }
+  lines.push('## Targets (issue 22)', '', mdTable(report.TARGET_HEADER, verdicts.rows), '')
   return `${lines.join('\n')}\n`
 }
 
@@ -80,7 +92,7 @@ function renderPostgres({ PLAN, synchronous, env, loadNote, busy, durability, su
         ['CPU', `${env.cpuModel}, ${env.cores} cores`],
         ['memory', `${env.memoryGiB.toFixed(0)} GiB`],
         ['OS', env.kernel],
-        ['Node.js', env.node],
+        ['Node.js', env.childNode && env.childNode !== env.node?.replace(/^v/, '') ? `${env.childNode} (measured processes; the orchestrator ran on ${env.node})` : env.node],
         ['authjs-rust-adapter', `commit ${env.commit}; release build (${env.releaseBinary}); SQLite ${env.rustSqlite}`],
         ['PostgreSQL server', `${server.version}: ${server.where}`],
         ['server settings', `fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}, full_page_writes=${server.full_page_writes}, shared_buffers=${server.shared_buffers}`],

@@ -3,15 +3,21 @@
 
 const { performance } = require('node:perf_hooks')
 
+/** Resolves in the next turn of the event loop (after I/O callbacks, as a new request would). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
 /**
  * Runs `task(i, clock)` for i in [0, tasks) with `concurrency` tasks in flight (1 =
- * sequential). A task times each adapter call itself: `const t = clock.now(); await call();
+ * sequential). With `perTurn`, each lane waits for the next event-loop turn (`setImmediate`)
+ * before each task, as a server's requests each arrive in a turn of their own: calls then never
+ * share a turn (nor anything an adapter keeps only for the rest of a turn). The wait is outside
+ * the timed call, but inside the wall time, as it would be for a server. A task times each adapter call itself: `const t = clock.now(); await call();
  * clock.record(t)`, so a sample is one call (or one unit the task chooses, like a token pair),
  * from the moment it was made to the moment its Promise settled, waiting included.
  *
  * @returns {{ samples: Float64Array, seconds: number }} latencies in ms, and wall time
  */
-async function drive({ tasks, concurrency, samplesPerTask }, task) {
+async function drive({ tasks, concurrency, samplesPerTask, perTurn = false }, task) {
   const samples = new Float64Array(tasks * samplesPerTask)
   let recorded = 0
   const clock = {
@@ -22,7 +28,10 @@ async function drive({ tasks, concurrency, samplesPerTask }, task) {
   }
   let next = 0
   async function lane() {
-    while (next < tasks) await task(next++, clock)
+    while (next < tasks) {
+      if (perTurn) await nextTurn()
+      await task(next++, clock)
+    }
   }
   const started = performance.now()
   const lanes = []
@@ -59,4 +68,4 @@ function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
 }
 
-module.exports = { drive, summarise, quantile, median }
+module.exports = { drive, nextTurn, summarise, quantile, median }

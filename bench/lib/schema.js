@@ -152,7 +152,10 @@ function openBetterSqlite(
   filename,
   { synchronous = RUST_DEFAULTS.synchronous, secureDelete = false } = {},
 ) {
-  const db = new Database(filename, { timeout: RUST_DEFAULTS.busyTimeoutMs })
+  // On a Node.js other than the one bench/node_modules was built for (`--node=24`), run.js
+  // builds better-sqlite3's addon for that Node.js and names it here.
+  const nativeBinding = process.env.BENCH_BETTER_SQLITE3_BINDING || undefined
+  const db = new Database(filename, { timeout: RUST_DEFAULTS.busyTimeoutMs, nativeBinding })
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${synchronous.toUpperCase()}`)
   db.pragma('foreign_keys = ON')
@@ -162,4 +165,33 @@ function openBetterSqlite(
   return db
 }
 
-module.exports = { FLOOR_SCHEMA, DRIZZLE_SCHEMA, KYSELY_SCHEMA, RUST_DEFAULTS, openBetterSqlite }
+/** Whether this Node.js has the built-in `node:sqlite` (22.5 and later; not Node 20). */
+function hasNodeSqlite() {
+  try {
+    require('node:sqlite')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Opens a `node:sqlite` DatabaseSync connection with exactly the settings openBetterSqlite gives
+ * the floor (WAL, `synchronous`, foreign keys, 16 MiB page cache, busy timeout, in-memory temp
+ * store, secure_delete). Its statements have the `get` / `run` of better-sqlite3's, so the floor
+ * adapter (floor.js) runs on it unchanged.
+ */
+function openNodeSqlite(filename, { synchronous = RUST_DEFAULTS.synchronous } = {}) {
+  const { DatabaseSync } = require('node:sqlite')
+  const db = new DatabaseSync(filename)
+  db.exec(`PRAGMA busy_timeout = ${RUST_DEFAULTS.busyTimeoutMs}`)
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec(`PRAGMA synchronous = ${synchronous.toUpperCase()}`)
+  db.exec('PRAGMA foreign_keys = ON')
+  db.exec(`PRAGMA cache_size = -${RUST_DEFAULTS.cacheSizeKib}`)
+  db.exec('PRAGMA temp_store = MEMORY')
+  db.exec('PRAGMA secure_delete = ON')
+  return db
+}
+
+module.exports = { hasNodeSqlite, openNodeSqlite, FLOOR_SCHEMA, DRIZZLE_SCHEMA, KYSELY_SCHEMA, RUST_DEFAULTS, openBetterSqlite }

@@ -12,9 +12,13 @@ const { drive, summarise } = require('./measure.js')
 const SUITE = [
   { key: 'seed', label: 'seed: createUser + linkAccount + createSession', unit: 'users/s' },
   { key: 'read', label: 'getSessionAndUser, sequential', unit: 'ops/s' },
+  { key: 'readTurn', label: 'getSessionAndUser, one call per event-loop turn', unit: 'ops/s' },
   { key: 'read64', label: 'getSessionAndUser, 64 in flight', unit: 'ops/s' },
   { key: 'byAccount', label: 'getUserByAccount, sequential', unit: 'ops/s' },
+  { key: 'byAccountTurn', label: 'getUserByAccount, one call per event-loop turn', unit: 'ops/s' },
   { key: 'byEmail', label: 'getUserByEmail, sequential', unit: 'ops/s' },
+  { key: 'byEmailTurn', label: 'getUserByEmail, one call per event-loop turn', unit: 'ops/s' },
+  { key: 'signup', label: 'sign-up chain (createUser + linkAccount + createSession), sequential', unit: 'chains/s' },
   { key: 'mix', label: 'session writes (create/update/delete), sequential', unit: 'ops/s' },
   { key: 'mix64', label: 'session writes (create/update/delete), 64 in flight', unit: 'ops/s' },
   { key: 'tokens', label: 'createVerificationToken + useVerificationToken pair', unit: 'pairs/s' },
@@ -81,17 +85,20 @@ async function runSuite(adapter, cfg) {
     return summarise(await pass(seedOf(w), count, `r${round}-w${w}`))
   }
 
-  // Reads of the seeded sessions, users and accounts.
-  const reads = (inFlight) => (seed, count) => {
+  // Reads of the seeded sessions, users and accounts. "Sequential" chains the calls (each one
+  // made as soon as the previous Promise settled, often in the same event-loop turn); "one call
+  // per event-loop turn" puts a setImmediate before each call, as requests reach a server.
+  const reads = (inFlight, perTurn = false) => (seed, count) => {
     const picks = data.picks(seed, count, n)
-    return drive({ tasks: count, concurrency: inFlight, samplesPerTask: 1 }, readTask(adapter, picks, token))
+    return drive({ tasks: count, concurrency: inFlight, samplesPerTask: 1, perTurn }, readTask(adapter, picks, token))
   }
   results.read = await warmThenMeasure(1, warm.read, ops.read, reads(1))
+  results.readTurn = await warmThenMeasure(8, warm.read, ops.read, reads(1, true))
   results.read64 = await warmThenMeasure(2, warm.read, ops.read, reads(concurrency))
 
-  const lookup = (call) => (seed, count) => {
+  const lookup = (call, perTurn = false) => (seed, count) => {
     const picks = data.picks(seed, count, n)
-    return drive({ tasks: count, concurrency: 1, samplesPerTask: 1 }, async (i, clock) => {
+    return drive({ tasks: count, concurrency: 1, samplesPerTask: 1, perTurn }, async (i, clock) => {
       const k = picks[i]
       const t = clock.now()
       const user = await call(k)
@@ -105,12 +112,49 @@ async function runSuite(adapter, cfg) {
     ops.lookup,
     lookup((k) => adapter.getUserByAccount({ provider: 'github', providerAccountId: accounts[k].providerAccountId })),
   )
+  results.byAccountTurn = await warmThenMeasure(
+    9,
+    warm.read,
+    ops.lookup,
+    lookup((k) => adapter.getUserByAccount({ provider: 'github', providerAccountId: accounts[k].providerAccountId }), true),
+  )
   results.byEmail = await warmThenMeasure(
     4,
     warm.read,
     ops.lookup,
     lookup((k) => adapter.getUserByEmail(users[k].email)),
   )
+  results.byEmailTurn = await warmThenMeasure(
+    10,
+    warm.read,
+    ops.lookup,
+    lookup((k) => adapter.getUserByEmail(users[k].email), true),
+  )
+
+  // Sign-up chain: a new user's first OAuth sign-in, createUser → linkAccount → createSession,
+  // each awaited before the next, one chain after the other; one sample per chain. Users n, n+1,
+  // … are new (the warm-up takes the first ones, the measured pass the next).
+  let nextNew = n
+  const signUps = (_seed, count) => {
+    const first = nextNew
+    nextNew += count
+    const newUsers = Array.from({ length: count }, (_, j) => data.user(first + j))
+    const newAccounts = Array.from({ length: count }, (_, j) => data.account(first + j, ''))
+    const newSessions = Array.from({ length: count }, (_, j) => data.session(first + j, ''))
+    return drive({ tasks: count, concurrency: 1, samplesPerTask: 1 }, async (j, clock) => {
+      const t = clock.now()
+      const user = await adapter.createUser(newUsers[j])
+      newAccounts[j].userId = user.id
+      const account = await adapter.linkAccount(newAccounts[j])
+      newSessions[j].userId = user.id
+      const session = await adapter.createSession(newSessions[j])
+      clock.record(t)
+      if (user.id !== newUsers[j].id || user.email !== newUsers[j].email) fail('createUser', j, user)
+      if (account && account.providerAccountId !== newAccounts[j].providerAccountId) fail('linkAccount', j, account)
+      if (session.sessionToken !== newSessions[j].sessionToken || session.userId !== user.id) fail('createSession', j, session)
+    })
+  }
+  results.signup = await warmThenMeasure(11, warm.write, ops.signup ?? ops.mix, signUps)
 
   // Session writes: each task creates a new session for a random user, extends it, deletes
   // it; each of the three calls is one sample.
