@@ -339,8 +339,9 @@ async function main() {
         }
         removeDb(fresh)
         for (const [state, r] of Object.entries(runs)) {
-          const entry = ((cold[contender] ??= {})[state] ??= { ms: [], loadMs: [] })
+          const entry = ((cold[contender] ??= {})[state] ??= { ms: [], startMs: [], loadMs: [] })
           entry.ms.push(r.ms)
+          entry.startMs.push(r.startMs)
           entry.loadMs.push(r.loadMs)
         }
       }
