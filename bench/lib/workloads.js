@@ -149,7 +149,8 @@ async function runSuite(adapter, cfg) {
       newSessions[j].userId = user.id
       const session = await adapter.createSession(newSessions[j])
       clock.record(t)
-      if (user.id !== newUsers[j].id || user.email !== newUsers[j].email) fail('createUser', j, user)
+      // (The ORM adapters make their own ids; the seed's are only a suggestion.)
+      if (typeof user.id !== 'string' || user.id === '' || user.email !== newUsers[j].email) fail('createUser', j, user)
       if (account && account.providerAccountId !== newAccounts[j].providerAccountId) fail('linkAccount', j, account)
       if (session.sessionToken !== newSessions[j].sessionToken || session.userId !== user.id) fail('createSession', j, session)
     })
