@@ -218,6 +218,7 @@ async function main() {
     log('bench: building the addon in release mode (npm run build)')
     run('npm', ['run', 'build', '--silent'], ROOT)
   }
+  if (args.node) runtime = require('./lib/node-versions.js').childRuntime(args.node, log)
   if (backend === 'postgres') {
     fs.mkdirSync(DATA, { recursive: true })
     releaseBinary = snapshotReleaseBinary()
@@ -241,7 +242,6 @@ async function main() {
       started,
     })
   }
-  if (args.node) runtime = require('./lib/node-versions.js').childRuntime(args.node, log)
   const nodeSqlite = spawnSync(runtime.execPath, ['--no-warnings', '-e', "require('node:sqlite')"]).status === 0
   let nodeSqliteNote = ''
   if (!nodeSqlite && contenders.includes('nsqlite')) {
