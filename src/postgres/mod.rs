@@ -104,10 +104,16 @@ impl PgStore {
         F: FnOnce(Arc<Hub>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
-        self.call_within(entity, Some(self.inner.timeout), op)
+        self.call_within(entity, Some(self.inner.timeout), move |inner| async move {
+            inner.ready().await?;
+            op(inner).await
+        })
     }
 
-    /// [`PgStore::call`] with another time limit (`None`: `op` bounds its own waits).
+    /// Runs `op` as a task like [`PgStore::call`], with another time limit (`None`: `op`
+    /// bounds its own waits), and without waiting for the schema first: `op` decides whether
+    /// it needs the hub (a replica's write that can wait must not fail because the hub is
+    /// away).
     pub(crate) fn call_within<T, F, Fut>(
         &self,
         entity: &'static str,
@@ -128,13 +134,7 @@ impl PgStore {
         }
         Answer::Later(Box::new(move |reply| {
             runtime().spawn(async move {
-                let work = {
-                    let inner = inner.clone();
-                    async move {
-                        inner.ready().await?;
-                        op(inner).await
-                    }
-                };
+                let work = op(inner.clone());
                 let work = AssertUnwindSafe(work).catch_unwind();
                 let limited = match limit {
                     Some(limit) => tokio::time::timeout(limit, work).await,
