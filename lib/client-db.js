@@ -62,9 +62,9 @@ function RustClientDb(config) {
     }
   }
   // The sync task's events (its payload is JSON text; `unauthorized` carries a coded error).
-  native.onEvent((name, payload) => {
-    const data = JSON.parse(payload)
-    emit(name, name === 'unauthorized' ? withCode(new Error(data.message)) : data)
+  native.onEvent((event) => {
+    const { name, payload } = JSON.parse(event)
+    emit(name, name === 'unauthorized' ? withCode(new Error(payload.message)) : payload)
   })
   const checkEvent = (name, callback) => {
     if (!listeners.has(name)) {

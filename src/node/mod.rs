@@ -701,15 +701,13 @@ impl NativeClientDb {
         })
     }
 
-    /// Calls `listener(name, payload)` on the JavaScript thread for each sync event of this
-    /// replica (`payload` is JSON text). The listener does not keep the process alive.
-    #[napi(
-        catch_unwind,
-        ts_args_type = "listener: (name: string, payload: string) => void"
-    )]
-    pub fn on_event(&self, listener: Function<'_, (String, String), ()>) -> napi::Result<()> {
+    /// Calls `listener(event)` on the JavaScript thread for each sync event of this replica
+    /// (`event` is the JSON text of `{ name, payload }`). The listener does not keep the
+    /// process alive.
+    #[napi(catch_unwind, ts_args_type = "listener: (event: string) => void")]
+    pub fn on_event(&self, listener: Function<'_, String, ()>) -> napi::Result<()> {
         let listener = listener
-            .build_threadsafe_function::<(String, String)>()
+            .build_threadsafe_function::<String>()
             .weak::<true>()
             .callee_handled::<false>()
             .build()?;
@@ -790,8 +788,8 @@ impl NativeClientDb {
     }
 }
 
-/// A replica event as the face's listener takes it: its name and its payload as JSON text.
-fn event_message(event: replica::Event) -> (String, String) {
+/// A replica event as the face's listener takes it: the JSON text of `{ name, payload }`.
+fn event_message(event: replica::Event) -> String {
     use serde_json::json;
     let (name, payload) = match event {
         replica::Event::Live { changes } => ("sync:live", json!({ "changes": changes })),
@@ -808,7 +806,7 @@ fn event_message(event: replica::Event) -> (String, String) {
             ("unauthorized", json!({ "message": message }))
         }
     };
-    (name.to_string(), payload.to_string())
+    json!({ "name": name, "payload": payload }).to_string()
 }
 
 impl From<AdapterError> for napi::JsError {
