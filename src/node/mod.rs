@@ -712,7 +712,10 @@ impl NativeClientDb {
             .callee_handled::<false>()
             .build()?;
         self.replica.on_event(Arc::new(move |event| {
-            listener.call(event_message(event), ThreadsafeFunctionCallMode::NonBlocking);
+            listener.call(
+                event_message(event),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
         }));
         Ok(())
     }
@@ -802,9 +805,7 @@ fn event_message(event: replica::Event) -> String {
                 "endpoints": r.endpoints,
             }),
         ),
-        replica::Event::Unauthorized(message) => {
-            ("unauthorized", json!({ "message": message }))
-        }
+        replica::Event::Unauthorized(message) => ("unauthorized", json!({ "message": message })),
     };
     json!({ "name": name, "payload": payload }).to_string()
 }

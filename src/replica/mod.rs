@@ -825,9 +825,11 @@ impl Store for ReplicaStore {
             Err(e) => Answer::Now(Err(e)),
             Ok(Some(found)) if found.0.expires > now_millis() => Answer::Now(Ok(Some(found))),
             Ok(Some(expired)) => self.confirm_expiry(hash, session_token, expired),
-            Ok(None) => self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
-                sessions::with_user(c, file.secrets(), &session_token)
-            }),
+            Ok(None) => {
+                self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
+                    sessions::with_user(c, file.secrets(), &session_token)
+                })
+            }
         }
     }
 
