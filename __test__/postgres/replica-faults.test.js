@@ -324,3 +324,22 @@ test('while the hub is unreachable, an expired copy is answered as it is, and th
   // …and the replica reads it back from the hub.
   expect((await stale.database.getSessionAndUser(session.sessionToken)).session.expires).toEqual(extended)
 }, 30000)
+
+test('a live replica emits sync:offline when the hub goes, and sync:live once it is back and caught up', async () => {
+  const c = replicas[2]
+  const seen = []
+  const record = (name) => (payload) => seen.push({ name, payload })
+  const listeners = { 'sync:offline': record('sync:offline'), 'sync:live': record('sync:live') }
+  for (const [name, listener] of Object.entries(listeners)) await c.event.subscribe(name, listener)
+  try {
+    await cluster.restart({ downMs: 500 })
+    const until = Date.now() + 5000
+    while (!seen.some((e) => e.name === 'sync:live') && Date.now() < until) await sleep(10)
+    expect(seen).toEqual([
+      { name: 'sync:offline', payload: { reason: expect.any(String) } },
+      { name: 'sync:live', payload: { changes: expect.any(Number) } },
+    ])
+  } finally {
+    for (const [name, listener] of Object.entries(listeners)) await c.event.unsubscribe(name, listener)
+  }
+})
