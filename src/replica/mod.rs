@@ -43,12 +43,13 @@ use crate::sqlite::{self, accounts, authenticators, replica as local_sql, sessio
 pub const PUBSUB_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 /// The first delay before trying the hub again while it is away; doubled up to
-/// [`RETRY_CAP_MS`], each with up to half again of random jitter (so replicas that lost the hub
-/// together do not knock all at once). A replica is back within the cap plus its jitter (375 ms)
-/// plus one connection and catch-up pull of the hub's return, whatever the outage's length.
+/// [`RETRY_CAP_MS`], each with up to a quarter again of random jitter (so replicas that lost
+/// the hub together do not knock all at once). A replica is back within the cap plus its
+/// jitter (250 ms) plus one connection and catch-up pull of the hub's return, whatever the
+/// outage's length.
 pub const RETRY_FIRST_MS: u64 = 100;
 /// The longest delay between two attempts to reach the hub (before jitter).
-pub const RETRY_CAP_MS: u64 = 250;
+pub const RETRY_CAP_MS: u64 = 200;
 
 /// The delay before attempt `attempt` (0-based) to reach the hub again.
 fn retry_delay(attempt: u32) -> Duration {
@@ -56,7 +57,7 @@ fn retry_delay(attempt: u32) -> Duration {
         .saturating_mul(1u64 << attempt.min(8))
         .min(RETRY_CAP_MS);
     // A v4 UUID is 122 random bits: enough randomness for a jitter, with no extra crate.
-    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base / 2 + 1)) as u64;
+    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base / 4 + 1)) as u64;
     Duration::from_millis(base + jitter)
 }
 
@@ -980,7 +981,19 @@ impl Store for ReplicaStore {
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint_of;
+    use super::{endpoint_of, retry_delay};
+
+    #[test]
+    fn the_retry_delay_stays_short_however_long_the_hub_is_away() {
+        for attempt in 0..1000 {
+            let delay = retry_delay(attempt).as_millis();
+            assert!(
+                (100..=250).contains(&delay),
+                "attempt {attempt}: {delay} ms"
+            );
+        }
+        assert!(retry_delay(0).as_millis() <= 125);
+    }
 
     #[test]
     fn an_endpoint_names_the_hub_without_its_credentials_or_options() {
