@@ -329,6 +329,18 @@ test('while the hub is unreachable, an expired copy is answered as it is, and th
 
 test('a live replica emits sync:offline when the hub goes, and sync:live once it is back and caught up', async () => {
   const c = replicas[2]
+  // C is live again after the earlier tests' outages: a change on the hub reaches its file.
+  const probe = await onHubAgain(() => hub.createUser(userFixture()))
+  const inFile = () => {
+    const file = new (require('better-sqlite3'))(c.file, { readonly: true })
+    try {
+      return file.prepare('SELECT id FROM users WHERE id = ?').get(probe.id) !== undefined
+    } finally {
+      file.close()
+    }
+  }
+  const live = Date.now() + 5000
+  while (!inFile() && Date.now() < live) await sleep(20)
   const seen = []
   const record = (name) => (payload) => seen.push({ name, payload })
   const listeners = { 'sync:offline': record('sync:offline'), 'sync:live': record('sync:live') }
