@@ -579,7 +579,7 @@ async fn connect(s: &Shared) -> Result<(Listener, usize)> {
         s.hub.device_token_expiry(&registration.device_id, &hash),
     )
     .await?;
-    if !known.is_some_and(|expiry| expiry > now_millis()) {
+    if known.is_none_or(|expiry| expiry <= now_millis()) {
         return Err(AdapterError::new(
             ErrorCode::Unauthorized,
             "live: the hub does not accept this pubsub token (expired, replaced or revoked); call device.register() again",
