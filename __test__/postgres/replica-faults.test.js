@@ -288,12 +288,18 @@ test('a replica process started while the hub is down serves its file, register(
     expect(await restarted.ready).toEqual({ id: 0, ready: true, registered: false })
     const read = await restarted.send({ op: 'call', method: 'getSessionAndUser', args: [session.sessionToken] })
     expect(read.value.user.id).toBe(user.id)
+    // A write that can wait is queued, as during any outage.
+    const extended = new Date(Date.now() + 7200e3)
+    const queued = await restarted.send({ op: 'call', method: 'updateSession', args: [{ sessionToken: session.sessionToken, expires: extended }] })
+    expect(queued.code).toBeUndefined()
   } finally {
     await cluster.startServer()
   }
   try {
     // Registered and live once the hub answers, and the app hears of both.
     expect((await restarted.send({ op: 'events', until: 'sync:live' })).names).toEqual(['device:register', 'sync:live'])
+    expect(await restarted.send({ op: 'flush' })).toEqual({ id: expect.any(Number) })
+    expect((await onHubAgain(() => hub.getSessionAndUser(session.sessionToken))).session.expires).toEqual(extended)
     await onHubAgain(() => hub.updateUser({ id: user.id, name: 'Seen live' }))
     expect(await restarted.send({ op: 'untilName', userId: user.id, name: 'Seen live' })).toEqual(expect.objectContaining({ at: expect.any(Number) }))
   } finally {
