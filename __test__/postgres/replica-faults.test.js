@@ -282,6 +282,7 @@ test('a replica process started while the hub is down serves its file, register(
 
   await cluster.stopServer()
   let restarted
+  const extended = new Date(Date.now() + 7200e3)
   try {
     // The server restarts during the outage, with the README's start-up snippet.
     restarted = startReplica(hubConfig(), { file: before.file })
@@ -289,7 +290,6 @@ test('a replica process started while the hub is down serves its file, register(
     const read = await restarted.send({ op: 'call', method: 'getSessionAndUser', args: [session.sessionToken] })
     expect(read.value.user.id).toBe(user.id)
     // A write that can wait is queued, as during any outage.
-    const extended = new Date(Date.now() + 7200e3)
     const queued = await restarted.send({ op: 'call', method: 'updateSession', args: [{ sessionToken: session.sessionToken, expires: extended }] })
     expect(queued.code).toBeUndefined()
   } finally {
