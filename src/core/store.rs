@@ -172,6 +172,10 @@ pub trait Store: Send + Sync {
     /// SQLite: fold the WAL back into the file, e.g. on a full disk); the store is closed
     /// either way.
     fn close(&self) -> oneshot::Receiver<Result<()>>;
+    /// The store's maintenance of rows as stored (the command line), where it has one.
+    fn maintenance(&self) -> Option<&dyn crate::core::portable::Maintenance> {
+        None
+    }
 }
 
 /// The current time in epoch milliseconds.
