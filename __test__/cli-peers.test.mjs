@@ -272,3 +272,103 @@ test('an unreadable source file is refused naming it', () => {
   expect(out.status).toBe(1)
   expect(out.json.error.message).toContain(missing)
 })
+
+/** Writes users with accounts (extra columns), sessions and a token through a peer adapter. */
+async function writeThrough(adapter, { extraUser = (i) => ({ role: ['admin', 'member', 'guest'][i], joinedAt: new Date(Date.UTC(2023, 5, 1 + i)) }), extraAccount = (i) => ({ tenant: `tenant-${i}` }) } = {}) {
+  const written = []
+  for (let i = 0; i < 3; i++) {
+    const user = await adapter.createUser({
+      id: randomUUID(),
+      name: `User ${i}`,
+      email: `user${i}-${randomUUID()}@example.com`,
+      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
+      image: null,
+      ...extraUser(i),
+    })
+    const account = {
+      userId: user.id,
+      type: 'oauth',
+      provider: i % 2 ? 'google' : 'github',
+      providerAccountId: randomUUID(),
+      access_token: `access-${randomUUID()}`,
+      refresh_token: `refresh-${randomUUID()}`,
+      expires_at: 1900000000 + i,
+      token_type: 'bearer',
+      scope: 'read:user',
+      id_token: `id-${randomUUID()}`,
+      ...extraAccount(i),
+    }
+    await adapter.linkAccount({ ...account }) // (TypeORM writes its own id into the object)
+    const tokens = []
+    for (let s = 0; s < 3; s++) {
+      const sessionToken = randomUUID()
+      await adapter.createSession({ sessionToken, userId: user.id, expires: new Date(Date.now() + (s + 1) * 86400000) })
+      tokens.push(sessionToken)
+    }
+    written.push({ user: { emailVerified: null, image: null, ...user }, account, tokens })
+  }
+  const token = { identifier: 'a@example.com', token: randomUUID(), expires: new Date(Date.now() + 600000) }
+  await adapter.createVerificationToken(token)
+  return { written, token }
+}
+
+/** Imports `file` from `peer` into a new SQLite file and checks everything came across. */
+async function importAndCheck(peer, file, source, expectedCounts) {
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', peer, '--source', file, '--filename', filename, '--secret', 'app-secret', '--encryption-key', KEY, '--json'])
+  expect(out.stderr).toBe('')
+  expect(out.status).toBe(0)
+  expect(out.json.inserted).toEqual(expectedCounts)
+  const adapter = RustAdapter({ filename, secret: 'app-secret', encryptionKey: KEY })
+  open.push(adapter)
+  for (const { user, account, tokens } of source.written) {
+    expect(await adapter.getUser(user.id)).toEqual(user)
+    expect(await adapter.getAccount(account.providerAccountId, account.provider)).toEqual(account)
+    for (const token of tokens) expect((await adapter.getSessionAndUser(token)).user).toEqual(user)
+  }
+  expect(await adapter.useVerificationToken({ identifier: source.token.identifier, token: source.token.token })).toEqual(source.token)
+}
+
+test('kysely: users and accounts deep-equal with their types, every old session still signed in', async () => {
+  const { Kysely, SqliteDialect } = await import('kysely')
+  const { KyselyAdapter } = await import('@auth/kysely-adapter')
+  const file = path.join(tempDir(), 'kysely.sqlite')
+  const sqlite = new Database(file)
+  // The schema @auth/kysely-adapter documents, for SQLite (dates as ISO text), plus extras.
+  sqlite.exec(`
+    CREATE TABLE "User" (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE NOT NULL, emailVerified TEXT, image TEXT,
+      role TEXT, joinedAt DATETIME);
+    CREATE TABLE "Account" (id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(16)))), userId TEXT NOT NULL REFERENCES "User"(id) ON DELETE CASCADE,
+      type TEXT NOT NULL, provider TEXT NOT NULL, providerAccountId TEXT NOT NULL, refresh_token TEXT, access_token TEXT,
+      expires_at INTEGER, token_type TEXT, scope TEXT, id_token TEXT, session_state TEXT, tenant TEXT);
+    CREATE TABLE "Session" (id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(16)))), userId TEXT NOT NULL REFERENCES "User"(id) ON DELETE CASCADE,
+      sessionToken TEXT NOT NULL UNIQUE, expires TEXT NOT NULL);
+    CREATE TABLE "VerificationToken" (identifier TEXT NOT NULL, token TEXT NOT NULL UNIQUE, expires TEXT NOT NULL);
+  `)
+  const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite }) })
+  const source = await writeThrough(KyselyAdapter(db))
+  await db.destroy()
+  await importAndCheck('kysely', file, source, { user: 3, account: 3, session: 9, verificationToken: 1 })
+})
+
+test('typeorm: users and accounts deep-equal with their types, every old session still signed in', async () => {
+  // Outside production the peer re-synchronises its entities on every call, with a warning.
+  process.env.NODE_ENV = 'production'
+  const { TypeORMAdapter } = await import('@auth/typeorm-adapter')
+  const file = path.join(tempDir(), 'typeorm.sqlite')
+  const adapter = TypeORMAdapter({ type: 'better-sqlite3', database: file, synchronize: true })
+  // TypeORM's default entities have no extra columns: the app added them to its tables.
+  const source = await writeThrough(adapter, { extraUser: () => ({}), extraAccount: () => ({}) })
+  await adapter.__disconnect()
+  const db = new Database(file)
+  db.exec('ALTER TABLE users ADD COLUMN role TEXT; ALTER TABLE users ADD COLUMN joinedAt DATETIME; ALTER TABLE accounts ADD COLUMN tenant TEXT')
+  for (const [i, w] of source.written.entries()) {
+    w.user.role = `role-${i}`
+    w.user.joinedAt = new Date(Date.UTC(2023, 5, 1 + i))
+    db.prepare('UPDATE users SET role = ?, joinedAt = ? WHERE id = ?').run(w.user.role, w.user.joinedAt.toISOString(), w.user.id)
+    w.account.tenant = `tenant-${i}`
+    db.prepare('UPDATE accounts SET tenant = ? WHERE providerAccountId = ?').run(w.account.tenant, w.account.providerAccountId)
+  }
+  db.close()
+  await importAndCheck('typeorm', file, source, { user: 3, account: 3, session: 9, verificationToken: 1 })
+})
