@@ -9,8 +9,6 @@
 use serde_json::{Map, Value};
 
 use crate::core::error::{AdapterError, ErrorCode, Result};
-use crate::core::model::Millis;
-use crate::core::store::Answer;
 
 /// How a column's value is held in a portable row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +154,10 @@ impl Table {
 
     /// The key columns' values of a row in column order.
     pub fn key_of(&self, row: &[Value]) -> Vec<Value> {
-        self.key.iter().map(|k| row[self.index(k)].clone()).collect()
+        self.key
+            .iter()
+            .map(|k| row[self.index(k)].clone())
+            .collect()
     }
 
     /// The key of a row as a short text for messages (`users id "u1"`).
@@ -174,7 +175,10 @@ impl Table {
     /// naming the column.
     pub fn values_of(&self, row: &Value) -> Result<Vec<Value>> {
         let Value::Object(map) = row else {
-            return Err(AdapterError::invalid(self.name, "row must be a JSON object"));
+            return Err(AdapterError::invalid(
+                self.name,
+                "row must be a JSON object",
+            ));
         };
         for name in map.keys() {
             if name != "model" && !self.columns.iter().any(|c| c.name == name) {
@@ -272,38 +276,7 @@ pub fn conflict(detail: impl Into<String>) -> AdapterError {
     AdapterError::new(ErrorCode::UniqueViolation, detail)
 }
 
-/// Maintenance of a store's rows as stored, for the command line.
-pub trait Maintenance: Send + Sync {
-    /// Up to `limit` rows of `table` whose key comes after `after` (from the start when it is
-    /// empty), in key order.
-    fn export_page(
-        &self,
-        table: &'static Table,
-        after: Vec<Value>,
-        limit: u32,
-    ) -> Answer<Vec<Vec<Value>>>;
-    /// Writes rows of `table` (checked by [`Table::values_of`]) in one transaction. Without
-    /// `merge`, a row that is already there (key or email) or whose user is missing fails the
-    /// whole call, naming the row; with `merge`, it is kept out and reported.
-    fn import_rows(
-        &self,
-        table: &'static Table,
-        rows: Vec<Vec<Value>>,
-        merge: bool,
-    ) -> Answer<Imported>;
-    /// Rows per table, live and expired sessions at `now`, accounts per provider, size and
-    /// schema version, as a JSON object.
-    fn stats(&self, now: Millis) -> Answer<Value>;
-    /// Integrity checks and the schema version, as a JSON object with `ok`.
-    fn check(&self) -> Answer<Value>;
-    /// Re-seals every account's OAuth tokens under the newest encryption key (plain ones too);
-    /// how many accounts changed.
-    fn reseal(&self) -> Answer<u64>;
-    /// Deletes every row of every table (undoes a failed import into an empty store).
-    fn clear(&self) -> Answer<()>;
-}
-
-/// `INVALID_INPUT` for `rotate-key` without a key.
+/// `INVALID_INPUT` for `rotate-key` without a key (as `Secrets::reseal_account_tokens`).
 pub fn no_key_to_rotate_to() -> AdapterError {
     AdapterError::invalid(
         "encryptionKey",
@@ -334,7 +307,9 @@ mod tests {
         assert!(e.detail.contains("users.role"), "{e}");
         let e = t.values_of(&json!({"id": 5})).unwrap_err();
         assert!(e.detail.contains("users.id must be a string"), "{e}");
-        let e = t.values_of(&json!({"id": "u", "extra": "[1]"})).unwrap_err();
+        let e = t
+            .values_of(&json!({"id": "u", "extra": "[1]"}))
+            .unwrap_err();
         assert!(e.detail.contains("users.extra"), "{e}");
         assert!(table("people").is_err());
     }

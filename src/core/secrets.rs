@@ -250,7 +250,10 @@ impl Secrets {
         stored: [Option<String>; 3],
     ) -> Result<Option<[Option<String>; 3]>> {
         let Some(newest) = self.keys.first() else {
-            return Err(crate::core::portable::no_key_to_rotate_to());
+            return Err(AdapterError::invalid(
+                "encryptionKey",
+                "is required to re-seal OAuth tokens (give the new key first, then the old ones)",
+            ));
         };
         let current = format!("{ENCRYPTED_PREFIX}{}:", newest.id);
         if stored

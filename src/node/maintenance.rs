@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::{respond, Handle};
 use crate::core::error::{AdapterError, Result};
-use crate::core::portable::{self, Maintenance};
-use crate::core::store::{now_millis, Answer};
+use crate::core::portable;
+use crate::core::store::{now_millis, Answer, Maintenance};
 
 fn maintenance(store: &Handle) -> Result<&dyn Maintenance> {
     store.store.maintenance().ok_or_else(|| {
@@ -229,7 +229,9 @@ impl SqliteSource {
             })
             .collect();
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut stmt = conn.prepare_cached(&sql).map_err(|e| source_error(e, "source"))?;
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| source_error(e, "source"))?;
         let n = stmt.column_count();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(bound.iter()), |r| {
@@ -242,9 +244,9 @@ impl SqliteSource {
                             .map(Value::Number)
                             .unwrap_or(Value::Null),
                         ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into()),
-                        ValueRef::Blob(b) => Value::String(
-                            base64::engine::general_purpose::STANDARD.encode(b),
-                        ),
+                        ValueRef::Blob(b) => {
+                            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+                        }
                     });
                 }
                 Ok(Value::Array(out).to_string())

@@ -11,7 +11,7 @@
 pub mod config;
 pub mod input;
 pub mod js;
-mod maintenance;
+pub mod maintenance;
 pub mod output;
 
 use std::sync::Arc;

@@ -184,7 +184,7 @@ impl Drop for PgStore {
 }
 
 impl Store for PgStore {
-    fn maintenance(&self) -> Option<&dyn crate::core::portable::Maintenance> {
+    fn maintenance(&self) -> Option<&dyn crate::core::store::Maintenance> {
         Some(self)
     }
 

@@ -12,10 +12,8 @@ use super::sql::{self, LATEST_VERSION};
 use super::{Hub, PgStore};
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
-use crate::core::portable::{
-    conflict, fill_defaults, real, Imported, Kind, Maintenance, Table, TABLES,
-};
-use crate::core::store::Answer;
+use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::store::{Answer, Maintenance};
 
 fn pg(e: tokio_postgres::Error) -> AdapterError {
     AdapterError::from_postgres(&e, "maintenance")
@@ -51,10 +49,16 @@ fn read_row(table: &Table, r: &Row) -> Result<Vec<Value>> {
         .enumerate()
         .map(|(i, c)| {
             Ok(match c.kind {
-                Kind::Text | Kind::Extras => r.try_get::<_, Option<String>>(i).map_err(pg)?.map(Value::String),
+                Kind::Text | Kind::Extras => r
+                    .try_get::<_, Option<String>>(i)
+                    .map_err(pg)?
+                    .map(Value::String),
                 Kind::Int => r.try_get::<_, Option<i64>>(i).map_err(pg)?.map(Value::from),
                 Kind::Real => r.try_get::<_, Option<f64>>(i).map_err(pg)?.map(real),
-                Kind::Bool => r.try_get::<_, Option<bool>>(i).map_err(pg)?.map(Value::Bool),
+                Kind::Bool => r
+                    .try_get::<_, Option<bool>>(i)
+                    .map_err(pg)?
+                    .map(Value::Bool),
             }
             .unwrap_or(Value::Null))
         })
@@ -156,7 +160,11 @@ async fn import_rows(
             Ok(0) => done.conflicts.push(format!(
                 "{}: already in the target (the same key{})",
                 table.describe(&row),
-                if table.name == "users" { " or email" } else { "" }
+                if table.name == "users" {
+                    " or email"
+                } else {
+                    ""
+                }
             )),
             Ok(_) => done.inserted += 1,
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
@@ -209,31 +217,40 @@ async fn stats(db: Arc<Hub>, now: Millis) -> Result<Value> {
         let name = table_name(&db, t);
         rows.insert(
             t.name.into(),
-            count(&client, &format!("SELECT count(*) FROM {name}"), None).await?.into(),
+            count(&client, &format!("SELECT count(*) FROM {name}"), None)
+                .await?
+                .into(),
         );
         size += count(
             &client,
-            &format!("SELECT pg_total_relation_size('{}'::regclass)::bigint", name.replace('\'', "''")),
+            &format!(
+                "SELECT pg_total_relation_size('{}'::regclass)::bigint",
+                name.replace('\'', "''")
+            ),
             None,
         )
         .await?;
     }
     let live_sessions = count(
         &client,
-        &db.names.fill("SELECT count(*) FROM {sessions} WHERE expires > $1"),
+        &db.names
+            .fill("SELECT count(*) FROM {sessions} WHERE expires > $1"),
         Some(now),
     )
     .await?;
     let live_tokens = count(
         &client,
-        &db.names.fill("SELECT count(*) FROM {verification_tokens} WHERE expires > $1"),
+        &db.names
+            .fill("SELECT count(*) FROM {verification_tokens} WHERE expires > $1"),
         Some(now),
     )
     .await?;
     let mut providers = Map::new();
     for r in client
         .query(
-            &db.names.fill("SELECT provider, count(*) FROM {accounts} GROUP BY provider ORDER BY provider"),
+            &db.names.fill(
+                "SELECT provider, count(*) FROM {accounts} GROUP BY provider ORDER BY provider",
+            ),
             &[],
         )
         .await
@@ -358,7 +375,9 @@ impl Maintenance for PgStore {
         after: Vec<Value>,
         limit: u32,
     ) -> Answer<Vec<Vec<Value>>> {
-        self.call("maintenance", move |db| export_page(db, table, after, limit))
+        self.call("maintenance", move |db| {
+            export_page(db, table, after, limit)
+        })
     }
 
     fn import_rows(

@@ -386,7 +386,7 @@ impl Store for SqliteStore {
         true
     }
 
-    fn maintenance(&self) -> Option<&dyn crate::core::portable::Maintenance> {
+    fn maintenance(&self) -> Option<&dyn crate::core::store::Maintenance> {
         Some(self)
     }
 

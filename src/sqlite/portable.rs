@@ -8,10 +8,8 @@ use serde_json::{json, Map, Value};
 use super::SqliteStore;
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
-use crate::core::portable::{
-    conflict, fill_defaults, real, Imported, Kind, Maintenance, Table, TABLES,
-};
-use crate::core::store::{Answer, Arrival};
+use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::store::{Answer, Arrival, Maintenance};
 
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "maintenance")
@@ -128,7 +126,11 @@ fn import_rows(
             Ok(0) => done.conflicts.push(format!(
                 "{}: already in the target (the same key{})",
                 table.describe(&row),
-                if table.name == "users" { " or email" } else { "" }
+                if table.name == "users" {
+                    " or email"
+                } else {
+                    ""
+                }
             )),
             Ok(_) => done.inserted += 1,
             Err(e) if is_unique(&e) => {
@@ -136,7 +138,10 @@ fn import_rows(
                     "{}: {} (the source holds it twice, or the target already does)",
                     table.describe(&row),
                     if e.to_string().contains("users.email") {
-                        format!("email {} belongs to another user", row[table.index("email")])
+                        format!(
+                            "email {} belongs to another user",
+                            row[table.index("email")]
+                        )
                     } else {
                         "the same key is already there".to_string()
                     }
@@ -188,7 +193,11 @@ fn stats(conn: &Connection, now: Millis) -> Result<Value> {
         let (p, n) = pair.map_err(sqlite)?;
         providers.insert(p, n.into());
     }
-    let size = count(conn, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", &[])?;
+    let size = count(
+        conn,
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        &[],
+    )?;
     Ok(json!({
         "backend": "sqlite",
         "schemaVersion": super::schema::version(conn)?,
