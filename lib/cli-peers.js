@@ -80,7 +80,7 @@ const PEER_OWN = new Set(['id'])
  * @typedef {{ name: string, type: string }} SourceColumn
  * @typedef {{
  *   tables: () => Promise<Record<string, SourceColumn[]>>,
- *   page: (table: string, columns: string[], key: string[], offset: number, limit: number) => Promise<Record<string, unknown>[]>,
+ *   page: (table: string, columns: string[], key: string[], after: unknown[] | null, limit: number) => Promise<Record<string, unknown>[]>,
  *   count: (table: string) => Promise<number>,
  *   close: () => Promise<void>,
  * }} Source
@@ -104,9 +104,9 @@ function sqliteSource(file) {
   const source = db
   return {
     tables: async () => JSON.parse(source.tables()),
-    async page(table, columns, key, offset, limit) {
-      const sql = `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ORDER BY ${key.map(quote).join(', ')} LIMIT ? OFFSET ?`
-      return source.rows(sql, JSON.stringify([limit, offset])).map((line) => {
+    async page(table, columns, key, after, limit) {
+      const sql = `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ${after ? `WHERE (${key.map(quote).join(', ')}) > (${key.map(() => '?').join(', ')})` : ''} ORDER BY ${key.map(quote).join(', ')} LIMIT ?`
+      return source.rows(sql, JSON.stringify([...(after ?? []), limit])).map((line) => {
         const values = JSON.parse(line)
         return Object.fromEntries(columns.map((c, i) => [c, values[i]]))
       })
@@ -147,11 +147,10 @@ async function postgresSource(url) {
       for (const r of rows) (out[r.table_name] ??= []).push({ name: r.column_name, type: r.data_type })
       return out
     },
-    async page(table, columns, key, offset, limit) {
-      const { rows } = await client.query(
-        `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ORDER BY ${key.map(quote).join(', ')} LIMIT $1 OFFSET $2`,
-        [limit, offset],
-      )
+    async page(table, columns, key, after, limit) {
+      const keys = key.map(quote).join(', ')
+      const where = after ? `WHERE (${keys}) > (${key.map((_, i) => `$${i + 2}`).join(', ')})` : ''
+      const { rows } = await client.query(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ${where} ORDER BY ${keys} LIMIT $1`, [limit, ...(after ?? [])])
       return rows
     },
     async count(table) {
@@ -345,9 +344,13 @@ async function importPeer(opts) {
       const extras = model === 'user' || model === 'account' ? cols.filter((c) => !known.has(c.name) && !(model !== 'user' && PEER_OWN.has(c.name))) : []
       const names = [...known, ...extras.map((c) => c.name)]
       written[model] = 0
+      /** @type {unknown[] | null} */
+      let after = null
       for (let offset = 0; ; offset += PAGE) {
-        const rows = await source.page(m.table, names, m.key, offset, PAGE)
+        const rows = await source.page(m.table, names, m.key, after, PAGE)
         if (rows.length === 0) break
+        const last = rows[rows.length - 1]
+        after = m.key.map((k) => last[k])
         const objects = rows.map((row, i) => CONVERT[model](row, extras, `${m.table} row ${offset + i + 1}`))
         if (!opts.dryRun) {
           const results = await Promise.allSettled(objects.map((o) => opts.adapter[METHOD[model]](o)))
