@@ -183,7 +183,7 @@ test('a failed import leaves the target as it was', async () => {
   expect(cli(['export', '--to', file, ...target(source.config)]).status).toBe(0)
   // A row whose user the file does not hold fails the import after users were written.
   fs.appendFileSync(file, `${JSON.stringify({ model: 'authenticators', credential_id: 'c', user_id: 'nobody', provider_account_id: 'p', credential_public_key: 'k', counter: 1, credential_device_type: 'platform', credential_backed_up: false })}\n`)
-  const to = storeConfig()
+  const to = storeConfig({ secret: 's3cret' })
   const out = cli(['import', '--from', 'jsonl', '--source', file, '--json', ...target(to)])
   expect(out.status).toBe(1)
   expect(out.json.error.code).toBe('NOT_FOUND')
@@ -195,10 +195,22 @@ test('--dry-run reads and checks everything and writes nothing', async () => {
   const source = await populated()
   const file = path.join(tempDir(), 'dump.jsonl')
   expect(cli(['export', '--to', file, ...target(source.config)]).status).toBe(0)
-  const to = storeConfig()
+  const to = storeConfig({ secret: 's3cret' })
   const out = cli(['import', '--from', 'jsonl', '--source', file, '--dry-run', '--json', ...target(to)])
   expect(out.status).toBe(0)
   expect(out.json.wouldWrite).toEqual({ users: 2, accounts: 2, sessions: 5, verification_tokens: 1, authenticators: 1 })
+  expect(cli(['stats', '--json', ...target(to)]).json.rows.users).toBe(0)
+})
+
+test('an export hashed with a secret is refused without one, before anything is written', async () => {
+  const source = await populated()
+  const file = path.join(tempDir(), 'dump.jsonl')
+  expect(cli(['export', '--to', file, ...target(source.config)]).status).toBe(0)
+  const to = storeConfig()
+  const out = cli(['import', '--from', 'jsonl', '--source', file, '--json', ...target(to)])
+  expect(out.status).toBe(1)
+  expect(out.json.error.code).toBe('INVALID_INPUT')
+  expect(out.json.error.message).toMatch(/give the same --secret/)
   expect(cli(['stats', '--json', ...target(to)]).json.rows.users).toBe(0)
 })
 

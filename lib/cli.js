@@ -173,6 +173,9 @@ async function exportTo(opts, io) {
         exportedAt: new Date().toISOString(),
         backend: stats.backend,
         schemaVersion: stats.schemaVersion,
+        // Whether session tokens were hashed with a secret: an import without one (or with
+        // one into what had none) would sign everybody out, so it is refused.
+        secret: opts.secret !== undefined,
         rows: stats.rows,
       }
       await write(`${JSON.stringify(header)}\n`)
@@ -343,6 +346,14 @@ async function importExport(opts, io) {
       await undoOnFailure(store, n, wasEmpty && !opts.dryRun, async () => {
         for await (const part of readExport(opts.source)) {
           if ('header' in part) {
+            if (typeof part.header.secret === 'boolean' && part.header.secret !== (opts.secret !== undefined)) {
+              throw codedError(
+                'INVALID_INPUT',
+                part.header.secret
+                  ? `${opts.source}: its session tokens are hashed with a secret; give the same --secret (the app's secret), or every session would be signed out`
+                  : `${opts.source}: its session tokens were hashed without a secret; import it without --secret (and configure none), or every session would be signed out`,
+              )
+            }
             bar = progress(io, Boolean(opts.json), rowCount(part.header), opts.dryRun ? 'check' : 'import')
             continue
           }
