@@ -56,9 +56,9 @@ function privateCluster() {
   let saved
   let own
   return {
-    async start() {
+    async start(options) {
       saved = Object.fromEntries(CLUSTER_ENV.map((k) => [k, process.env[k]]))
-      own = await cluster.startCluster()
+      own = await cluster.startCluster(options)
       return own
     },
     async stop() {
