@@ -15,7 +15,7 @@ const { loadNative } = require('./load.js')
 const { codedError, withCode } = require('./errors.js')
 
 /** Rows read and written per round. */
-const PAGE = 500
+const PAGE = 2000
 
 /**
  * One model of a peer's schema: its table, and its column for each Auth.js field.
@@ -346,22 +346,31 @@ async function importPeer(opts) {
       written[model] = 0
       /** @type {unknown[] | null} */
       let after = null
-      for (let offset = 0; ; offset += PAGE) {
+      /** @returns {Promise<Record<string, unknown>[]>} */
+      const next = async () => {
         const rows = await source.page(m.table, names, m.key, after, PAGE)
-        if (rows.length === 0) break
-        const last = rows[rows.length - 1]
-        after = m.key.map((k) => last[k])
+        if (rows.length > 0) {
+          const last = rows[rows.length - 1]
+          after = m.key.map((k) => last[k])
+        }
+        return rows
+      }
+      let rows = await next()
+      for (let offset = 0; rows.length > 0; offset += PAGE) {
         const objects = rows.map((row, i) => CONVERT[model](row, extras, `${m.table} row ${offset + i + 1}`))
-        if (!opts.dryRun) {
-          const results = await Promise.allSettled(objects.map((o) => opts.adapter[METHOD[model]](o)))
-          results.forEach((r, i) => {
+        const page = rows
+        // The page's writes commit on the writer thread while the next page is read.
+        const settled = opts.dryRun ? null : Promise.allSettled(objects.map((o) => opts.adapter[METHOD[model]](o)))
+        rows = page.length < PAGE ? [] : await next()
+        if (settled) {
+          ;(await settled).forEach((r, i) => {
             if (r.status === 'fulfilled') {
               written[model] += 1
               return
             }
             const e = withCode(r.reason)
             const code = /** @type {any} */ (e).code
-            const what = `${m.table} ${m.key.map((k) => `${k} ${JSON.stringify(rows[i][k])}`).join(', ')}`
+            const what = `${m.table} ${m.key.map((k) => `${k} ${JSON.stringify(page[i][k])}`).join(', ')}`
             if (opts.merge && (code === 'UNIQUE_VIOLATION' || code === 'NOT_FOUND')) {
               conflicts.push(`${what}: ${e.message}`)
               return
@@ -372,8 +381,7 @@ async function importPeer(opts) {
         } else {
           written[model] += objects.length
         }
-        bar.add(rows.length)
-        if (rows.length < PAGE) break
+        bar.add(page.length)
       }
     }
   } finally {

@@ -44,15 +44,20 @@ const BATCH = 1000
  *
  * @param {StoreOptions} opts
  * @param {NodeJS.ProcessEnv} env
+ * @param {boolean} [bulk] an import: SQLite commits without waiting for the disk (`synchronous:
+ *   'normal'`); closing the store at the end still writes everything to the file
  * @returns {import('./config').AdapterConfig}
  */
-function storeConfig(opts, env) {
+function storeConfig(opts, env, bulk = false) {
   /** @type {Record<string, unknown>} */
   const config = { sweepInterval: 0 }
   if (opts.filename !== undefined && opts.url !== undefined) {
     throw codedError('INVALID_INPUT', '--filename and --url name two databases; give one')
   }
-  if (opts.filename !== undefined) config.filename = opts.filename
+  if (opts.filename !== undefined) {
+    config.filename = opts.filename
+    if (bulk) config.synchronous = 'normal'
+  }
   else if (opts.url !== undefined) config.url = opts.url
   else if (env.DATABASE_URL && /^postgres(ql)?:\/\//i.test(env.DATABASE_URL)) config.url = env.DATABASE_URL
   else throw codedError('INVALID_INPUT', 'no database: give --filename <file>, --url <postgres url> or set DATABASE_URL')
@@ -119,11 +124,12 @@ function progress(io, quiet, total, label) {
  * @param {StoreOptions} opts
  * @param {Io} io
  * @param {(store: import('../native').Handle, n: typeof import('../native')) => Promise<T>} work
+ * @param {boolean} [bulk] see `storeConfig`
  * @returns {Promise<T>}
  */
-async function withStore(opts, io, work) {
+async function withStore(opts, io, work, bulk = false) {
   const n = loadNative()
-  const store = openNative(storeConfig(opts, io.env))
+  const store = openNative(storeConfig(opts, io.env, bulk))
   try {
     return await work(store, n)
   } finally {
@@ -372,7 +378,7 @@ async function importExport(opts, io) {
       /** @type {any} */ (bar)?.stop()
     }
     return { from: 'jsonl', source: path.resolve(opts.source), dryRun: Boolean(opts.dryRun), [opts.dryRun ? 'wouldWrite' : 'inserted']: inserted, conflicts }
-  })
+  }, true)
 }
 
 /**
@@ -499,7 +505,7 @@ function program(io, setExit) {
             return undoOnFailure(store, n, wasEmpty && !opts.dryRun, () =>
               importPeer({ ...opts, adapter: faceOf(store), progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
             )
-          })
+          }, true)
     /** @type {Record<string, number>} */
     const counts = /** @type {any} */ (result).inserted ?? /** @type {any} */ (result).wouldWrite
     print(io, opts.json, result, (r) =>
