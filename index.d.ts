@@ -264,8 +264,10 @@ export type RustAdapterErrorCode =
   | "DB_ERROR"
   /** A stored encrypted token could not be decrypted: wrong or missing `encryptionKey`, or the value was altered. */
   | "DECRYPT_FAILED"
-  /** The native binary for this platform could not be loaded. */
+  /** The native binary for this platform could not be loaded (or the package was bundled: see `serverExternalPackages`). */
   | "NO_PREBUILT_BINARY"
+  /** A method was called outside Node.js (Edge middleware, a worker, a browser): the adapter needs the Node.js runtime. */
+  | "NODE_RUNTIME_REQUIRED"
   /** {@link RustClientDbHandle.live}: the replica is not registered, or its pubsub token expired or was replaced. */
   | "UNAUTHORIZED"
   /** SQLite: `filename` is another application's SQLite file, or not SQLite at all; it was left unchanged. */
@@ -378,7 +380,8 @@ export interface RustAdapterInstance {
    * Not part of Auth.js: lets queued writes finish, then closes the database. Later calls
    * reject with `CLOSED`. On SQLite it folds the WAL back into the file and truncates it; when
    * it cannot (a full disk), it rejects with that code (`DISK_FULL`) after closing, and the next
-   * open folds it back.
+   * open folds it back. Adapters on one file share its store: `close()` gives back this
+   * adapter's share, and the last one closes the file.
    */
   close(): Promise<void>
 
@@ -564,11 +567,15 @@ export declare function LegacyAdapter(config?: RustAdapterConfig | TypeOrmStyleC
 
 /**
  * Creates an Auth.js adapter on an embedded SQLite file, or on PostgreSQL with `url` (or a
- * PostgreSQL `DATABASE_URL`). SQLite: the call creates the file and its schema (and migrates
- * older files), and throws with `SCHEMA_TOO_NEW` for a file written by a newer version.
- * PostgreSQL: the call does not connect; the first method call connects and migrates, and
- * rejects with `SCHEMA_TOO_NEW` or `DB_UNAVAILABLE` when it cannot. A bad config throws
- * `INVALID_INPUT` naming the option.
+ * PostgreSQL `DATABASE_URL`). The call checks the config (a bad one throws `INVALID_INPUT`
+ * naming the option) and opens nothing: the first method call opens the database. SQLite: it
+ * creates the file and its schema (and migrates older files), or rejects with the file's
+ * problem (`DB_UNAVAILABLE` naming `config.filename` for a folder that does not exist,
+ * `SCHEMA_TOO_NEW`, `NOT_OUR_DATABASE`, `READ_ONLY`, ...); a failed open is tried again by the
+ * next call. Adapters with the same options on one file share one store in a process; `close()`
+ * gives back this adapter's share. PostgreSQL: the first method call connects and migrates, and
+ * rejects with `SCHEMA_TOO_NEW` or `DB_UNAVAILABLE` when it cannot. Outside Node.js (Edge
+ * middleware), the adapter is returned and each method rejects with `NODE_RUNTIME_REQUIRED`.
  *
  * @param config - where the database lives and how it behaves; all optional.
  */

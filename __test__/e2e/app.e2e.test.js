@@ -6,7 +6,8 @@
  * RustAdapter on the same file while the app runs, and with sql.js (an independent SQLite)
  * after the app has closed the file.
  *
- * Needs /usr/bin/chromium (Debian's `chromium` package; override with CHROMIUM_PATH). Installs
+ * The browser is a system Chromium (/usr/bin/chromium) when there is one, else the one shipped in
+ * the devDependency @sparticuz/chromium (scripts/chromium.js; CHROMIUM_PATH overrides). Installs
  * the example's dependencies when they are missing. Screenshots and the app's log go to
  * test-artifacts/ (git-ignored; E2E_ARTIFACTS overrides); E2E_UPDATE_SCREENSHOT=1 also copies
  * the signed-in page to examples/express/screenshot.png for the README.
@@ -21,11 +22,11 @@ const os = require('node:os')
 const path = require('node:path')
 const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
+const { launchOptions } = require('../../scripts/chromium.js')
 const { inspect } = require('../helpers.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'express')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
 const PASSWORD = 'password' // the loopback OpenID Provider's test password
 
@@ -207,9 +208,7 @@ async function screenshot(page, name) {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
+  const chromiumOptions = await launchOptions() // throws, saying why, when there is none
   if (!fs.existsSync(path.join(EXAMPLE, 'node_modules', '@auth', 'express'))) {
     const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd: EXAMPLE,
@@ -226,7 +225,8 @@ beforeAll(async () => {
   port = app.port
   store = RustAdapter({ filename: dbFile })
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumOptions.executablePath,
+    env: chromiumOptions.env,
     headless: true,
     chromiumSandbox: false,
     timeout: 30_000,

@@ -1,8 +1,8 @@
 'use strict'
 /**
  * Helpers of the PostgreSQL-only suites: child processes that compete on one database, and
- * psql (from the server's own binaries) for looking at the server without going through the
- * adapter.
+ * `psql()` for looking at the server without going through the adapter (the npm `pg` client in
+ * a child process, sql-child.js, so it answers synchronously and needs no psql binary).
  */
 const path = require('node:path')
 const { execFile, execFileSync } = require('node:child_process')
@@ -21,26 +21,24 @@ function runChild(job) {
   })
 }
 
-/** The psql of the test server's binaries (falls back to psql on PATH). */
-function psqlPath() {
-  const bin = process.env.AUTHJS_TEST_PG_BIN
-  return bin ? path.join(bin, 'psql') : 'psql'
+const SQL_CHILD = path.join(__dirname, 'sql-child.js')
+
+/** Runs SQL on the server at `url`; returns what `psql -At -F separator` prints. */
+function runSql(url, sql, separator) {
+  return execFileSync(process.execPath, [SQL_CHILD, url, separator, sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
-/** Runs SQL on the test server; returns the rows as arrays of strings. */
+/** Runs SQL on the test server; returns the rows of its last statement as arrays of strings. */
 function psql(sql) {
-  const out = execFileSync(psqlPath(), [process.env.AUTHJS_TEST_PG_URL, '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
-    encoding: 'utf8',
-  })
-  return out
+  return runSql(process.env.AUTHJS_TEST_PG_URL, sql, '\t')
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => line.split('\t'))
 }
 
-/** Runs SQL on the server at `url` (default: the test server). */
+/** Runs SQL on the server at `url` (default: the test server); returns its text output, trimmed. */
 function psqlAt(url, sql) {
-  return execFileSync(psqlPath(), [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim()
+  return runSql(url, sql, '|').trim()
 }
 
 const CLUSTER_ENV = ['URL', 'DATA', 'BIN', 'RUNAS', 'ROOT', 'OPTS'].map((k) => `AUTHJS_TEST_PG_${k}`)
@@ -75,14 +73,12 @@ function privateCluster() {
 }
 
 /**
- * Runs SQL through psql in the background (for transactions that must stay open while the
- * test goes on); resolves when psql exits.
+ * Runs SQL in the background (for transactions that must stay open while the
+ * test goes on); resolves to its output when it ends.
  */
 function psqlLater(sql, url = process.env.AUTHJS_TEST_PG_URL) {
   return new Promise((resolve, reject) => {
-    execFile(psqlPath(), [url, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], (error, stdout) =>
-      error ? reject(error) : resolve(stdout.trim()),
-    )
+    execFile(process.execPath, [SQL_CHILD, url, '|', sql], (error, stdout) => (error ? reject(error) : resolve(stdout.trim())))
   })
 }
 

@@ -3,7 +3,7 @@
 // certificate from a throwaway CA, issued for "localhost" only.
 const fs = require('node:fs')
 const path = require('node:path')
-const { execFileSync } = require('node:child_process')
+const selfsigned = require('selfsigned')
 const { RustAdapter, tempDir } = require('../helpers')
 const { privateCluster, psqlAt } = require('./pg')
 
@@ -12,19 +12,41 @@ let own
 let caFile
 const opened = []
 
-/** Makes a CA and a server certificate for DNS:localhost with openssl; returns the file paths. */
-function makeCertificates(dir) {
-  const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=authjs test CA', '-keyout', 'ca.key', '-out', 'ca.pem')
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr')
-  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n')
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.crt')
-  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') }
+/**
+ * Makes a CA and a server certificate for DNS:localhost (only: no IP address) signed by it, with
+ * the npm package selfsigned (no openssl binary needed); writes them to `dir` and returns the
+ * file paths.
+ */
+async function makeCertificates(dir) {
+  const days = (n) => new Date(Date.now() + n * 86_400_000)
+  const validity = { notBeforeDate: days(-1), notAfterDate: days(2), keySize: 2048, algorithm: 'sha256' }
+  const ca = await selfsigned.generate([{ name: 'commonName', value: 'authjs test CA' }], {
+    ...validity,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  })
+  const server = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    ...validity,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] },
+    ],
+  })
+  const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') }
+  fs.writeFileSync(files.ca, ca.cert)
+  fs.writeFileSync(files.cert, server.cert)
+  fs.writeFileSync(files.key, server.private, { mode: 0o600 })
+  return files
 }
 
 beforeAll(async () => {
   own = await cluster.start()
-  const files = makeCertificates(tempDir())
+  const files = await makeCertificates(tempDir())
   caFile = files.ca
   // The server reads its key as its own (unprivileged) user, and only with owner-only access.
   const owner = fs.statSync(own.dataDir)

@@ -13,7 +13,7 @@ use crate::core::portable;
 use crate::core::store::{now_millis, Answer, Maintenance};
 
 fn maintenance(store: &Handle) -> Result<&dyn Maintenance> {
-    store.store.maintenance().ok_or_else(|| {
+    store.store.get()?.maintenance().ok_or_else(|| {
         AdapterError::invalid(
             "config",
             "names a local-first replica: run the command line on its hub (url) instead",

@@ -12,6 +12,7 @@ pub mod config;
 pub mod input;
 pub mod js;
 pub mod maintenance;
+pub mod opening;
 pub mod output;
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use napi::bindgen_prelude::{External, PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
-use crate::core::config::{Backend, Config};
+use crate::core::config::Backend;
 use crate::core::error::AdapterError;
 use crate::core::model;
 use crate::core::store::{Answer, Store};
@@ -151,7 +152,7 @@ impl From<Arrival> for crate::core::store::Arrival {
 /// that its name exists in the types; JavaScript never constructs one.)
 #[napi]
 pub struct StoreHandle {
-    store: Arc<dyn Store>,
+    store: opening::Lazy,
     backend: &'static str,
 }
 
@@ -159,23 +160,23 @@ pub struct StoreHandle {
 #[napi]
 pub type Handle = External<StoreHandle>;
 
-/// Opens (creating and migrating) the database described by `config`.
+/// Reads and checks `config` (a bad option throws here); the database is opened by the first
+/// call (see [`opening`]).
 #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
 pub fn open_store(env: &Env, config: Unknown) -> napi::Result<Handle> {
     let config = self::config::config(&js(env), raw(&config))?;
+    let backend = config.backend.name();
     Ok(External::new(StoreHandle {
-        store: open(&config)?,
-        backend: config.backend.name(),
+        store: opening::Lazy::new(config)?,
+        backend,
     }))
 }
 
-/// Opens the store the configuration names.
-fn open(config: &Config) -> crate::core::error::Result<Arc<dyn Store>> {
-    Ok(match &config.backend {
-        Backend::Sqlite => Arc::new(crate::sqlite::SqliteStore::open(config)?),
-        Backend::Postgres(_) => Arc::new(crate::postgres::PgStore::open(config)?),
-        Backend::Replica(_) => Arc::new(replica::ReplicaStore::open(config)?),
-    })
+/// How many adapters of this thread hold the store open on `filename` (0 when it is not open):
+/// adapters on one file share one store (see `docs/behaviour.md`).
+#[napi]
+pub fn open_adapters_on(filename: String) -> u32 {
+    opening::holders_of(&filename) as u32
 }
 
 /// The store's backend: `"sqlite"`, `"postgres"` or `"replica"`.
@@ -242,7 +243,7 @@ pub fn create_user<'e>(
     let user = input::user(&js(env), raw(&user))?;
     respond_assembled(
         env,
-        store.store.create_user(user, arrival.into()),
+        store.store.get()?.create_user(user, arrival.into()),
         |user| Some(UserColumns(user)),
         assemble,
     )
@@ -252,7 +253,9 @@ pub fn create_user<'e>(
 /// JavaScript; SQLite answers them from one shared snapshot (see `Store::reads_together`).
 #[napi(catch_unwind)]
 pub fn reads_together(store: &Handle, together: bool) {
-    store.store.reads_together(together)
+    if let Some(open) = store.store.if_open() {
+        open.reads_together(together)
+    }
 }
 
 /// `getUser(id)`, assembled by `assemble`.
@@ -264,7 +267,7 @@ pub fn get_user<'e>(
     assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&id), "id")?;
-    respond_assembled(env, store.store.get_user(id), user_columns, assemble)
+    respond_assembled(env, store.store.get()?.get_user(id), user_columns, assemble)
 }
 
 /// `getUserByEmail(email)`, assembled by `assemble`.
@@ -278,7 +281,7 @@ pub fn get_user_by_email<'e>(
     let email = input::string_arg(&js(env), raw(&email), "email")?;
     respond_assembled(
         env,
-        store.store.get_user_by_email(email),
+        store.store.get()?.get_user_by_email(email),
         user_columns,
         assemble,
     )
@@ -305,7 +308,7 @@ pub fn get_user_by_account<'e>(
     )?;
     respond_assembled(
         env,
-        store.store.get_user_by_account(provider, id),
+        store.store.get()?.get_user_by_account(provider, id),
         user_columns,
         assemble,
     )
@@ -323,7 +326,7 @@ pub fn update_user<'e>(
     let patch = input::user_patch(&js(env), raw(&user))?;
     respond_assembled(
         env,
-        store.store.update_user(patch, arrival.into()),
+        store.store.get()?.update_user(patch, arrival.into()),
         |user| Some(UserColumns(user)),
         assemble,
     )
@@ -342,7 +345,7 @@ pub fn delete_user<'e>(
     let id = input::string_arg(&js(env), raw(&id), "userId")?;
     respond_assembled(
         env,
-        store.store.delete_user(id, arrival.into()),
+        store.store.get()?.delete_user(id, arrival.into()),
         user_columns,
         assemble,
     )
@@ -357,7 +360,11 @@ pub fn link_account<'e>(
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
     let account = input::account(&js(env), raw(&account))?;
-    respond(env, store.store.link_account(account, arrival.into()), same)
+    respond(
+        env,
+        store.store.get()?.link_account(account, arrival.into()),
+        same,
+    )
 }
 
 /// `unlinkAccount({ provider, providerAccountId })`.
@@ -371,7 +378,10 @@ pub fn unlink_account<'e>(
     let (provider, id) = input::account_key(&js(env), raw(&key))?;
     respond(
         env,
-        store.store.unlink_account(provider, id, arrival.into()),
+        store
+            .store
+            .get()?
+            .unlink_account(provider, id, arrival.into()),
         same,
     )
 }
@@ -387,7 +397,7 @@ pub fn get_account<'e>(
     let js = js(env);
     let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
     let provider = input::string_arg(&js, raw(&provider), "provider")?;
-    respond(env, store.store.get_account(provider, id), same)
+    respond(env, store.store.get()?.get_account(provider, id), same)
 }
 
 /// `createSession(session)`, assembled by `assemble`; the face passes the session's
@@ -411,7 +421,10 @@ pub fn create_session<'e>(
     let origin = input::session_origin(&js, raw(&origin))?;
     respond_assembled(
         env,
-        store.store.create_session(session, origin, arrival.into()),
+        store
+            .store
+            .get()?
+            .create_session(session, origin, arrival.into()),
         |session| Some(SessionColumns(session)),
         assemble,
     )
@@ -430,7 +443,11 @@ pub fn list_sessions<'e>(
     let user_id = input::string_arg(&js, raw(&user_id), "userId")?;
     let current = input::list_options(&js, raw(&options))?;
     let now = crate::core::store::now_millis();
-    respond(env, store.store.list_sessions(user_id, current, now), same)
+    respond(
+        env,
+        store.store.get()?.list_sessions(user_id, current, now),
+        same,
+    )
 }
 
 /// `revokeSession(userId, id)`: the session with public id `id`, deleted only if it is the
@@ -448,7 +465,10 @@ pub fn revoke_session<'e>(
     let id = input::string_arg(&js, raw(&id), "id")?;
     respond(
         env,
-        store.store.revoke_session(user_id, id, arrival.into()),
+        store
+            .store
+            .get()?
+            .revoke_session(user_id, id, arrival.into()),
         same,
     )
 }
@@ -470,6 +490,7 @@ pub fn revoke_user_sessions<'e>(
         env,
         store
             .store
+            .get()?
             .revoke_user_sessions(user_ids, except, arrival.into()),
         |count: u64| count as usize,
     )
@@ -486,7 +507,7 @@ pub fn get_session_and_user<'e>(
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
     respond_assembled(
         env,
-        store.store.get_session_and_user(token),
+        store.store.get()?.get_session_and_user(token),
         |found| found.map(|(session, user)| SessionAndUserColumns(session, user)),
         assemble,
     )
@@ -510,7 +531,7 @@ pub fn update_session<'e>(
     let patch = input::session_patch(&js(env), raw(&session), &read)?;
     respond_assembled(
         env,
-        store.store.update_session(patch, arrival.into()),
+        store.store.get()?.update_session(patch, arrival.into()),
         session_columns,
         assemble,
     )
@@ -528,7 +549,7 @@ pub fn delete_session<'e>(
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
     respond_assembled(
         env,
-        store.store.delete_session(token, arrival.into()),
+        store.store.get()?.delete_session(token, arrival.into()),
         session_columns,
         assemble,
     )
@@ -556,7 +577,10 @@ pub fn create_verification_token<'e>(
     let token = input::verification_token(&js(env), raw(&token), &read)?;
     respond_assembled(
         env,
-        store.store.create_verification_token(token, arrival.into()),
+        store
+            .store
+            .get()?
+            .create_verification_token(token, arrival.into()),
         |token| Some(VerificationTokenColumns(token)),
         assemble,
     )
@@ -580,6 +604,7 @@ pub fn use_verification_token<'e>(
         env,
         store
             .store
+            .get()?
             .use_verification_token(identifier, token, arrival.into()),
         |found| found.map(VerificationTokenColumns),
         assemble,
@@ -596,7 +621,10 @@ pub fn peek_verification_token<'e>(
     let (identifier, token) = input::token_key(&js(env), raw(&key))?;
     respond(
         env,
-        store.store.peek_verification_token(identifier, token),
+        store
+            .store
+            .get()?
+            .peek_verification_token(identifier, token),
         same,
     )
 }
@@ -612,7 +640,7 @@ pub fn create_authenticator<'e>(
     let a = input::authenticator(&js(env), raw(&authenticator))?;
     respond(
         env,
-        store.store.create_authenticator(a, arrival.into()),
+        store.store.get()?.create_authenticator(a, arrival.into()),
         same,
     )
 }
@@ -625,7 +653,7 @@ pub fn get_authenticator<'e>(
     credential_id: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
-    respond(env, store.store.get_authenticator(id), same)
+    respond(env, store.store.get()?.get_authenticator(id), same)
 }
 
 /// `listAuthenticatorsByUserId(userId)`.
@@ -636,7 +664,11 @@ pub fn list_authenticators_by_user_id<'e>(
     user_id: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
-    respond(env, store.store.list_authenticators_by_user_id(id), same)
+    respond(
+        env,
+        store.store.get()?.list_authenticators_by_user_id(id),
+        same,
+    )
 }
 
 /// `updateAuthenticatorCounter(credentialID, newCounter)`.
@@ -655,6 +687,7 @@ pub fn update_authenticator_counter<'e>(
         env,
         store
             .store
+            .get()?
             .update_authenticator_counter(id, counter, arrival.into()),
         same,
     )
@@ -663,7 +696,7 @@ pub fn update_authenticator_counter<'e>(
 /// Deletes expired sessions and verification tokens now; answers how many rows went.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn prune<'e>(env: &'e Env, store: &Handle, arrival: Arrival) -> napi::Result<Unknown<'e>> {
-    respond(env, store.store.prune(arrival.into()), same)
+    respond(env, store.store.get()?.prune(arrival.into()), same)
 }
 
 /// Closes the database; calls in progress finish first, later calls fail with `CLOSED`.
@@ -672,7 +705,10 @@ pub fn close<'e>(env: &'e Env, store: &Handle) -> napi::Result<PromiseRaw<'e, ()
     let done = store.store.close();
     env.spawn_future(async move {
         // Closed either way; a close that could not finish its work (a full disk) rejects.
-        done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
+        match done {
+            Some(done) => done.await.unwrap_or(Ok(())).map_err(napi::Error::from),
+            None => Ok(()),
+        }
     })
 }
 
@@ -705,7 +741,7 @@ impl NativeClientDb {
     #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
     pub fn adapter(&self) -> Handle {
         External::new(StoreHandle {
-            store: self.replica.clone(),
+            store: opening::Lazy::given(self.replica.clone()),
             backend: "replica",
         })
     }
