@@ -284,8 +284,10 @@ export type RustAdapterErrorCode =
   | "PERMISSION_DENIED"
   /** SQLite: the `-wal` or `-shm` file was deleted or replaced while the adapter had it open; writes stop until it is reopened. */
   | "SIDE_FILE_GONE"
-  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
+  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). The command line's `import --from <peer>`: the source is not that adapter's default schema (the missing table or column is named). */
   | "SCHEMA_MISMATCH"
+  /** The command line's `import`: the target database already holds rows and `--merge` was not given; nothing was written. */
+  | "TARGET_NOT_EMPTY"
 
 /**
  * The class of every error the package raises: `error instanceof RustAdapterError` holds, and

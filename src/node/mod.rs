@@ -11,6 +11,7 @@
 pub mod config;
 pub mod input;
 pub mod js;
+pub mod maintenance;
 pub mod opening;
 pub mod output;
 

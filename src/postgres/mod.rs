@@ -16,6 +16,7 @@
 mod connect;
 mod error;
 mod hub;
+mod portable;
 mod queries;
 pub mod replication;
 pub mod schema;
@@ -183,6 +184,10 @@ impl Drop for PgStore {
 }
 
 impl Store for PgStore {
+    fn maintenance(&self) -> Option<&dyn crate::core::store::Maintenance> {
+        Some(self)
+    }
+
     fn create_user(&self, user: User, _arrival: Arrival) -> Answer<User> {
         self.call("user", move |db| async move { db.insert_user(user).await })
     }
