@@ -264,8 +264,10 @@ export type RustAdapterErrorCode =
   | "DB_ERROR"
   /** A stored encrypted token could not be decrypted: wrong or missing `encryptionKey`, or the value was altered. */
   | "DECRYPT_FAILED"
-  /** The native binary for this platform could not be loaded. */
+  /** The native binary for this platform could not be loaded (or the package was bundled: see `serverExternalPackages`). */
   | "NO_PREBUILT_BINARY"
+  /** A method was called outside Node.js (Edge middleware, a worker, a browser): the adapter needs the Node.js runtime. */
+  | "NODE_RUNTIME_REQUIRED"
   /** {@link RustClientDbHandle.live}: the replica is not registered, or its pubsub token expired or was replaced. */
   | "UNAUTHORIZED"
   /** SQLite: `filename` is another application's SQLite file, or not SQLite at all; it was left unchanged. */
@@ -282,8 +284,10 @@ export type RustAdapterErrorCode =
   | "PERMISSION_DENIED"
   /** SQLite: the `-wal` or `-shm` file was deleted or replaced while the adapter had it open; writes stop until it is reopened. */
   | "SIDE_FILE_GONE"
-  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
+  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). The command line's `import --from <peer>`: the source is not that adapter's default schema (the missing table or column is named). */
   | "SCHEMA_MISMATCH"
+  /** The command line's `import`: the target database already holds rows and `--merge` was not given; nothing was written. */
+  | "TARGET_NOT_EMPTY"
 
 /**
  * The class of every error the package raises: `error instanceof RustAdapterError` holds, and
@@ -376,7 +380,8 @@ export interface RustAdapterInstance {
    * Not part of Auth.js: lets queued writes finish, then closes the database. Later calls
    * reject with `CLOSED`. On SQLite it folds the WAL back into the file and truncates it; when
    * it cannot (a full disk), it rejects with that code (`DISK_FULL`) after closing, and the next
-   * open folds it back.
+   * open folds it back. Adapters on one file share its store: `close()` gives back this
+   * adapter's share, and the last one closes the file.
    */
   close(): Promise<void>
 
@@ -562,11 +567,15 @@ export declare function LegacyAdapter(config?: RustAdapterConfig | TypeOrmStyleC
 
 /**
  * Creates an Auth.js adapter on an embedded SQLite file, or on PostgreSQL with `url` (or a
- * PostgreSQL `DATABASE_URL`). SQLite: the call creates the file and its schema (and migrates
- * older files), and throws with `SCHEMA_TOO_NEW` for a file written by a newer version.
- * PostgreSQL: the call does not connect; the first method call connects and migrates, and
- * rejects with `SCHEMA_TOO_NEW` or `DB_UNAVAILABLE` when it cannot. A bad config throws
- * `INVALID_INPUT` naming the option.
+ * PostgreSQL `DATABASE_URL`). The call checks the config (a bad one throws `INVALID_INPUT`
+ * naming the option) and opens nothing: the first method call opens the database. SQLite: it
+ * creates the file and its schema (and migrates older files), or rejects with the file's
+ * problem (`DB_UNAVAILABLE` naming `config.filename` for a folder that does not exist,
+ * `SCHEMA_TOO_NEW`, `NOT_OUR_DATABASE`, `READ_ONLY`, ...); a failed open is tried again by the
+ * next call. Adapters with the same options on one file share one store in a process; `close()`
+ * gives back this adapter's share. PostgreSQL: the first method call connects and migrates, and
+ * rejects with `SCHEMA_TOO_NEW` or `DB_UNAVAILABLE` when it cannot. Outside Node.js (Edge
+ * middleware), the adapter is returned and each method rejects with `NODE_RUNTIME_REQUIRED`.
  *
  * @param config - where the database lives and how it behaves; all optional.
  */
@@ -605,11 +614,25 @@ export interface DeviceRegistration {
 }
 
 /**
- * Events of a {@link RustClientDbHandle}: `"device:register"` (with the registration),
- * `"device:deregister"`, `"sync:pull"` (`{ changes }`, after an explicit `pull()`),
- * `"sync:push"` (`{ writes }`), `"change"` (`{ changes }`, when a pull changed rows).
+ * Events of a {@link RustClientDbHandle}: `"device:register"` (with the registration; also
+ * emitted when a `register()` that found the hub away registers in the background once it
+ * answers), `"device:deregister"`, `"sync:pull"` (`{ changes }`, after an explicit `pull()`),
+ * `"sync:push"` (`{ writes }`), `"change"` (`{ changes }`, when a pull changed rows), and from
+ * the live sync task: `"sync:live"` (`{ changes }`: connected, token accepted, caught up; at
+ * every (re)connection), `"sync:offline"` (`{ reason }`: the hub was lost; the replica serves
+ * its file and retries every few hundred milliseconds) and `"unauthorized"` (a
+ * `RustAdapterError` with code `UNAUTHORIZED`: the hub refused the pubsub token at a
+ * (re)connection, and live sync has stopped; register again, then call `live`).
  */
-export type EventName = "device:register" | "device:deregister" | "sync:pull" | "sync:push" | "change"
+export type EventName =
+  | "device:register"
+  | "device:deregister"
+  | "sync:pull"
+  | "sync:push"
+  | "sync:live"
+  | "sync:offline"
+  | "unauthorized"
+  | "change"
 
 /** A listener of {@link EventName} events. */
 export type EventCallbackFn = (data?: any) => void
@@ -630,7 +653,9 @@ export interface DeclaredSchema {
 export interface RustClientDbDevice {
   /**
    * Records this replica on the hub with a new pubsub token (renewing an earlier one) and
-   * emits `"device:register"`. Resolves to `undefined` when the hub cannot be reached.
+   * emits `"device:register"`. Resolves to `undefined` when the hub cannot be reached (it
+   * never rejects for that): the replica then serves its file, registers once the hub answers
+   * (emitting `"device:register"`) and goes live by itself (emitting `"sync:live"`).
    */
   register(): Promise<undefined | DeviceRegistration>
   /** Stops live sync, removes this replica's record from the hub, emits `"device:deregister"`. */

@@ -7,11 +7,21 @@
  * - `RustClientDb(config)`: a local-first replica (SQLite file) kept in sync with a PostgreSQL hub;
  *   also exported as `ReplocalClientDb`, the name the Auth.js Client DB integration guide asks for.
  * - `RustAdapterError`: the class of every error the package raises (`error.code` says which).
+ *
+ * Outside Node.js (Edge middleware, workers, browsers) the same names come from `edge.js`:
+ * importing works, and every method rejects with `NODE_RUNTIME_REQUIRED`.
  */
-const { RustAdapter } = require('./lib/adapter.js')
-const { LegacyAdapter } = require('./lib/legacy.js')
-const { RustClientDb } = require('./lib/client-db.js')
-const { RustAdapterError } = require('./lib/errors.js')
+const { isNodeRuntime } = require('./lib/edge.js')
 
-module.exports = { RustAdapter, LegacyAdapter, RustClientDb, ReplocalClientDb: RustClientDb, RustAdapterError }
-module.exports.default = RustAdapter
+if (isNodeRuntime()) {
+  const { RustAdapter } = require('./lib/adapter.js')
+  const { LegacyAdapter } = require('./lib/legacy.js')
+  const { RustClientDb } = require('./lib/client-db.js')
+  const { RustAdapterError } = require('./lib/errors.js')
+  module.exports = { RustAdapter, LegacyAdapter, RustClientDb, ReplocalClientDb: RustClientDb, RustAdapterError }
+  module.exports.default = RustAdapter
+} else {
+  // An Edge runtime, a worker or a browser whose bundler ignored the package's `edge-light`,
+  // `worker` and `browser` conditions: the face that loads nothing and rejects on use.
+  module.exports = require('./edge.js')
+}

@@ -16,6 +16,7 @@ const {
   sessionFixture,
   verificationTokenFixture,
   inspect,
+  openAndClose,
 } = require('./helpers')
 
 const fixture = (name) => path.join(__dirname, 'fixtures', name)
@@ -318,7 +319,7 @@ sqliteDescribe('several processes on one file', () => {
 
   test('2 processes creating 100 users each leave exactly 200 users', async () => {
     const filename = tempFile()
-    await RustAdapter({ filename }).close() // create the schema before the race
+    await openAndClose({ filename }) // create the schema before the race
     const reports = await runTogether([
       startChild('user-writer.js', [filename, 'p1', '100']),
       startChild('user-writer.js', [filename, 'p2', '100']),
@@ -413,7 +414,7 @@ sqliteDescribe('durability under SIGKILL', () => {
   test('after the kills, opening and closing once leaves a file that passes integrity_check', async () => {
     const killed = await writeThenKill(filename, 'final')
     expect(killed.length).toBeGreaterThan(0)
-    await RustAdapter({ filename }).close() // recovers and checkpoints the WAL
+    await openAndClose({ filename }) // recovers and checkpoints the WAL
     expect(fs.existsSync(`${filename}-wal`)).toBe(false)
     const file = await inspect(filename)
     try {

@@ -220,8 +220,20 @@ CREATE INDEX sessions_expires_idx ON sessions(expires);
 PRAGMA user_version = 4;
 `
 
+/**
+ * Opens the database `config` names (creating and migrating it) and closes it again: the
+ * adapter opens its file on its first call, so this makes one (a read of a session that does
+ * not exist) before `close()`.
+ */
+async function openAndClose(config) {
+  const adapter = RustAdapter(config)
+  await adapter.getSessionAndUser('open-and-close')
+  await adapter.close()
+}
+
 module.exports = {
   AUTHJS_METHODS,
+  openAndClose,
   closeAfterAll,
   BACKEND,
   onPostgres,

@@ -115,6 +115,7 @@ let documented
 beforeAll(async () => {
   const filename = tempFile('schema.sqlite')
   const adapter = RustAdapter({ filename, sweepInterval: 0 })
+  await adapter.getUser('nobody') // the first call creates and migrates the file
   await adapter.close()
   migrated = new Database(filename, { readonly: true, fileMustExist: true })
   documented = new Database(':memory:')

@@ -19,6 +19,7 @@ const {
   VERSION_1_DDL,
   VERSION_2_DDL,
   VERSION_4_DDL,
+  openAndClose,
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
@@ -76,12 +77,23 @@ function thrownBy(fn) {
   throw new Error('expected the call to throw synchronously')
 }
 
+/** The error the Promise rejected with (fails the test when it resolves). */
+async function rejectionOf(promise) {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the Promise to reject')
+}
+
 describe('a new file', () => {
-  test('RustAdapter creates the file as soon as it is called', async () => {
+  test('the first call creates the file', async () => {
     const filename = tempFile()
     expect(fs.existsSync(filename)).toBe(false)
     const adapter = RustAdapter({ filename })
     try {
+      await adapter.getUser('nobody')
       expect(fs.existsSync(filename)).toBe(true)
     } finally {
       await adapter.close()
@@ -90,14 +102,14 @@ describe('a new file', () => {
 
   test('the new file holds every table', async () => {
     const filename = tempFile()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     const rows = await readClosed(filename, "SELECT name FROM sqlite_master WHERE type = 'table'")
     expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(TABLES))
   })
 
   test('the new file holds the user_id indexes', async () => {
     const filename = tempFile()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     const rows = await readClosed(filename, "SELECT name FROM sqlite_master WHERE type = 'index'")
     expect(rows.map((r) => r.name)).toEqual(
       expect.arrayContaining(['accounts_user_id_idx', 'sessions_user_id_idx', 'authenticators_user_id_idx']),
@@ -106,13 +118,13 @@ describe('a new file', () => {
 
   test(`the new file is at the latest schema version (user_version ${LATEST_VERSION})`, async () => {
     const filename = tempFile()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     expect(await userVersion(filename)).toBe(LATEST_VERSION)
   })
 
   test('the new file is in WAL mode (journal_mode and header bytes 18-19)', async () => {
     const filename = tempFile()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     expect((await readClosed(filename, 'PRAGMA journal_mode'))[0].journal_mode).toBe('wal')
     const header = fs.readFileSync(filename).subarray(0, 100)
     expect([header[18], header[19]]).toEqual([2, 2])
@@ -297,13 +309,13 @@ describe('migrations', () => {
 
   test(`a version-1 file is at user_version ${LATEST_VERSION} after it was opened and closed`, async () => {
     const filename = await makeVersion1File()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     expect(await userVersion(filename)).toBe(LATEST_VERSION)
   })
 
   test('a version-1 file keeps the row counts it had after the upgrade', async () => {
     const filename = await makeVersion1File()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     const counts = await readClosed(
       filename,
       `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM accounts) AS accounts,
@@ -380,7 +392,7 @@ describe('a file of version 4, before sessions had ids and times', () => {
 
   test('the upgrade records version 5', async () => {
     const filename = await makeVersion4File()
-    await RustAdapter({ filename }).close()
+    await openAndClose({ filename })
     expect(await userVersion(filename)).toBe(5)
   })
 })
@@ -403,9 +415,10 @@ describe('a file from a newer version of the library', () => {
     return filename
   }
 
-  test('RustAdapter throws SCHEMA_TOO_NEW synchronously', async () => {
+  test('the first call rejects with SCHEMA_TOO_NEW (RustAdapter itself does not open the file)', async () => {
     const filename = await makeTooNewFile()
-    const error = thrownBy(() => RustAdapter({ filename }))
+    const adapter = RustAdapter({ filename })
+    const error = await rejectionOf(adapter.getUser('from-the-future'))
     expect(error).toBeInstanceOf(Error)
     expect(error.code).toBe('SCHEMA_TOO_NEW')
     expect(error.message).toMatch(/^SCHEMA_TOO_NEW: /)
@@ -415,22 +428,25 @@ describe('a file from a newer version of the library', () => {
   test('the refused file is left byte-for-byte unchanged', async () => {
     const filename = await makeTooNewFile()
     const before = fs.readFileSync(filename)
-    thrownBy(() => RustAdapter({ filename }))
+    await rejectionOf(RustAdapter({ filename }).getUser('from-the-future'))
     expect(fs.readFileSync(filename).equals(before)).toBe(true)
   })
 
   test('refusing the file creates no -wal, -shm or -journal file', async () => {
     const filename = await makeTooNewFile()
-    thrownBy(() => RustAdapter({ filename }))
+    await rejectionOf(RustAdapter({ filename }).getUser('from-the-future'))
     expect(fs.readdirSync(path.dirname(filename))).toEqual([path.basename(filename)])
   })
 })
 
 describe('several adapters on one file', () => {
+  // Adapters with the same options share one store (see 'one store per file' below); a
+  // different cacheSize gives the second its own connections, so these tests see two
+  // connections on one file, as two processes would.
   test('a second adapter reads a user the first one created', async () => {
     const filename = tempFile()
     const a = newAdapter({ filename })
-    const b = newAdapter({ filename })
+    const b = newAdapter({ filename, cacheSize: 4096 })
     const user = await a.createUser(userFixture())
     expect(await b.getUser(user.id)).toEqual(user)
   })
@@ -438,7 +454,7 @@ describe('several adapters on one file', () => {
   test('the first adapter reads a session the second one created', async () => {
     const filename = tempFile()
     const a = newAdapter({ filename })
-    const b = newAdapter({ filename })
+    const b = newAdapter({ filename, cacheSize: 4096 })
     const user = await a.createUser(userFixture())
     const session = await b.createSession(sessionFixture(user.id))
     expect((await a.getSessionAndUser(session.sessionToken)).user.id).toBe(user.id)
@@ -447,7 +463,7 @@ describe('several adapters on one file', () => {
   test('a verification token used through one adapter is gone for the other', async () => {
     const filename = tempFile()
     const a = newAdapter({ filename })
-    const b = newAdapter({ filename })
+    const b = newAdapter({ filename, cacheSize: 4096 })
     const token = verificationTokenFixture()
     await a.createVerificationToken(token)
     expect(await b.useVerificationToken(token)).not.toBeNull()
@@ -457,7 +473,7 @@ describe('several adapters on one file', () => {
   test('a user deleted through one adapter is gone for the other', async () => {
     const filename = tempFile()
     const a = newAdapter({ filename })
-    const b = newAdapter({ filename })
+    const b = newAdapter({ filename, cacheSize: 4096 })
     const user = await a.createUser(userFixture())
     expect(await b.getUser(user.id)).not.toBeNull()
     await b.deleteUser(user.id)
@@ -661,20 +677,53 @@ describe('configuration', () => {
     for (const user of [alone, ...together]) expect((await reopened.getUser(user.id)).id).toBe(user.id)
   })
 
-  test('a file in a directory that does not exist throws DB_UNAVAILABLE naming config.filename', () => {
+  test('RustAdapter() on a file in a directory that does not exist creates nothing and does not throw', () => {
     const missingDir = path.join(tempDir(), `missing-${randomUUID()}`)
-    const error = thrownBy(() => RustAdapter({ filename: path.join(missingDir, 'auth.sqlite') }))
+    RustAdapter({ filename: path.join(missingDir, 'auth.sqlite') })
+    expect(fs.existsSync(missingDir)).toBe(false)
+  })
+
+  test('RustAdapter() creates no file until its first call', async () => {
+    const filename = tempFile()
+    const adapter = newAdapter({ filename })
+    expect(fs.readdirSync(path.dirname(filename))).toEqual([])
+    await adapter.getUser('nobody')
+    expect(fs.existsSync(filename)).toBe(true)
+  })
+
+  test('the first call on a file in a directory that does not exist rejects with DB_UNAVAILABLE naming config.filename', async () => {
+    const missingDir = path.join(tempDir(), `missing-${randomUUID()}`)
+    const adapter = RustAdapter({ filename: path.join(missingDir, 'auth.sqlite') })
+    const error = await rejectionOf(adapter.getUser('nobody'))
     expect(error).toBeInstanceOf(Error)
     expect(error.code).toBe('DB_UNAVAILABLE')
     expect(error.message).toContain('config.filename')
     expect(fs.existsSync(missingDir)).toBe(false)
   })
 
-  test('a filename that is a directory throws with a code', () => {
-    const error = thrownBy(() => RustAdapter({ filename: tempDir() }))
+  test('a failed open is retried by the next call: once the directory exists, the adapter works', async () => {
+    const missingDir = path.join(tempDir(), `later-${randomUUID()}`)
+    const adapter = newAdapter({ filename: path.join(missingDir, 'auth.sqlite') })
+    expect((await rejectionOf(adapter.createUser(userFixture()))).code).toBe('DB_UNAVAILABLE')
+    expect((await rejectionOf(adapter.getUser('nobody'))).code).toBe('DB_UNAVAILABLE')
+    fs.mkdirSync(missingDir)
+    const user = await adapter.createUser(userFixture())
+    expect(await adapter.getUser(user.id)).toEqual(user)
+  })
+
+  test('a filename that is a directory: the first call rejects with a code naming config.filename', async () => {
+    const error = await rejectionOf(RustAdapter({ filename: tempDir() }).getUser('nobody'))
     expect(error).toBeInstanceOf(Error)
     expect(typeof error.code).toBe('string')
     expect(error.message.startsWith(`${error.code}: `)).toBe(true)
     expect(error.message).toContain('config.filename')
+  })
+
+  test('close() of an adapter that never opened its file resolves and creates nothing', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename })
+    await adapter.close()
+    expect(fs.existsSync(filename)).toBe(false)
+    expect((await rejectionOf(adapter.getUser('nobody'))).code).toBe('CLOSED')
   })
 })

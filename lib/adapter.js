@@ -25,7 +25,9 @@ const {
 
 /**
  * Creates an Auth.js adapter backed by an embedded SQLite file, or by PostgreSQL when the
- * config has a `url` (or `DATABASE_URL` holds one and no `filename` is given).
+ * config has a `url` (or `DATABASE_URL` holds one and no `filename` is given). The config is
+ * checked now (a bad option throws); the SQLite file is opened by the first call, and
+ * adapters on one file in one thread share one store (see `src/node/opening.rs`).
  *
  * @param {import('./config').AdapterConfig} [config]
  * @returns {import('../index').RustAdapterInstance}
@@ -35,7 +37,8 @@ function RustAdapter(config) {
 }
 
 /**
- * Opens the native store; answers its handle. Errors carry their code.
+ * The native store's handle for `config` (checked now, opened on first use). Errors carry
+ * their code.
  *
  * @param {import('./config').AdapterConfig} [config]
  * @returns {Handle}

