@@ -284,8 +284,10 @@ export type RustAdapterErrorCode =
   | "PERMISSION_DENIED"
   /** SQLite: the `-wal` or `-shm` file was deleted or replaced while the adapter had it open; writes stop until it is reopened. */
   | "SIDE_FILE_GONE"
-  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). */
+  /** {@link RustClientDbSchema.validate}: the replica or the hub differs from the declared schema (see `differences`). The command line's `import --from <peer>`: the source is not that adapter's default schema (the missing table or column is named). */
   | "SCHEMA_MISMATCH"
+  /** The command line's `import`: the target database already holds rows and `--merge` was not given; nothing was written. */
+  | "TARGET_NOT_EMPTY"
 
 /**
  * The class of every error the package raises: `error instanceof RustAdapterError` holds, and
@@ -612,11 +614,25 @@ export interface DeviceRegistration {
 }
 
 /**
- * Events of a {@link RustClientDbHandle}: `"device:register"` (with the registration),
- * `"device:deregister"`, `"sync:pull"` (`{ changes }`, after an explicit `pull()`),
- * `"sync:push"` (`{ writes }`), `"change"` (`{ changes }`, when a pull changed rows).
+ * Events of a {@link RustClientDbHandle}: `"device:register"` (with the registration; also
+ * emitted when a `register()` that found the hub away registers in the background once it
+ * answers), `"device:deregister"`, `"sync:pull"` (`{ changes }`, after an explicit `pull()`),
+ * `"sync:push"` (`{ writes }`), `"change"` (`{ changes }`, when a pull changed rows), and from
+ * the live sync task: `"sync:live"` (`{ changes }`: connected, token accepted, caught up; at
+ * every (re)connection), `"sync:offline"` (`{ reason }`: the hub was lost; the replica serves
+ * its file and retries every few hundred milliseconds) and `"unauthorized"` (a
+ * `RustAdapterError` with code `UNAUTHORIZED`: the hub refused the pubsub token at a
+ * (re)connection, and live sync has stopped; register again, then call `live`).
  */
-export type EventName = "device:register" | "device:deregister" | "sync:pull" | "sync:push" | "change"
+export type EventName =
+  | "device:register"
+  | "device:deregister"
+  | "sync:pull"
+  | "sync:push"
+  | "sync:live"
+  | "sync:offline"
+  | "unauthorized"
+  | "change"
 
 /** A listener of {@link EventName} events. */
 export type EventCallbackFn = (data?: any) => void
@@ -637,7 +653,9 @@ export interface DeclaredSchema {
 export interface RustClientDbDevice {
   /**
    * Records this replica on the hub with a new pubsub token (renewing an earlier one) and
-   * emits `"device:register"`. Resolves to `undefined` when the hub cannot be reached.
+   * emits `"device:register"`. Resolves to `undefined` when the hub cannot be reached (it
+   * never rejects for that): the replica then serves its file, registers once the hub answers
+   * (emitting `"device:register"`) and goes live by itself (emitting `"sync:live"`).
    */
   register(): Promise<undefined | DeviceRegistration>
   /** Stops live sync, removes this replica's record from the hub, emits `"device:deregister"`. */

@@ -87,6 +87,7 @@ async function replicaShape(): Promise<void> {
   const name: EventName = "device:register"
   clientDb.event.subscribe(name, onEvent)
   clientDb.event.unsubscribe("device:deregister", onEvent)
+  for (const syncEvent of ["sync:live", "sync:offline", "unauthorized"] as const) clientDb.event.subscribe(syncEvent, onEvent)
   await clientDb.schema.validate({ user: { role: "text", plan: "text" } })
   await clientDb.schema.migrate({ user: { role: "text" } })
   await Promise.all([clientDb.pull(), clientDb.push(), clientDb.flush(), clientDb.device.deregister(), clientDb.close()])

@@ -15,8 +15,21 @@ const { faceOf } = require('./adapter.js')
 const { promised } = require('./scheduling.js')
 const { codedError, withCode } = require('./errors.js')
 
-/** The events a handle emits. */
-const EVENT_NAMES = ['device:register', 'device:deregister', 'sync:pull', 'sync:push', 'change']
+/**
+ * The events a handle emits. `sync:live`, `sync:offline`, `unauthorized` and a
+ * `device:register` that follows a `register()` made while the hub was away come from the
+ * replica's sync task, as they happen.
+ */
+const EVENT_NAMES = [
+  'device:register',
+  'device:deregister',
+  'sync:pull',
+  'sync:push',
+  'sync:live',
+  'sync:offline',
+  'unauthorized',
+  'change',
+]
 
 /** Wraps a native call so it returns a Promise rejecting with a coded Error. */
 const call = promised
@@ -48,6 +61,11 @@ function RustClientDb(config) {
       }
     }
   }
+  // The sync task's events (its payload is JSON text; `unauthorized` carries a coded error).
+  native.onEvent((event) => {
+    const { name, payload } = JSON.parse(event)
+    emit(name, name === 'unauthorized' ? withCode(new Error(payload.message)) : payload)
+  })
   const checkEvent = (name, callback) => {
     if (!listeners.has(name)) {
       throw codedError('INVALID_INPUT', `event name must be one of ${EVENT_NAMES.join(', ')} (got ${String(name)})`)

@@ -17,7 +17,7 @@ const CODE_PREFIX = /^([A-Z][A-Z_]+): /
  *
  * @type {readonly RustAdapterErrorCode[]}
  */
-const FACE_CODES = ['NO_PREBUILT_BINARY', 'NODE_RUNTIME_REQUIRED', 'SCHEMA_MISMATCH']
+const FACE_CODES = ['NO_PREBUILT_BINARY', 'NODE_RUNTIME_REQUIRED', 'SCHEMA_MISMATCH', 'TARGET_NOT_EMPTY']
 
 /** An adapter error: `code` is one of `RustAdapterErrorCode`; the message starts with it. */
 class RustAdapterError extends Error {

@@ -19,6 +19,9 @@ cleanup() {
   if [ "${FRESH_KEEP:-}" = 1 ]; then echo "fresh-machine: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+# Run as root, the suites hand files in the clone to user nobody (the PostgreSQL server, the
+# read-only fault cases), so the folder must be reachable by others, as a clone anywhere would be.
+chmod 755 "$work"
 
 git clone --quiet --no-hardlinks "$repo" "$work/repo"
 echo "fresh-machine: cloned $(git -C "$work/repo" rev-parse --short HEAD) into $work/repo"

@@ -129,7 +129,8 @@ package/index.d.ts
 package/native.js
 package/native.d.ts
 package/jest/index.js
-package/jest/index.d.ts'
+package/jest/index.d.ts
+package/bin/authjs-rust-adapter.js'
 required='package/package.json
 package/index.js
 package/index.mjs
@@ -137,7 +138,8 @@ package/edge.js
 package/edge.mjs
 package/index.d.ts
 package/native.js
-package/native.d.ts'
+package/native.d.ts
+package/bin/authjs-rust-adapter.js'
 forbidden=$(printf '%s\n' "$main_files" | grep -E '\.rs$|(^|/)Cargo\.(toml|lock)$|^package/(target|src|npm|__test__|scripts|bench|examples|\.cargo|\.github)/|\.node$|\.sqlite|\.tgz$' || true)
 [ -z "$forbidden" ] || fail "main tarball holds files it must not: $(echo "$forbidden" | tr '\n' ' ')"
 allowed=$(printf '%s\n%s\n' "$allowed" "$face_files")
@@ -165,6 +167,34 @@ pass "packed package.json: ${check#check-versions: }"
 [ "$(tar -xzOf "$platform_tgz" package/package.json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).version')" = "$VERSION" ] ||
   fail "the packed $NAME-$PLATFORM is not at $VERSION"
 pass "packed $NAME-$PLATFORM is at $VERSION"
+
+# The runtime dependencies (the command line's commander and cli-progress, and theirs), packed
+# from this tree's node_modules: the installs below are offline and must still find them.
+mkdir -p "$WORK/deps"
+dep_tgzs=()
+while IFS= read -r dir; do
+  dep_tgzs+=("$WORK/deps/$(npm pack "$dir" --ignore-scripts --silent --pack-destination "$WORK/deps" | tail -n 1)")
+done < <(node -e '
+  const fs = require("fs"), path = require("path")
+  const seen = new Set()
+  const find = (name, from) => {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, "node_modules", name)
+      if (fs.existsSync(path.join(candidate, "package.json"))) return candidate
+      if (path.dirname(dir) === dir) throw new Error(`runtime dependency ${name} is not installed`)
+    }
+  }
+  const walk = (name, from) => {
+    const dir = find(name, from)
+    if (seen.has(dir)) return
+    seen.add(dir)
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"))
+    for (const dep of Object.keys(pkg.dependencies || {})) walk(dep, dir)
+  }
+  for (const dep of Object.keys(require("./package.json").dependencies || {})) walk(dep, process.cwd())
+  console.log([...seen].join("\n"))')
+[ "${#dep_tgzs[@]}" -gt 0 ] || fail "no runtime dependency could be packed"
+pass "packed the ${#dep_tgzs[@]} runtime dependencies from node_modules for the offline installs"
 
 # Nothing may run at install time (no build step can hide behind an install script).
 for tgz in "$main_tgz" "$platform_tgz"; do
@@ -196,7 +226,7 @@ pass "no cargo, rustc, rustup or cargo-zigbuild on the install PATH ($BARE_PATH)
 (cd "$WORK/app" && bare npm init -y >/dev/null)
 # Both tarballs in one install: npm takes authjs-rust-adapter-linux-x64-gnu from the local
 # tarball; the other seven optional platform packages fail offline and are skipped.
-(cd "$WORK/app" && bare npm install --offline --no-audit --no-fund --loglevel=error "$main_tgz" "$platform_tgz") ||
+(cd "$WORK/app" && bare npm install --offline --no-audit --no-fund --loglevel=error "$main_tgz" "$platform_tgz" "${dep_tgzs[@]}") ||
   fail "npm install of the two tarballs (offline, no Rust) failed"
 [ -f "$WORK/app/node_modules/$NAME-$PLATFORM/$BINARY" ] || fail "the install has no node_modules/$NAME-$PLATFORM/$BINARY"
 for dir in "$WORK/app/node_modules/$NAME"-*; do
@@ -292,6 +322,14 @@ EOF
 (cd "$WORK/app" && bare node smoke.js) || fail "smoke test from the install"
 pass "smoke test from the installed package (no Rust on PATH)"
 
+# The command line of the install: its bin runs, on the binary of the platform package.
+cli_out=$(cd "$WORK/app" && bare ./node_modules/.bin/authjs-rust-adapter stats --filename cli.sqlite --json) ||
+  fail "the installed authjs-rust-adapter command failed: $cli_out"
+echo "$cli_out" | node -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8")); process.exit(s.backend === "sqlite" && s.rows.users === 0 ? 0 : 1)' ||
+  fail "the installed authjs-rust-adapter stats printed: $cli_out"
+(cd "$WORK/app" && bare ./node_modules/.bin/authjs-rust-adapter --help >/dev/null) || fail "authjs-rust-adapter --help from the install"
+pass "the installed bin authjs-rust-adapter runs (--help, stats --json)"
+
 # The Edge entry of the same install: what an Edge or browser bundler resolves (its export
 # conditions) loads no binary, and its methods reject with NODE_RUNTIME_REQUIRED.
 cat >"$WORK/app/edge.mjs" <<'EOF'
@@ -310,7 +348,7 @@ pass "the edge-light condition resolves the installed package to edge.mjs, which
 
 # --- 5. main package alone: the clear error -------------------------------------------------
 (cd "$WORK/bare" && bare npm init -y >/dev/null)
-(cd "$WORK/bare" && bare npm install --offline --omit=optional --no-audit --no-fund --loglevel=error "$main_tgz") ||
+(cd "$WORK/bare" && bare npm install --offline --omit=optional --no-audit --no-fund --loglevel=error "$main_tgz" "${dep_tgzs[@]}") ||
   fail "npm install of the main tarball alone failed"
 if ls -d "$WORK/bare/node_modules/$NAME"-* >/dev/null 2>&1; then fail "a platform package was installed with --omit=optional"; fi
 pass "main tarball installed alone (optional dependencies omitted): no platform package"

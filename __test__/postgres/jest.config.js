@@ -16,6 +16,7 @@ const NEUTRAL = [
   'authenticators',
   'authjs-suite',
   'bad-input',
+  'cli',
   'cleanup',
   'concurrency',
   'contract',

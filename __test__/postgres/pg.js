@@ -98,14 +98,15 @@ function newReplica(hub, extra = {}) {
 
 /**
  * A replica process (replica-child.js: RustClientDb on its own file, registered and live) of
- * the hub `hub` ({ url, schema }). `ready` resolves once it is live; `send(message)` resolves
- * to its answer; `file` is its SQLite file.
+ * the hub `hub` ({ url, schema }). `ready` resolves once it has started (live if it could
+ * register); `send(message)` resolves to its answer; `file` is its SQLite file (`options.file`:
+ * an existing one, e.g. of a replica that ran before).
  */
-function startReplica(hub) {
+function startReplica(hub, options = {}) {
   const readline = require('node:readline')
   const { spawn } = require('node:child_process')
   const { tempFile } = require('../helpers')
-  const file = tempFile('replica.sqlite')
+  const file = options.file ?? tempFile('replica.sqlite')
   const child = spawn(process.execPath, [path.join(__dirname, 'replica-child.js'), file, hub.url, hub.schema], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })

@@ -1,7 +1,8 @@
 'use strict'
 /**
  * One replica process of the replica figures and race tests: a RustClientDb on its own file,
- * registered and live, driven by JSON lines on stdin; each answer is one JSON line on stdout
+ * started as the README's snippet starts one (`register()`, then `live()` if it registered; the
+ * first line says `registered`), driven by JSON lines on stdin; each answer is one JSON line on stdout
  * with the request's `id`. Times (`at`) are `performance.timeOrigin + performance.now()`, which
  * processes on one machine share.
  *
@@ -11,6 +12,7 @@
  *   { id, op: 'reads', token, n }                n sequential getSessionAndUser calls; answers { us } per call and how many found it
  *   { id, op: 'take', keys }                     useVerificationToken on every key at once; answers { won }
  *   { id, op: 'pull' | 'flush' }                 the handle's pull() / flush(); answers {} or { code }
+ *   { id, op: 'events', until }                  waits until the event `until` was emitted; answers { names } (every event so far)
  */
 const readline = require('node:readline')
 const { RustClientDb } = require('../..')
@@ -22,9 +24,17 @@ const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`)
 async function main() {
   const replica = RustClientDb({ filename, hub, schema, sweepInterval: 0 })
   const db = replica.database
+  const names = []
+  const waiting = []
+  for (const name of ['device:register', 'sync:live', 'sync:offline', 'unauthorized']) {
+    await replica.event.subscribe(name, () => {
+      names.push(name)
+      for (const w of waiting.splice(0)) w()
+    })
+  }
   const reg = await replica.device.register()
-  await replica.live(reg.endpoints)
-  reply({ id: 0, ready: true })
+  if (reg) await replica.live(reg.endpoints)
+  reply({ id: 0, ready: true, registered: reg !== undefined })
   const handle = async (m) => {
     switch (m.op) {
       case 'call':
@@ -55,6 +65,9 @@ async function main() {
         const outcomes = await Promise.all(m.keys.map((key) => db.useVerificationToken(key)))
         return { won: outcomes.flatMap((t, i) => (t === null ? [] : [i])) }
       }
+      case 'events':
+        while (!names.includes(m.until)) await new Promise((resolve) => waiting.push(resolve))
+        return { names: [...names] }
       case 'pull':
       case 'flush':
         return replica[m.op]().then(

@@ -3,7 +3,7 @@
 // on 3 replicas (live, in this process) and starts it again.
 const { randomUUID } = require('node:crypto')
 const { RustAdapter, userFixture, verificationTokenFixture } = require('../helpers')
-const { privateCluster, newReplica, psqlAt, startReplica } = require('./pg')
+const { privateCluster, newReplica, psqlAt, psqlLater, startReplica } = require('./pg')
 
 const cluster = privateCluster()
 let own
@@ -123,7 +123,7 @@ test('with the hub stopped mid-load: reads go on, global writes fail closed, def
 test('a load on 3 replica processes running through a hub stop and restart: reads never fail, writes settle, live pushes the queue, nothing acknowledged is lost', async () => {
   const processes = [0, 1, 2].map(() => startReplica(hubConfig()))
   try {
-    for (const p of processes) expect(await p.ready).toEqual({ id: 0, ready: true })
+    for (const p of processes) expect(await p.ready).toEqual({ id: 0, ready: true, registered: true })
     const owned = []
     for (const p of processes) {
       const user = (await p.send({ op: 'call', method: 'createUser', args: [userFixture()] })).value
@@ -214,4 +214,154 @@ test('live catches up after the hub restarts: a change made while a replica was 
     if (seen === null) await sleep(50)
   }
   expect(seen).toEqual({ id: user.id })
+})
+
+/** `work()` on the hub adapter, tried again while its pool still holds connections of before a restart. */
+async function onHubAgain(work) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (error.code !== 'DB_UNAVAILABLE' || tries >= 20) throw error
+      await sleep(100)
+    }
+  }
+}
+
+/** Resolves once `replica` refuses `token`: how long after `since` that was, in ms. */
+async function refusedAfter(replica, token, since) {
+  while ((await replica.database.getSessionAndUser(token)) !== null) await sleep(5)
+  return Date.now() - since
+}
+
+describe("back within a second of the hub's return, whatever the outage's length", () => {
+  test.each([3000, 4500, 7000])(
+    'after a %i ms outage, replica B refuses a session signed out on replica A during it, and one signed out on the hub at its return, within a second',
+    async (downMs) => {
+      const [a, b] = replicas
+      const user = await onHubAgain(() => hub.createUser(userFixture()))
+      const other = await onHubAgain(() => hub.createUser(userFixture()))
+      const duringOutage = await hub.createSession({ sessionToken: randomUUID(), userId: user.id, expires: new Date(Date.now() + 3600e3) })
+      const atReturn = await hub.createSession({ sessionToken: randomUUID(), userId: other.id, expires: new Date(Date.now() + 3600e3) })
+      for (const replica of [a, b]) {
+        for (const session of [duringOutage, atReturn]) expect(await replica.database.getSessionAndUser(session.sessionToken)).not.toBeNull()
+      }
+      await cluster.stopServer()
+      let back
+      try {
+        // Queued on A while the hub is away.
+        expect(await a.database.deleteSession(duringOutage.sessionToken)).not.toBeNull()
+        await sleep(downMs)
+      } finally {
+        await cluster.startServer()
+        back = Date.now()
+      }
+      // Through psql in the background, so this process's replicas are not held up meanwhile.
+      const deleted = psqlLater(`DELETE FROM faults.sessions WHERE user_id = '${other.id}'`, own.url)
+      const [signedOutOnA, signedOutOnHub] = await Promise.all([
+        refusedAfter(b, duringOutage.sessionToken, back),
+        refusedAfter(b, atReturn.sessionToken, back),
+      ])
+      await deleted
+      console.log(`outage of ${downMs} ms: B refused the session signed out on A ${signedOutOnA} ms, and on the hub ${signedOutOnHub} ms, after the hub's return`)
+      expect(signedOutOnA).toBeLessThan(1000)
+      expect(signedOutOnHub).toBeLessThan(1000)
+    },
+    30000,
+  )
+})
+
+test('a replica process started while the hub is down serves its file, register() resolves undefined, and it registers and goes live once the hub answers', async () => {
+  const user = await onHubAgain(() => hub.createUser(userFixture()))
+  const session = await hub.createSession({ sessionToken: randomUUID(), userId: user.id, expires: new Date(Date.now() + 3600e3) })
+  // A replica that ran before: its file holds the session.
+  const before = startReplica(hubConfig())
+  expect(await before.ready).toEqual({ id: 0, ready: true, registered: true })
+  expect((await before.send({ op: 'call', method: 'getSessionAndUser', args: [session.sessionToken] })).value.user.id).toBe(user.id)
+  await before.send({ op: 'close' })
+
+  await cluster.stopServer()
+  let restarted
+  const extended = new Date(Date.now() + 7200e3)
+  try {
+    // The server restarts during the outage, with the README's start-up snippet.
+    restarted = startReplica(hubConfig(), { file: before.file })
+    expect(await restarted.ready).toEqual({ id: 0, ready: true, registered: false })
+    const read = await restarted.send({ op: 'call', method: 'getSessionAndUser', args: [session.sessionToken] })
+    expect(read.value.user.id).toBe(user.id)
+    // A write that can wait is queued, as during any outage.
+    const queued = await restarted.send({ op: 'call', method: 'updateSession', args: [{ sessionToken: session.sessionToken, expires: extended }] })
+    expect(queued.code).toBeUndefined()
+  } finally {
+    await cluster.startServer()
+  }
+  try {
+    // Registered and live once the hub answers, and the app hears of both.
+    expect((await restarted.send({ op: 'events', until: 'sync:live' })).names).toEqual(['device:register', 'sync:live'])
+    expect(await restarted.send({ op: 'flush' })).toEqual({ id: expect.any(Number) })
+    expect((await onHubAgain(() => hub.getSessionAndUser(session.sessionToken))).session.expires).toEqual(extended)
+    await onHubAgain(() => hub.updateUser({ id: user.id, name: 'Seen live' }))
+    expect(await restarted.send({ op: 'untilName', userId: user.id, name: 'Seen live' })).toEqual(expect.objectContaining({ at: expect.any(Number) }))
+  } finally {
+    await restarted.send({ op: 'close' })
+  }
+}, 30000)
+
+test('while the hub is unreachable, an expired copy is answered as it is, and the sign-out that follows spares a session the hub extended', async () => {
+  // A replica that is not live: its copy stays as it was read.
+  const stale = newReplica(hubConfig(), { busyTimeout: 1000 })
+  const user = await onHubAgain(() => hub.createUser(userFixture()))
+  const oldExpiry = new Date(Date.now() + 800)
+  const session = await hub.createSession({ sessionToken: randomUUID(), userId: user.id, expires: oldExpiry })
+  expect((await stale.database.getSessionAndUser(session.sessionToken)).session.expires).toEqual(oldExpiry)
+  const extended = new Date(Date.now() + 3600e3)
+  await hub.updateSession({ sessionToken: session.sessionToken, expires: extended })
+  await cluster.stopServer()
+  try {
+    await sleep(Math.max(0, oldExpiry.getTime() - Date.now()) + 50)
+    // The hub cannot confirm: the copy is all this replica has, and Auth.js ends the session here.
+    expect((await stale.database.getSessionAndUser(session.sessionToken)).session.expires).toEqual(oldExpiry)
+    await stale.database.deleteSession(session.sessionToken)
+    expect(await stale.database.getSessionAndUser(session.sessionToken)).toBeNull()
+  } finally {
+    await cluster.startServer()
+  }
+  await onHubAgain(() => stale.flush())
+  // The queued sign-out did not end the session the hub holds as extended…
+  expect((await onHubAgain(() => hub.getSessionAndUser(session.sessionToken))).session.expires).toEqual(extended)
+  // …and the replica reads it back from the hub.
+  expect((await stale.database.getSessionAndUser(session.sessionToken)).session.expires).toEqual(extended)
+}, 30000)
+
+test('a live replica emits sync:offline when the hub goes, and sync:live once it is back and caught up', async () => {
+  const c = replicas[2]
+  // C is live again after the earlier tests' outages: a change on the hub reaches its file.
+  const probe = await onHubAgain(() => hub.createUser(userFixture()))
+  const inFile = () => {
+    const file = new (require('better-sqlite3'))(c.file, { readonly: true })
+    try {
+      return file.prepare('SELECT id FROM users WHERE id = ?').get(probe.id) !== undefined
+    } finally {
+      file.close()
+    }
+  }
+  const live = Date.now() + 5000
+  while (!inFile() && Date.now() < live) await sleep(20)
+  const seen = []
+  const record = (name) => (payload) => seen.push({ name, payload })
+  const listeners = { 'sync:offline': record('sync:offline'), 'sync:live': record('sync:live') }
+  for (const [name, listener] of Object.entries(listeners)) await c.event.subscribe(name, listener)
+  try {
+    await cluster.restart({ downMs: 500 })
+    // From the restart on (a reconnection left over from an earlier test may report first).
+    const fromRestart = () => seen.slice(seen.findIndex((e) => e.name === 'sync:offline'))
+    const until = Date.now() + 5000
+    while (!(seen.some((e) => e.name === 'sync:offline') && fromRestart().some((e) => e.name === 'sync:live')) && Date.now() < until) await sleep(10)
+    expect(fromRestart()).toEqual([
+      { name: 'sync:offline', payload: { reason: expect.any(String) } },
+      { name: 'sync:live', payload: { changes: expect.any(Number) } },
+    ])
+  } finally {
+    for (const [name, listener] of Object.entries(listeners)) await c.event.unsubscribe(name, listener)
+  }
 })

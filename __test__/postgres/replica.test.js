@@ -100,6 +100,81 @@ describe('reads', () => {
   })
 })
 
+describe("a stale copy of a session (a replica that is not live, and another server extended it)", () => {
+  /** A session expiring in `ms` read through `replica` (kept), then extended on the hub by another server. */
+  async function staleCopy(hub, replica, ms = 600) {
+    const user = await hub.createUser(userFixture())
+    const session = await hub.createSession(sessionFixture(user.id, { expires: new Date(Date.now() + ms) }))
+    expect((await replica.database.getSessionAndUser(session.sessionToken)).session).toEqual(session)
+    const extended = new Date(Date.now() + 3600e3)
+    await hub.updateSession({ sessionToken: session.sessionToken, expires: extended })
+    await sleep(Math.max(0, session.expires.getTime() - Date.now()) + 20)
+    return { user, session, extended }
+  }
+
+  test("an expiry seen on the replica's copy is confirmed by the hub: the session is answered with the hub's expiry", async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const { user, session, extended } = await staleCopy(hub, replica)
+    expect(await replica.database.getSessionAndUser(session.sessionToken)).toEqual({ session: { ...session, expires: extended }, user })
+  })
+
+  test('a deleteSession that follows the stale view does not delete the session the hub has extended', async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const { session, extended } = await staleCopy(hub, replica)
+    expect(await replica.database.deleteSession(session.sessionToken)).toBeNull()
+    expect((await hub.getSessionAndUser(session.sessionToken)).session.expires).toEqual(extended)
+    expect((await replica.database.getSessionAndUser(session.sessionToken)).session.expires).toEqual(extended)
+  })
+
+  test('a session expired on the hub too is reported expired, and deleteSession then deletes it on the hub', async () => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const user = await hub.createUser(userFixture())
+    const session = await hub.createSession(sessionFixture(user.id, { expires: new Date(Date.now() + 300) }))
+    await replica.database.getSessionAndUser(session.sessionToken)
+    await sleep(350)
+    expect((await replica.database.getSessionAndUser(session.sessionToken)).session).toEqual(session)
+    expect(await replica.database.deleteSession(session.sessionToken)).toEqual(session)
+    expect(psql(`SELECT count(*) FROM "${hub.config.schema}".sessions`)).toEqual([['0']])
+  })
+})
+
+describe('secret and encryptionKey on a replica', () => {
+  const keys = { secret: 'the hub secret', encryptionKey: require('node:crypto').randomBytes(32).toString('base64') }
+
+  test("with the hub's keys, a replica reads the hub's sessions and OAuth tokens, and its file holds the rows as stored: hashed and sealed", async () => {
+    const hub = newAdapter(storeConfig({ sweepInterval: 0, ...keys }))
+    const replica = newReplica(hub.config, keys)
+    const user = await hub.createUser(userFixture())
+    const session = await hub.createSession(sessionFixture(user.id))
+    const account = { userId: user.id, type: 'oauth', provider: 'github', providerAccountId: randomUUID(), access_token: `plain-${randomUUID()}` }
+    await hub.linkAccount(account)
+    expect(await replica.database.getSessionAndUser(session.sessionToken)).toEqual({ session, user })
+    expect(await replica.database.getAccount(account.providerAccountId, account.provider)).toEqual(account)
+    const schema = hub.config.schema
+    const [[hubHash]] = psql(`SELECT session_token_hash FROM "${schema}".sessions`)
+    const [[hubSealed]] = psql(`SELECT access_token FROM "${schema}".accounts`)
+    expect(hubSealed).not.toContain(account.access_token)
+    const file = new Database(replicaFile(replica), { readonly: true })
+    try {
+      expect(file.prepare('SELECT session_token_hash FROM sessions').all()).toEqual([{ session_token_hash: hubHash }])
+      expect(file.prepare('SELECT access_token FROM accounts').all()).toEqual([{ access_token: hubSealed }])
+    } finally {
+      file.close()
+    }
+  })
+
+  test("a replica without the hub's secret does not find the hub's sessions: the keys must match", async () => {
+    const hub = newAdapter(storeConfig({ sweepInterval: 0, ...keys }))
+    const replica = newReplica(hub.config)
+    const user = await hub.createUser(userFixture())
+    const session = await hub.createSession(sessionFixture(user.id))
+    expect(await replica.database.getSessionAndUser(session.sessionToken)).toBeNull()
+  })
+})
+
 describe('writes', () => {
   test('a write resolves after the hub committed it', async () => {
     const hub = newHub()
@@ -300,6 +375,28 @@ describe('devices and live sync', () => {
     const reg = await replica.device.register()
     psql(`UPDATE "${hub.config.schema}".devices SET expires_at = 0`)
     await expect(replica.live(reg.endpoints)).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+  })
+
+  test.each([
+    ['replaced', (schema, id) => `UPDATE "${schema}".devices SET token_hash = 'replaced' WHERE id = '${id}'`],
+    ['revoked', (schema, id) => `DELETE FROM "${schema}".devices WHERE id = '${id}'`],
+  ])('a pubsub token %s on the hub is refused at the next reconnection: live sync stops with an unauthorized event', async (_, revoke) => {
+    const hub = newHub()
+    const replica = newReplica(hub.config)
+    const reg = await replica.device.register()
+    await replica.live(reg.endpoints)
+    let refused
+    const unauthorized = new Promise((resolve) => (refused = resolve))
+    await replica.event.subscribe('unauthorized', refused)
+    psql(revoke(hub.config.schema, reg.deviceId))
+    // Its listening connection drops (a network blip, a hub restart).
+    const channel = reg.endpoints[0].split('#')[1]
+    expect(psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN ${channel}'`)).toEqual([['t']])
+    expect(await unauthorized).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/^UNAUTHORIZED: /) })
+    // No more changes arrive.
+    const user = await hub.createUser(userFixture())
+    await sleep(1500)
+    expect(await localIds(replica)).not.toContain(user.id)
   })
 
   test('live refuses endpoints of another hub, and refuses to start unregistered', async () => {

@@ -4,7 +4,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const selfsigned = require('selfsigned')
-const { RustAdapter, tempDir } = require('../helpers')
+const { RustAdapter, tempDir, tempFile, userFixture } = require('../helpers')
 const { privateCluster, psqlAt } = require('./pg')
 
 const cluster = privateCluster()
@@ -118,4 +118,26 @@ test('an sslrootcert file that does not exist is a config error naming the url',
   expect(() => RustAdapter({ url: `${own.url}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem` })).toThrow(
     expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^INVALID_INPUT: config\.url /) }),
   )
+})
+
+test('a replica reaches its hub over TLS (verify-full) with a custom schema and tablePrefix: writes, reads and live sync', async () => {
+  const { RustClientDb } = require('../..')
+  const url = `${own.url.replace('127.0.0.1', 'localhost')}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`
+  const names = { schema: 'tls_replica', tablePrefix: 'authjs_', busyTimeout: 3000 }
+  const hub = RustAdapter({ url, ...names })
+  const replica = RustClientDb({ filename: tempFile('replica.sqlite'), hub: url, ...names, sweepInterval: 0 })
+  opened.push(hub, replica)
+  const reg = await replica.device.register()
+  await replica.live(reg.endpoints)
+  const user = await replica.database.createUser(userFixture())
+  expect(psqlAt(own.url, 'SELECT id FROM tls_replica.authjs_users')).toBe(user.id)
+  expect(psqlAt(own.url, 'SELECT count(*) FROM tls_replica.authjs_devices')).toBe('1')
+  // A change made through another server arrives by live sync (the replica holds the user).
+  await hub.updateUser({ id: user.id, name: 'Over TLS' })
+  const until = Date.now() + 5000
+  while ((await replica.database.getUser(user.id)).name !== 'Over TLS' && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+  expect((await replica.database.getUser(user.id)).name).toBe('Over TLS')
+  // The listening connection is encrypted too.
+  const listening = "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE s.ssl AND a.query LIKE 'LISTEN %'"
+  expect(psqlAt(own.url, listening)).toBe('1')
 })

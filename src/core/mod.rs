@@ -12,6 +12,7 @@
 //! - [`secrets`]: session-token hashing and OAuth-token encryption at rest.
 //! - [`config`]: the options, one table of them, and the pure conversion to a [`config::Config`].
 //! - [`store`]: the [`store::Store`] trait, one method per adapter operation.
+//! - [`portable`]: rows as stored, for the command line's export, import and checks.
 //! - [`replication`]: the rows a replica and its hub exchange.
 
 pub mod config;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod extras;
 pub mod fields;
 pub mod model;
+pub mod portable;
 pub mod replication;
 pub mod secrets;
 pub mod store;

@@ -240,6 +240,37 @@ impl Secrets {
         ])
     }
 
+    /// `rotate-key`: the stored `[access_token, refresh_token, id_token]` of account
+    /// (`provider`, `provider_account_id`) re-sealed under the newest key, or `None` when each
+    /// is already sealed under it (or absent). Plain values get sealed too.
+    pub fn reseal_account_tokens(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+        stored: [Option<String>; 3],
+    ) -> Result<Option<[Option<String>; 3]>> {
+        let Some(newest) = self.keys.first() else {
+            return Err(AdapterError::invalid(
+                "encryptionKey",
+                "is required to re-seal OAuth tokens (give the new key first, then the old ones)",
+            ));
+        };
+        let current = format!("{ENCRYPTED_PREFIX}{}:", newest.id);
+        if stored
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|v| v.starts_with(&current)))
+        {
+            return Ok(None);
+        }
+        let mut out: [Option<String>; 3] = [None, None, None];
+        for (i, (value, column)) in stored.into_iter().zip(SEALED_ACCOUNT_COLUMNS).enumerate() {
+            let aad = account_aad(column, provider, provider_account_id);
+            let plain = self.open(value, &aad, &format!("account.{column}"))?;
+            out[i] = self.seal(plain.as_deref(), &aad)?;
+        }
+        Ok(Some(out))
+    }
+
     /// Opens the token columns of an account read from the database.
     pub fn open_account_tokens(&self, mut account: Account) -> Result<Account> {
         let (p, id) = (

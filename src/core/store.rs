@@ -172,6 +172,41 @@ pub trait Store: Send + Sync {
     /// SQLite: fold the WAL back into the file, e.g. on a full disk); the store is closed
     /// either way.
     fn close(&self) -> oneshot::Receiver<Result<()>>;
+    /// The store's maintenance of rows as stored (the command line), where it has one.
+    fn maintenance(&self) -> Option<&dyn Maintenance> {
+        None
+    }
+}
+
+/// Maintenance of a store's rows as stored, for the command line.
+pub trait Maintenance: Send + Sync {
+    /// Up to `limit` rows of `table` whose key comes after `after` (from the start when it is
+    /// empty), in key order.
+    fn export_page(
+        &self,
+        table: &'static crate::core::portable::Table,
+        after: Vec<serde_json::Value>,
+        limit: u32,
+    ) -> Answer<Vec<Vec<serde_json::Value>>>;
+    /// Writes rows of `table` (checked by [`crate::core::portable::Table::values_of`]) in one transaction. Without
+    /// `merge`, a row that is already there (key or email) or whose user is missing fails the
+    /// whole call, naming the row; with `merge`, it is kept out and reported.
+    fn import_rows(
+        &self,
+        table: &'static crate::core::portable::Table,
+        rows: Vec<Vec<serde_json::Value>>,
+        merge: bool,
+    ) -> Answer<crate::core::portable::Imported>;
+    /// Rows per table, live and expired sessions at `now`, accounts per provider, size and
+    /// schema version, as a JSON object.
+    fn stats(&self, now: Millis) -> Answer<serde_json::Value>;
+    /// Integrity checks and the schema version, as a JSON object with `ok`.
+    fn check(&self) -> Answer<serde_json::Value>;
+    /// Re-seals every account's OAuth tokens under the newest encryption key (plain ones too);
+    /// how many accounts changed.
+    fn reseal(&self) -> Answer<u64>;
+    /// Deletes every row of every table (undoes a failed import into an empty store).
+    fn clear(&self) -> Answer<()>;
 }
 
 /// The current time in epoch milliseconds.

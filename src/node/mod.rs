@@ -11,12 +11,14 @@
 pub mod config;
 pub mod input;
 pub mod js;
+pub mod maintenance;
 pub mod opening;
 pub mod output;
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{External, PromiseRaw, ToNapiValue, Unknown};
+use napi::bindgen_prelude::{External, Function, PromiseRaw, ToNapiValue, Unknown};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
@@ -736,6 +738,25 @@ impl NativeClientDb {
         })
     }
 
+    /// Calls `listener(event)` on the JavaScript thread for each sync event of this replica
+    /// (`event` is the JSON text of `{ name, payload }`). The listener does not keep the
+    /// process alive.
+    #[napi(catch_unwind, ts_args_type = "listener: (event: string) => void")]
+    pub fn on_event(&self, listener: Function<'_, String, ()>) -> napi::Result<()> {
+        let listener = listener
+            .build_threadsafe_function::<String>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build()?;
+        self.replica.on_event(Arc::new(move |event| {
+            listener.call(
+                event_message(event),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        }));
+        Ok(())
+    }
+
     /// The adapter over this replica (shares its file and hub).
     #[napi(catch_unwind, ts_return_type = "ExternalObject<StoreHandle>")]
     pub fn adapter(&self) -> Handle {
@@ -805,6 +826,25 @@ impl NativeClientDb {
             done.await.unwrap_or(Ok(())).map_err(napi::Error::from)
         })
     }
+}
+
+/// A replica event as the face's listener takes it: the JSON text of `{ name, payload }`.
+fn event_message(event: replica::Event) -> String {
+    use serde_json::json;
+    let (name, payload) = match event {
+        replica::Event::Live { changes } => ("sync:live", json!({ "changes": changes })),
+        replica::Event::Offline { reason } => ("sync:offline", json!({ "reason": reason })),
+        replica::Event::Registered(r) => (
+            "device:register",
+            json!({
+                "deviceId": r.device_id,
+                "pubsubToken": { "value": r.pubsub_token, "expiresAt": r.expires_at },
+                "endpoints": r.endpoints,
+            }),
+        ),
+        replica::Event::Unauthorized(message) => ("unauthorized", json!({ "message": message })),
+    };
+    json!({ "name": name, "payload": payload }).to_string()
 }
 
 impl From<AdapterError> for napi::JsError {

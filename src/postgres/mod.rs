@@ -16,6 +16,7 @@
 mod connect;
 mod error;
 mod hub;
+mod portable;
 mod queries;
 pub mod replication;
 pub mod schema;
@@ -104,10 +105,16 @@ impl PgStore {
         F: FnOnce(Arc<Hub>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
-        self.call_within(entity, Some(self.inner.timeout), op)
+        self.call_within(entity, Some(self.inner.timeout), move |inner| async move {
+            inner.ready().await?;
+            op(inner).await
+        })
     }
 
-    /// [`PgStore::call`] with another time limit (`None`: `op` bounds its own waits).
+    /// Runs `op` as a task like [`PgStore::call`], with another time limit (`None`: `op`
+    /// bounds its own waits), and without waiting for the schema first: `op` decides whether
+    /// it needs the hub (a replica's write that can wait must not fail because the hub is
+    /// away).
     pub(crate) fn call_within<T, F, Fut>(
         &self,
         entity: &'static str,
@@ -128,13 +135,7 @@ impl PgStore {
         }
         Answer::Later(Box::new(move |reply| {
             runtime().spawn(async move {
-                let work = {
-                    let inner = inner.clone();
-                    async move {
-                        inner.ready().await?;
-                        op(inner).await
-                    }
-                };
+                let work = op(inner.clone());
                 let work = AssertUnwindSafe(work).catch_unwind();
                 let limited = match limit {
                     Some(limit) => tokio::time::timeout(limit, work).await,
@@ -183,6 +184,10 @@ impl Drop for PgStore {
 }
 
 impl Store for PgStore {
+    fn maintenance(&self) -> Option<&dyn crate::core::store::Maintenance> {
+        Some(self)
+    }
+
     fn create_user(&self, user: User, _arrival: Arrival) -> Answer<User> {
         self.call("user", move |db| async move { db.insert_user(user).await })
     }

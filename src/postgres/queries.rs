@@ -525,6 +525,20 @@ impl Hub {
         .transpose()
     }
 
+    /// Deletes a session only if it has expired on the hub by `now` (a replica's stale copy
+    /// must not end a session another server extended).
+    pub(crate) async fn delete_expired_session(
+        &self,
+        session_token: String,
+        now: i64,
+    ) -> Result<Option<Session>> {
+        let hash = self.secrets.session_token_hash(&session_token);
+        self.one("session", &self.sql.delete_expired_session, &[&hash, &now])
+            .await?
+            .map(|row| session_at(&row, 0, session_token))
+            .transpose()
+    }
+
     pub(crate) async fn delete_session(&self, session_token: String) -> Result<Option<Session>> {
         let hash = self.secrets.session_token_hash(&session_token);
         self.one("session", &self.sql.delete_session, &[&hash])

@@ -369,6 +369,14 @@ impl Hub {
                         .await
                         .map_err(pg)?;
                 }
+                OutboxOp::DeleteExpiredSession { session_token_hash } => {
+                    tx.execute(
+                        &self.sql.delete_expired_session,
+                        &[session_token_hash, &now_millis()],
+                    )
+                    .await
+                    .map_err(pg)?;
+                }
                 OutboxOp::UpdateUser(patch) => {
                     // Extra properties are merged into what the hub holds now.
                     let extra = if patch.extra.is_empty() {

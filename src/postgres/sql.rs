@@ -248,6 +248,7 @@ pub struct Statements {
     pub session_and_user: String,
     pub update_session: String,
     pub delete_session: String,
+    pub delete_expired_session: String,
     pub list_sessions: String,
     pub revoke_session: String,
     pub revoke_user_sessions: String,
@@ -390,6 +391,11 @@ impl Names {
             ),
             delete_session: f(
                 "DELETE FROM {sessions} WHERE session_token_hash = $1 RETURNING user_id, expires"
+                    .into(),
+            ),
+            delete_expired_session: f(
+                "DELETE FROM {sessions} WHERE session_token_hash = $1 AND expires <= $2
+                  RETURNING user_id, expires"
                     .into(),
             ),
             list_sessions: f(format!(

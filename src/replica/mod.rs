@@ -34,13 +34,49 @@ use crate::core::model::{
 use crate::core::replication::rows::OutboxOp;
 use crate::core::replication::{schema, Registration};
 use crate::core::store::{now_millis, Answer, Arrival, Pruned, Store};
-use crate::postgres::replication::Lookup;
+use crate::postgres::replication::{Listener, Lookup};
 use crate::postgres::{runtime, Hub, PgStore};
 use crate::sqlite::SqliteStore;
 use crate::sqlite::{self, accounts, authenticators, replica as local_sql, sessions, users};
 
 /// How long a pubsub token stays valid; registering again renews it.
 pub const PUBSUB_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+
+/// The first delay before trying the hub again while it is away; doubled up to
+/// [`RETRY_CAP_MS`], each with up to a quarter again of random jitter (so replicas that lost
+/// the hub together do not knock all at once). A replica is back within the cap plus its
+/// jitter (250 ms) plus one connection and catch-up pull of the hub's return, whatever the
+/// outage's length.
+pub const RETRY_FIRST_MS: u64 = 100;
+/// The longest delay between two attempts to reach the hub (before jitter).
+pub const RETRY_CAP_MS: u64 = 200;
+
+/// The delay before attempt `attempt` (0-based) to reach the hub again.
+fn retry_delay(attempt: u32) -> Duration {
+    let base = RETRY_FIRST_MS
+        .saturating_mul(1u64 << attempt.min(8))
+        .min(RETRY_CAP_MS);
+    // A v4 UUID is 122 random bits: enough randomness for a jitter, with no extra crate.
+    let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base / 4 + 1)) as u64;
+    Duration::from_millis(base + jitter)
+}
+
+/// What a replica tells its app as it happens, from its sync tasks.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Connected to the hub, the pubsub token accepted, and caught up with one pull (`changes`
+    /// rows applied) and one push of the outbox: live sync is on.
+    Live { changes: usize },
+    /// The connection to the hub was lost; the replica serves its file and tries again.
+    Offline { reason: String },
+    /// Registered with the hub in the background, after a `register()` that found it away.
+    Registered(Registration),
+    /// The hub refused the pubsub token at a (re)connection: live sync has stopped.
+    Unauthorized(String),
+}
+
+/// Where a replica's events go.
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// State shared by the store and its sync tasks.
 struct Shared {
@@ -52,16 +88,36 @@ struct Shared {
     push_lock: tokio::sync::Mutex<()>,
     /// The hub endpoint `live()` accepts.
     endpoint: String,
+    /// This replica's registration, once registered: its pubsub token is checked with the hub
+    /// at every (re)connection.
+    device: Mutex<Option<Registration>>,
+    /// The sync task: live sync, or a registration waiting for the hub, then live sync.
+    live: Mutex<Option<JoinHandle<()>>>,
+    /// Where events go, once the app listens.
+    events: Mutex<Option<EventSink>>,
+}
+
+impl Shared {
+    fn emit(&self, event: Event) {
+        let sink = lock(&self.events).clone();
+        if let Some(sink) = sink {
+            sink(event);
+        }
+    }
+
+    /// Starts registering in the background, then live sync, unless a sync task runs.
+    fn register_later(self: &Arc<Self>) {
+        let mut slot = lock(&self.live);
+        if slot.as_ref().is_none_or(|task| task.is_finished()) {
+            *slot = Some(runtime().spawn(register_later(self.clone())));
+        }
+    }
 }
 
 /// A replica: the local file, the hub, and the sync between them.
 pub struct ReplicaStore {
     shared: Arc<Shared>,
     hub_store: PgStore,
-    /// This replica's registration, once `register()` succeeded.
-    device: Arc<Mutex<Option<Registration>>>,
-    /// The live sync task.
-    live: Mutex<Option<JoinHandle<()>>>,
 }
 
 fn is_unavailable(e: &AdapterError) -> bool {
@@ -99,19 +155,44 @@ impl ReplicaStore {
                 pull_lock: tokio::sync::Mutex::new(()),
                 push_lock: tokio::sync::Mutex::new(()),
                 endpoint,
+                device: Mutex::new(None),
+                live: Mutex::new(None),
+                events: Mutex::new(None),
             }),
             hub_store,
-            device: Arc::new(Mutex::new(None)),
-            live: Mutex::new(None),
         })
+    }
+
+    /// Sends this replica's events to `sink` from now on.
+    pub fn on_event(&self, sink: EventSink) {
+        *lock(&self.shared.events) = Some(sink);
     }
 
     fn local(&self) -> &Arc<SqliteStore> {
         &self.shared.local
     }
 
-    /// Runs `work` on the hub's runtime, bounded by `busyTimeout` unless `unbounded`.
+    /// Runs `work` on the hub's runtime once the hub's schema is current, bounded by
+    /// `busyTimeout` unless `unbounded`.
     fn task<T, Fut>(
+        &self,
+        entity: &'static str,
+        unbounded: bool,
+        work: impl FnOnce(Arc<Shared>) -> Fut + Send + 'static,
+    ) -> Answer<T>
+    where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        self.offline_task(entity, unbounded, move |s| async move {
+            s.hub.ready().await?;
+            work(s).await
+        })
+    }
+
+    /// [`Self::task`] for work that answers without the hub when it is away (a write that
+    /// can wait, `register()`, an expiry the hub cannot confirm): it asks the hub itself.
+    fn offline_task<T, Fut>(
         &self,
         entity: &'static str,
         unbounded: bool,
@@ -188,11 +269,16 @@ impl ReplicaStore {
         T: Send + 'static,
         Fut: std::future::Future<Output = Result<T>> + Send + 'static,
     {
-        self.task(entity, true, move |s| async move {
+        self.offline_task(entity, true, move |s| async move {
             let queued = s.local.read(local_sql::outbox_len)? > 0;
             let on_file = Arc::new(on_file);
             if !queued {
-                match tokio::time::timeout(s.hub.timeout, on_hub(s.hub.clone())).await {
+                let hub = s.hub.clone();
+                let attempt = async move {
+                    hub.ready().await?;
+                    on_hub(hub).await
+                };
+                match tokio::time::timeout(s.hub.timeout, attempt).await {
                     Ok(Ok(value)) => {
                         let file = s.local.clone();
                         let apply = on_file.clone();
@@ -241,54 +327,27 @@ impl ReplicaStore {
     }
 
     /// Records this replica on the hub with a new pubsub token (renewing an earlier one).
-    /// Answers `None` when the hub cannot be reached.
+    /// Answers `None` when the hub cannot be reached: the replica then serves its file,
+    /// registers as soon as the hub answers and goes live by itself ([`Event::Registered`],
+    /// then [`Event::Live`]).
     pub fn register(&self) -> Answer<Option<Registration>> {
-        let endpoint = self.shared.endpoint.clone();
-        let slot = self.device.clone();
-        self.task("device", false, move |s| async move {
-            let id = match s.local.read(|c| local_sql::state(c, "device_id"))? {
-                Some(id) => id,
-                None => {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    let stored = id.clone();
-                    s.local
-                        .write_async(move |c| local_sql::set_state(c, "device_id", &stored))
-                        .await?;
-                    id
+        self.offline_task("device", true, move |s| async move {
+            let attempt = tokio::time::timeout(s.hub.timeout, register_once(&s)).await;
+            match attempt.unwrap_or_else(|_| Err(s.hub.timed_out("device"))) {
+                Ok(registration) => Ok(Some(registration)),
+                Err(e) if is_unavailable(&e) => {
+                    s.register_later();
+                    Ok(None)
                 }
-            };
-            let token = crate::core::secrets::random_token();
-            let now = crate::core::store::now_millis();
-            let expires_at = now + PUBSUB_TOKEN_LIFETIME_MS;
-            match s
-                .hub
-                .register_device(
-                    &id,
-                    &crate::core::secrets::sha256_hex(&token),
-                    expires_at,
-                    now,
-                )
-                .await
-            {
-                Ok(()) => {}
-                Err(e) if is_unavailable(&e) => return Ok(None),
-                Err(e) => return Err(e),
+                Err(e) => Err(e),
             }
-            let registration = Registration {
-                device_id: id,
-                pubsub_token: token,
-                expires_at,
-                endpoints: vec![endpoint],
-            };
-            *lock(&slot) = Some(registration.clone());
-            Ok(Some(registration))
         })
     }
 
     /// Stops live sync and removes this replica's record from the hub.
     pub fn deregister(&self) -> Answer<()> {
         self.stop_live();
-        let registration = lock(&self.device).take();
+        let registration = lock(&self.shared.device).take();
         self.task("device", false, move |s| async move {
             if let Some(r) = registration {
                 s.hub.delete_device(&r.device_id).await?;
@@ -299,8 +358,9 @@ impl ReplicaStore {
 
     /// Starts live sync with the hub named in `endpoints` (as `register()` returned them).
     /// Refuses without a registration, or once its pubsub token has expired or the hub no
-    /// longer knows it (`UNAUTHORIZED`). Answers once the first attempt caught up with the hub
-    /// (`DB_UNAVAILABLE` if it could not; the task keeps trying).
+    /// longer accepts it (`UNAUTHORIZED`; the hub is asked at every (re)connection). Answers
+    /// once the first attempt caught up with the hub (`DB_UNAVAILABLE` if it could not; the
+    /// task keeps trying).
     pub fn live(&self, endpoints: Vec<String>) -> Answer<()> {
         if !endpoints.contains(&self.shared.endpoint) {
             return Answer::Now(Err(AdapterError::invalid(
@@ -311,7 +371,7 @@ impl ReplicaStore {
                 ),
             )));
         }
-        let Some(registration) = lock(&self.device).clone() else {
+        let Some(registration) = lock(&self.shared.device).clone() else {
             return Answer::Now(Err(AdapterError::new(
                 ErrorCode::Unauthorized,
                 "live: this replica is not registered; call device.register() first",
@@ -325,34 +385,9 @@ impl ReplicaStore {
         }
         self.stop_live();
         let (tx, rx) = oneshot::channel();
-        let shared = self.shared.clone();
-        let check = self.shared.clone();
-        let handle = runtime().spawn(async move {
-            let hash = crate::core::secrets::sha256_hex(&registration.pubsub_token);
-            let known = check
-                .hub
-                .device_token_expiry(&registration.device_id, &hash)
-                .await;
-            match known {
-                Ok(Some(expiry)) if expiry > crate::core::store::now_millis() => {}
-                Ok(_) => {
-                    let _ = tx.send(Err(AdapterError::new(
-                        ErrorCode::Unauthorized,
-                        "live: the hub does not accept this pubsub token (expired or replaced); call device.register() again",
-                    )));
-                    return;
-                }
-                // The hub is away: the live loop reports it and keeps trying.
-                Err(e) if is_unavailable(&e) => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            }
-            live(shared, tx).await
-        });
-        *lock(&self.live) = Some(handle);
-        self.task("live", true, move |_| async move {
+        let handle = runtime().spawn(live(self.shared.clone(), Some(tx)));
+        *lock(&self.shared.live) = Some(handle);
+        self.offline_task("live", true, move |_| async move {
             rx.await.unwrap_or_else(|_| Err(AdapterError::closed()))
         })
     }
@@ -378,8 +413,41 @@ impl ReplicaStore {
         })
     }
 
+    /// A session whose copy here has expired: the hub is asked first, because another server
+    /// may have extended it while this replica was behind. When the hub answers, its state is
+    /// kept and answered; when it cannot be reached, the copy is answered as it is (the
+    /// `deleteSession` Auth.js may send next is then queued as a conditional delete, see
+    /// [`Store::delete_session`]).
+    fn confirm_expiry(
+        &self,
+        hash: String,
+        session_token: String,
+        expired: (Session, User),
+    ) -> Answer<Option<(Session, User)>> {
+        self.offline_task("session", true, move |s| async move {
+            let hub = s.hub.clone();
+            let fetched = within(&s, "session", async move {
+                hub.ready().await?;
+                hub.fetch(&Lookup::Session(hash)).await
+            })
+            .await;
+            let set = match fetched {
+                Ok(set) => set,
+                Err(e) if is_unavailable(&e) => return Ok(Some(expired)),
+                Err(e) => return Err(e),
+            };
+            if !set.is_empty() {
+                s.local
+                    .write_async(move |c| local_sql::apply(c, &set, false))
+                    .await?;
+            }
+            let local = &s.local;
+            local.read(|c| sessions::with_user(c, local.secrets(), &session_token))
+        })
+    }
+
     fn stop_live(&self) {
-        if let Some(task) = lock(&self.live).take() {
+        if let Some(task) = lock(&self.shared.live).take() {
             task.abort();
         }
     }
@@ -428,51 +496,162 @@ async fn push(s: &Shared) -> Result<usize> {
     Ok(sent)
 }
 
-/// Live sync until aborted: listen, catch up, apply each notification; reconnect with backoff.
-/// `first` learns whether the first attempt reached the hub.
-async fn live(s: Arc<Shared>, first: oneshot::Sender<Result<()>>) {
-    let mut first = Some(first);
-    let mut backoff = Duration::from_millis(100);
+/// Registers this replica with the hub: its device id (kept in the file) and a new pubsub
+/// token, of which the hub keeps only the hash.
+async fn register_once(s: &Shared) -> Result<Registration> {
+    let id = match s.local.read(|c| local_sql::state(c, "device_id"))? {
+        Some(id) => id,
+        None => {
+            let id = uuid::Uuid::new_v4().to_string();
+            let stored = id.clone();
+            s.local
+                .write_async(move |c| local_sql::set_state(c, "device_id", &stored))
+                .await?;
+            id
+        }
+    };
+    let token = crate::core::secrets::random_token();
+    let now = now_millis();
+    let expires_at = now + PUBSUB_TOKEN_LIFETIME_MS;
+    s.hub
+        .register_device(
+            &id,
+            &crate::core::secrets::sha256_hex(&token),
+            expires_at,
+            now,
+        )
+        .await?;
+    let registration = Registration {
+        device_id: id,
+        pubsub_token: token,
+        expires_at,
+        endpoints: vec![s.endpoint.clone()],
+    };
+    *lock(&s.device) = Some(registration.clone());
+    Ok(registration)
+}
+
+/// Registers once the hub answers (retrying like live sync does), then runs live sync.
+async fn register_later(s: Arc<Shared>) {
+    let mut attempt = 0;
     loop {
-        match s.hub.listen().await {
-            Ok(mut listener) => {
-                backoff = Duration::from_millis(100);
-                let caught_up = pull(&s).await.map(|_| ());
-                let _ = push(&s).await;
+        tokio::time::sleep(retry_delay(attempt)).await;
+        attempt += 1;
+        // Registered meanwhile by a call of the app's.
+        if lock(&s.device).is_some() {
+            break;
+        }
+        let registered = tokio::time::timeout(s.hub.timeout, register_once(&s)).await;
+        if let Ok(Ok(registration)) = registered {
+            s.emit(Event::Registered(registration));
+            break;
+        }
+    }
+    live(s, None).await
+}
+
+/// `work`, failing with `DB_UNAVAILABLE` past `busyTimeout`.
+async fn within<T>(
+    s: &Shared,
+    what: &str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(s.hub.timeout, work)
+        .await
+        .map_err(|_| s.hub.timed_out(what))?
+}
+
+/// One (re)connection: listen first (so no change is missed), have the hub accept this
+/// replica's pubsub token, then catch up with one pull and replay the outbox. Answers the
+/// listening connection and how many rows the pull applied.
+async fn connect(s: &Shared) -> Result<(Listener, usize)> {
+    let listener = within(s, "live", s.hub.listen()).await?;
+    let Some(registration) = lock(&s.device).clone() else {
+        return Err(AdapterError::new(
+            ErrorCode::Unauthorized,
+            "live: this replica is no longer registered; call device.register() again",
+        ));
+    };
+    let hash = crate::core::secrets::sha256_hex(&registration.pubsub_token);
+    let known = within(
+        s,
+        "live",
+        s.hub.device_token_expiry(&registration.device_id, &hash),
+    )
+    .await?;
+    if known.is_none_or(|expiry| expiry <= now_millis()) {
+        return Err(AdapterError::new(
+            ErrorCode::Unauthorized,
+            "live: the hub does not accept this pubsub token (expired, replaced or revoked); call device.register() again",
+        ));
+    }
+    let changes = within(s, "pull", pull(s)).await?;
+    let _ = push(s).await;
+    Ok((listener, changes))
+}
+
+/// Follows the hub's notifications on a live connection until it is lost; answers why.
+async fn follow(s: &Shared, listener: &mut Listener) -> String {
+    // A steady interval: notifications arriving all the time must not starve it.
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        let pulled = tokio::select! {
+            note = listener.notifications.recv() => match note {
+                // The notifying transaction has committed, so one pull sees it;
+                // notifications that queued meanwhile are covered by it too.
+                Some(_) => {
+                    while listener.notifications.try_recv().is_ok() {}
+                    within(s, "pull", pull(s)).await
+                }
+                None => return "live: the connection to the hub was lost".to_string(),
+            },
+            _ = ticks.tick() => within(s, "pull", pull(s)).await,
+        };
+        match pulled {
+            // The hub stopped answering though the listening connection looks open (a
+            // network cut): reconnect, which notices when it answers again.
+            Err(e) if is_unavailable(&e) => return e.to_string(),
+            _ => {}
+        }
+        // Writes queued while the hub was away go as soon as it answers again.
+        if s.local.read(local_sql::outbox_len).unwrap_or(0) > 0 {
+            let _ = push(s).await;
+        }
+    }
+}
+
+/// Live sync until aborted or refused: connect (see [`connect`]), follow the notifications,
+/// and while the hub is away try again every [`retry_delay`]. `first` learns whether the
+/// first attempt caught up with the hub.
+async fn live(s: Arc<Shared>, mut first: Option<oneshot::Sender<Result<()>>>) {
+    let mut attempt = 0;
+    loop {
+        match connect(&s).await {
+            Ok((mut listener, changes)) => {
+                attempt = 0;
+                s.emit(Event::Live { changes });
                 if let Some(tx) = first.take() {
-                    let _ = tx.send(caught_up);
+                    let _ = tx.send(Ok(()));
                 }
-                // A steady interval: notifications arriving all the time must not starve it.
-                let mut ticks = tokio::time::interval(Duration::from_secs(1));
-                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                ticks.tick().await;
-                loop {
-                    tokio::select! {
-                        note = listener.notifications.recv() => match note {
-                            // The notifying transaction has committed, so one pull sees it;
-                            // notifications that queued meanwhile are covered by it too.
-                            Some(_) => {
-                                while listener.notifications.try_recv().is_ok() {}
-                                let _ = pull(&s).await;
-                            }
-                            None => break,
-                        },
-                        _ = ticks.tick() => {
-                            let _ = pull(&s).await;
-                        }
-                    }
-                    // Writes queued while the hub was away go as soon as it answers again.
-                    if s.local.read(local_sql::outbox_len).unwrap_or(0) > 0 {
-                        let _ = push(&s).await;
-                    }
+                let reason = follow(&s, &mut listener).await;
+                drop(listener);
+                s.emit(Event::Offline { reason });
+            }
+            Err(e) if e.code == ErrorCode::Unauthorized => {
+                s.emit(Event::Unauthorized(e.to_string()));
+                if let Some(tx) = first.take() {
+                    let _ = tx.send(Err(e));
                 }
+                return;
             }
             Err(e) => {
                 if let Some(tx) = first.take() {
                     let _ = tx.send(Err(e));
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                tokio::time::sleep(retry_delay(attempt)).await;
+                attempt += 1;
             }
         }
     }
@@ -642,9 +821,17 @@ impl Store for ReplicaStore {
             Err(e) => return Answer::Now(Err(e)),
             Ok(false) => {}
         }
-        self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
-            sessions::with_user(c, file.secrets(), &session_token)
-        })
+        let local = self.local();
+        match local.read(|c| sessions::with_user(c, local.secrets(), &session_token)) {
+            Err(e) => Answer::Now(Err(e)),
+            Ok(Some(found)) if found.0.expires > now_millis() => Answer::Now(Ok(Some(found))),
+            Ok(Some(expired)) => self.confirm_expiry(hash, session_token, expired),
+            Ok(None) => {
+                self.read_through(Lookup::Session(hash), Option::is_some, move |c, file| {
+                    sessions::with_user(c, file.secrets(), &session_token)
+                })
+            }
+        }
     }
 
     fn update_session(&self, patch: SessionPatch, _arrival: Arrival) -> Answer<Option<Session>> {
@@ -665,10 +852,25 @@ impl Store for ReplicaStore {
         )
     }
 
+    /// A sign-out. When this replica's copy of the session has expired, Auth.js is ending a
+    /// session it saw as expired: the hub deletes it only if it has expired there too (another
+    /// server may have extended it), and so does the write queued while the hub is away.
     fn delete_session(&self, session_token: String, _arrival: Arrival) -> Answer<Option<Session>> {
-        let op = OutboxOp::DeleteSession {
-            session_token_hash: self.local().secrets().session_token_hash(&session_token),
-        };
+        let session_token_hash = self.local().secrets().session_token_hash(&session_token);
+        let local = self.local();
+        let copy = local.read(|c| sessions::with_user(c, local.secrets(), &session_token));
+        if let Ok(Some((copy, _))) = copy {
+            if copy.expires <= now_millis() {
+                let on_hub = session_token.clone();
+                return self.deferrable(
+                    "session",
+                    OutboxOp::DeleteExpiredSession { session_token_hash },
+                    move |hub| async move { hub.delete_expired_session(on_hub, now_millis()).await },
+                    move |c, file| sessions::delete(c, file.secrets(), &session_token),
+                );
+            }
+        }
+        let op = OutboxOp::DeleteSession { session_token_hash };
         let on_hub = session_token.clone();
         self.deferrable(
             "session",
@@ -779,7 +981,19 @@ impl Store for ReplicaStore {
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint_of;
+    use super::{endpoint_of, retry_delay};
+
+    #[test]
+    fn the_retry_delay_stays_short_however_long_the_hub_is_away() {
+        for attempt in 0..1000 {
+            let delay = retry_delay(attempt).as_millis();
+            assert!(
+                (100..=250).contains(&delay),
+                "attempt {attempt}: {delay} ms"
+            );
+        }
+        assert!(retry_delay(0).as_millis() <= 125);
+    }
 
     #[test]
     fn an_endpoint_names_the_hub_without_its_credentials_or_options() {

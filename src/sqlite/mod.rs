@@ -26,6 +26,7 @@ pub mod accounts;
 pub mod authenticators;
 mod connection;
 mod error;
+mod portable;
 pub mod replica;
 pub mod schema;
 pub mod sessions;
@@ -383,6 +384,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn groups_calls(&self) -> bool {
         true
+    }
+
+    fn maintenance(&self) -> Option<&dyn crate::core::store::Maintenance> {
+        Some(self)
     }
 
     fn reads_together(&self, together: bool) {

@@ -69,6 +69,9 @@ pub enum OutboxOp {
     },
     /// `deleteSession`.
     DeleteSession { session_token_hash: String },
+    /// `deleteSession` of a session this replica's copy showed as expired: the hub deletes it
+    /// only if it has expired there too (another server may have extended it meanwhile).
+    DeleteExpiredSession { session_token_hash: String },
     /// `updateUser`.
     UpdateUser(crate::core::model::UserPatch),
 }
@@ -80,7 +83,10 @@ impl OutboxOp {
             OutboxOp::UpdateSession {
                 session_token_hash, ..
             } => ("updateSession", session_token_hash),
-            OutboxOp::DeleteSession { session_token_hash } => ("deleteSession", session_token_hash),
+            OutboxOp::DeleteSession { session_token_hash }
+            | OutboxOp::DeleteExpiredSession { session_token_hash } => {
+                ("deleteSession", session_token_hash)
+            }
             OutboxOp::UpdateUser(patch) => ("updateUser", &patch.id),
         }
     }
@@ -96,6 +102,9 @@ impl OutboxOp {
             } => json!({ "op": "updateSession", "hash": session_token_hash, "userId": user_id, "expires": expires }),
             OutboxOp::DeleteSession { session_token_hash } => {
                 json!({ "op": "deleteSession", "hash": session_token_hash })
+            }
+            OutboxOp::DeleteExpiredSession { session_token_hash } => {
+                json!({ "op": "deleteExpiredSession", "hash": session_token_hash })
             }
             OutboxOp::UpdateUser(patch) => {
                 let mut out = Map::new();
@@ -136,6 +145,9 @@ impl OutboxOp {
                 expires: v.get("expires").and_then(Value::as_i64),
             },
             Some("deleteSession") => OutboxOp::DeleteSession {
+                session_token_hash: s("hash").ok_or_else(bad)?,
+            },
+            Some("deleteExpiredSession") => OutboxOp::DeleteExpiredSession {
                 session_token_hash: s("hash").ok_or_else(bad)?,
             },
             Some("updateUser") => {
@@ -206,6 +218,9 @@ mod tests {
             },
             OutboxOp::DeleteSession {
                 session_token_hash: "h2".into(),
+            },
+            OutboxOp::DeleteExpiredSession {
+                session_token_hash: "h3".into(),
             },
             OutboxOp::UpdateUser(UserPatch {
                 id: "u1".into(),

@@ -1,0 +1,374 @@
+// `import --from <peer>` with the real peer packages: the source database is written by the
+// peer's own adapter methods (users and accounts with extra columns, several sessions per user,
+// verification tokens, authenticators), `import` runs as a process, and the rows are read back
+// through RustAdapter: every user and account deep-equal with their types, and every old
+// session token still signed in.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { sqliteTable, text, integer, primaryKey } from 'drizzle-orm/sqlite-core'
+import { DrizzleAdapter } from '@auth/drizzle-adapter'
+import { RustAdapter } from 'authjs-rust-adapter'
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'authjs-rust-adapter.js')
+const KEY = Buffer.alloc(32, 7).toString('base64')
+const dirs = []
+const open = []
+afterAll(async () => {
+  for (const a of open) await a.close().catch(() => {})
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
+})
+const tempDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-cli-peers-'))
+  dirs.push(d)
+  return d
+}
+
+function cli(args) {
+  const out = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } })
+  let json
+  try {
+    json = JSON.parse(out.stdout)
+  } catch {}
+  return { status: out.status, stderr: out.stderr, json }
+}
+
+// @auth/drizzle-adapter's default SQLite tables, the user and account with extra columns.
+const users = sqliteTable('user', {
+  id: text('id').primaryKey(),
+  name: text('name'),
+  email: text('email').unique(),
+  emailVerified: integer('emailVerified', { mode: 'timestamp_ms' }),
+  image: text('image'),
+  role: text('role'),
+  age: integer('age'),
+  isStaff: integer('isStaff', { mode: 'boolean' }),
+  joinedAt: integer('joinedAt', { mode: 'timestamp_ms' }),
+})
+const accounts = sqliteTable(
+  'account',
+  {
+    userId: text('userId').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    provider: text('provider').notNull(),
+    providerAccountId: text('providerAccountId').notNull(),
+    refresh_token: text('refresh_token'),
+    access_token: text('access_token'),
+    expires_at: integer('expires_at'),
+    token_type: text('token_type'),
+    scope: text('scope'),
+    id_token: text('id_token'),
+    session_state: text('session_state'),
+    tenant: text('tenant'),
+  },
+  (a) => [primaryKey({ columns: [a.provider, a.providerAccountId] })],
+)
+const sessions = sqliteTable('session', {
+  sessionToken: text('sessionToken').primaryKey(),
+  userId: text('userId').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expires: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+})
+const verificationTokens = sqliteTable(
+  'verificationToken',
+  {
+    identifier: text('identifier').notNull(),
+    token: text('token').notNull(),
+    expires: integer('expires', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.identifier, t.token] })],
+)
+const authenticators = sqliteTable(
+  'authenticator',
+  {
+    credentialID: text('credentialID').notNull().unique(),
+    userId: text('userId').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    providerAccountId: text('providerAccountId').notNull(),
+    credentialPublicKey: text('credentialPublicKey').notNull(),
+    counter: integer('counter').notNull(),
+    credentialDeviceType: text('credentialDeviceType').notNull(),
+    credentialBackedUp: integer('credentialBackedUp', { mode: 'boolean' }).notNull(),
+    transports: text('transports'),
+  },
+  (a) => [primaryKey({ columns: [a.userId, a.credentialID] })],
+)
+
+// The DDL drizzle-kit generates for those tables (declared types as drizzle-kit writes them,
+// with the date columns declared so their type is known: `integer` timestamps of extra
+// columns are declared TIMESTAMP here).
+const DDL = `
+  CREATE TABLE "user" (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE, emailVerified INTEGER, image TEXT,
+    role TEXT, age INTEGER, isStaff BOOLEAN, joinedAt TIMESTAMP);
+  CREATE TABLE account (
+    userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE, type TEXT NOT NULL, provider TEXT NOT NULL,
+    providerAccountId TEXT NOT NULL, refresh_token TEXT, access_token TEXT, expires_at INTEGER, token_type TEXT,
+    scope TEXT, id_token TEXT, session_state TEXT, tenant TEXT, PRIMARY KEY (provider, providerAccountId));
+  CREATE TABLE session (sessionToken TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE, expires INTEGER NOT NULL);
+  CREATE TABLE verificationToken (identifier TEXT NOT NULL, token TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (identifier, token));
+  CREATE TABLE authenticator (
+    credentialID TEXT NOT NULL UNIQUE, userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE,
+    providerAccountId TEXT NOT NULL, credentialPublicKey TEXT NOT NULL, counter INTEGER NOT NULL,
+    credentialDeviceType TEXT NOT NULL, credentialBackedUp INTEGER NOT NULL, transports TEXT,
+    PRIMARY KEY (userId, credentialID));
+`
+
+/** A drizzle SQLite file written by @auth/drizzle-adapter; answers what it wrote. */
+async function drizzleSource() {
+  const file = path.join(tempDir(), 'drizzle.sqlite')
+  const sqlite = new Database(file)
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.exec(DDL)
+  const adapter = DrizzleAdapter(drizzle(sqlite), {
+    usersTable: users,
+    accountsTable: accounts,
+    sessionsTable: sessions,
+    verificationTokensTable: verificationTokens,
+    authenticatorsTable: authenticators,
+  })
+  const written = []
+  for (const [i, role] of ['admin', 'member', 'guest'].entries()) {
+    const user = await adapter.createUser({
+      id: randomUUID(),
+      name: `User ${i}`,
+      email: `user${i}-${randomUUID()}@example.com`,
+      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
+      image: null,
+      role,
+      age: 30 + i,
+      isStaff: i === 0,
+      joinedAt: new Date(Date.UTC(2023, 5, 1 + i)),
+    })
+    const account = {
+      userId: user.id,
+      type: 'oauth',
+      provider: i % 2 ? 'google' : 'github',
+      providerAccountId: randomUUID(),
+      access_token: `access-${randomUUID()}`,
+      refresh_token: `refresh-${randomUUID()}`,
+      expires_at: 1900000000 + i,
+      token_type: 'bearer',
+      scope: 'read:user',
+      id_token: `id-${randomUUID()}`,
+      session_state: null,
+      tenant: `tenant-${i}`,
+    }
+    await adapter.linkAccount(account)
+    const tokens = []
+    for (let s = 0; s < 3; s++) {
+      const sessionToken = randomUUID()
+      await adapter.createSession({ sessionToken, userId: user.id, expires: new Date(Date.now() + (s + 1) * 86400000) })
+      tokens.push(sessionToken)
+    }
+    written.push({ user, account, tokens })
+  }
+  const token = await adapter.createVerificationToken({ identifier: 'a@example.com', token: randomUUID(), expires: new Date(Date.now() + 600000) })
+  const authenticator = await adapter.createAuthenticator({
+    credentialID: randomUUID(),
+    userId: written[0].user.id,
+    providerAccountId: written[0].account.providerAccountId,
+    credentialPublicKey: 'pk',
+    counter: 3,
+    credentialDeviceType: 'singleDevice',
+    credentialBackedUp: false,
+    transports: 'usb',
+  })
+  sqlite.close()
+  return { file, written, token, authenticator }
+}
+
+/** What RustAdapter gives back for a user the peer wrote: the same object, `session_state` left out when null. */
+const expectedAccount = (account) => Object.fromEntries(Object.entries(account).filter(([, v]) => v !== null))
+
+test('drizzle: every user and account comes back deep-equal with its types, and every old session cookie still signs in', async () => {
+  const source = await drizzleSource()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', source.file, '--filename', filename, '--secret', 'app-secret', '--encryption-key', KEY, '--json'])
+  expect(out.stderr).toBe('')
+  expect(out.status).toBe(0)
+  expect(out.json.inserted).toEqual({ user: 3, account: 3, session: 9, verificationToken: 1, authenticator: 1 })
+
+  const adapter = RustAdapter({ filename, secret: 'app-secret', encryptionKey: KEY })
+  open.push(adapter)
+  for (const { user, account, tokens } of source.written) {
+    const got = await adapter.getUser(user.id)
+    expect(got).toEqual(user)
+    expect(Object.prototype.toString.call(got.joinedAt)).toBe('[object Date]')
+    expect(typeof got.isStaff).toBe('boolean')
+    expect(await adapter.getAccount(account.providerAccountId, account.provider)).toEqual(expectedAccount(account))
+    for (const token of tokens) {
+      const found = await adapter.getSessionAndUser(token)
+      expect(found.user).toEqual(user)
+    }
+  }
+  expect(await adapter.getAuthenticator(source.authenticator.credentialID)).toEqual(source.authenticator)
+  expect(await adapter.useVerificationToken({ identifier: source.token.identifier, token: source.token.token })).toEqual(source.token)
+  // The OAuth tokens are sealed at rest.
+  await adapter.close()
+  const raw = new Database(filename, { readonly: true })
+  const stored = raw.prepare('SELECT access_token FROM accounts').all()
+  raw.close()
+  for (const { access_token } of stored) expect(access_token).toMatch(/^enc:v1:/)
+})
+
+test('drizzle: a second import is refused, and with --merge imports nothing twice', async () => {
+  const source = await drizzleSource()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const args = ['import', '--from', 'drizzle', '--source', source.file, '--filename', filename, '--json']
+  expect(cli(args).status).toBe(0)
+  const again = cli(args)
+  expect(again.status).toBe(1)
+  expect(again.json.error.code).toBe('TARGET_NOT_EMPTY')
+  const merged = cli([...args, '--merge'])
+  expect(merged.status).toBe(0)
+  expect(merged.json.inserted).toEqual({ user: 0, account: 0, session: 0, verificationToken: 0, authenticator: 0 })
+  expect(merged.json.conflicts).toHaveLength(17)
+})
+
+test('drizzle: --dry-run writes nothing', async () => {
+  const source = await drizzleSource()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', source.file, '--filename', filename, '--dry-run', '--json'])
+  expect(out.status).toBe(0)
+  expect(out.json.wouldWrite).toEqual({ user: 3, account: 3, session: 9, verificationToken: 1, authenticator: 1 })
+  expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(0)
+})
+
+test('a source that is not the peer\'s schema is refused naming the missing table or column', async () => {
+  const file = path.join(tempDir(), 'other.sqlite')
+  const db = new Database(file)
+  db.exec('CREATE TABLE "User" (id TEXT PRIMARY KEY, name TEXT, email TEXT)')
+  db.close()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const noTable = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'])
+  expect(noTable.status).toBe(1)
+  expect(noTable.json.error.code).toBe('SCHEMA_MISMATCH')
+  expect(noTable.json.error.message).toMatch(/the table "user" \(user\) is missing/)
+  const noColumn = cli(['import', '--from', 'prisma', '--source', file, '--filename', filename, '--json'])
+  expect(noColumn.json.error.code).toBe('SCHEMA_MISMATCH')
+  expect(noColumn.json.error.message).toMatch(/the column "emailVerified" of table "User" is missing/)
+})
+
+test('a duplicate email in the source fails the import, names the row, and leaves the target empty', async () => {
+  const file = path.join(tempDir(), 'dup.sqlite')
+  const db = new Database(file)
+  db.exec(DDL.replace('email TEXT UNIQUE', 'email TEXT'))
+  db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?), (?, ?)').run('u1', 'same@example.com', 'u2', 'same@example.com')
+  db.close()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'])
+  expect(out.status).toBe(1)
+  expect(out.json.error.code).toBe('UNIQUE_VIOLATION')
+  expect(out.json.error.message).toMatch(/user id "u2"/)
+  expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(0)
+})
+
+test('an unreadable source file is refused naming it', () => {
+  const missing = path.join(tempDir(), 'nope.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', missing, '--filename', path.join(tempDir(), 'a.sqlite'), '--json'])
+  expect(out.status).toBe(1)
+  expect(out.json.error.message).toContain(missing)
+})
+
+/** Writes users with accounts (extra columns), sessions and a token through a peer adapter. */
+async function writeThrough(adapter, { extraUser = (i) => ({ role: ['admin', 'member', 'guest'][i], joinedAt: new Date(Date.UTC(2023, 5, 1 + i)) }), extraAccount = (i) => ({ tenant: `tenant-${i}` }) } = {}) {
+  const written = []
+  for (let i = 0; i < 3; i++) {
+    const user = await adapter.createUser({
+      id: randomUUID(),
+      name: `User ${i}`,
+      email: `user${i}-${randomUUID()}@example.com`,
+      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
+      image: null,
+      ...extraUser(i),
+    })
+    const account = {
+      userId: user.id,
+      type: 'oauth',
+      provider: i % 2 ? 'google' : 'github',
+      providerAccountId: randomUUID(),
+      access_token: `access-${randomUUID()}`,
+      refresh_token: `refresh-${randomUUID()}`,
+      expires_at: 1900000000 + i,
+      token_type: 'bearer',
+      scope: 'read:user',
+      id_token: `id-${randomUUID()}`,
+      ...extraAccount(i),
+    }
+    await adapter.linkAccount({ ...account }) // (TypeORM writes its own id into the object)
+    const tokens = []
+    for (let s = 0; s < 3; s++) {
+      const sessionToken = randomUUID()
+      await adapter.createSession({ sessionToken, userId: user.id, expires: new Date(Date.now() + (s + 1) * 86400000) })
+      tokens.push(sessionToken)
+    }
+    written.push({ user: { emailVerified: null, image: null, ...user }, account, tokens })
+  }
+  const token = { identifier: 'a@example.com', token: randomUUID(), expires: new Date(Date.now() + 600000) }
+  await adapter.createVerificationToken(token)
+  return { written, token }
+}
+
+/** Imports `file` from `peer` into a new SQLite file and checks everything came across. */
+async function importAndCheck(peer, file, source, expectedCounts) {
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', peer, '--source', file, '--filename', filename, '--secret', 'app-secret', '--encryption-key', KEY, '--json'])
+  expect(out.stderr).toBe('')
+  expect(out.status).toBe(0)
+  expect(out.json.inserted).toEqual(expectedCounts)
+  const adapter = RustAdapter({ filename, secret: 'app-secret', encryptionKey: KEY })
+  open.push(adapter)
+  for (const { user, account, tokens } of source.written) {
+    expect(await adapter.getUser(user.id)).toEqual(user)
+    expect(await adapter.getAccount(account.providerAccountId, account.provider)).toEqual(account)
+    for (const token of tokens) expect((await adapter.getSessionAndUser(token)).user).toEqual(user)
+  }
+  expect(await adapter.useVerificationToken({ identifier: source.token.identifier, token: source.token.token })).toEqual(source.token)
+}
+
+test('kysely: users and accounts deep-equal with their types, every old session still signed in', async () => {
+  const { Kysely, SqliteDialect } = await import('kysely')
+  const { KyselyAdapter } = await import('@auth/kysely-adapter')
+  const file = path.join(tempDir(), 'kysely.sqlite')
+  const sqlite = new Database(file)
+  // The schema @auth/kysely-adapter documents, for SQLite (dates as ISO text), plus extras.
+  sqlite.exec(`
+    CREATE TABLE "User" (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT UNIQUE NOT NULL, emailVerified TEXT, image TEXT,
+      role TEXT, joinedAt DATETIME);
+    CREATE TABLE "Account" (id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(16)))), userId TEXT NOT NULL REFERENCES "User"(id) ON DELETE CASCADE,
+      type TEXT NOT NULL, provider TEXT NOT NULL, providerAccountId TEXT NOT NULL, refresh_token TEXT, access_token TEXT,
+      expires_at INTEGER, token_type TEXT, scope TEXT, id_token TEXT, session_state TEXT, tenant TEXT);
+    CREATE TABLE "Session" (id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(16)))), userId TEXT NOT NULL REFERENCES "User"(id) ON DELETE CASCADE,
+      sessionToken TEXT NOT NULL UNIQUE, expires TEXT NOT NULL);
+    CREATE TABLE "VerificationToken" (identifier TEXT NOT NULL, token TEXT NOT NULL UNIQUE, expires TEXT NOT NULL);
+  `)
+  const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite }) })
+  const source = await writeThrough(KyselyAdapter(db))
+  await db.destroy()
+  await importAndCheck('kysely', file, source, { user: 3, account: 3, session: 9, verificationToken: 1 })
+})
+
+test('typeorm: users and accounts deep-equal with their types, every old session still signed in', async () => {
+  // Outside production the peer re-synchronises its entities on every call, with a warning.
+  process.env.NODE_ENV = 'production'
+  const { TypeORMAdapter } = await import('@auth/typeorm-adapter')
+  const file = path.join(tempDir(), 'typeorm.sqlite')
+  const adapter = TypeORMAdapter({ type: 'better-sqlite3', database: file, synchronize: true })
+  // TypeORM's default entities have no extra columns: the app added them to its tables.
+  const source = await writeThrough(adapter, { extraUser: () => ({}), extraAccount: () => ({}) })
+  await adapter.__disconnect()
+  const db = new Database(file)
+  db.exec('ALTER TABLE users ADD COLUMN role TEXT; ALTER TABLE users ADD COLUMN joinedAt DATETIME; ALTER TABLE accounts ADD COLUMN tenant TEXT')
+  for (const [i, w] of source.written.entries()) {
+    w.user.role = `role-${i}`
+    w.user.joinedAt = new Date(Date.UTC(2023, 5, 1 + i))
+    db.prepare('UPDATE users SET role = ?, joinedAt = ? WHERE id = ?').run(w.user.role, w.user.joinedAt.toISOString(), w.user.id)
+    w.account.tenant = `tenant-${i}`
+    db.prepare('UPDATE accounts SET tenant = ? WHERE providerAccountId = ?').run(w.account.tenant, w.account.providerAccountId)
+  }
+  db.close()
+  await importAndCheck('typeorm', file, source, { user: 3, account: 3, session: 9, verificationToken: 1 })
+})

@@ -1,0 +1,322 @@
+//! Rows as stored, in a form both backends read and write: what the command line's `export`
+//! writes (one JSON object per row), `import --from jsonl` reads back, `stats`, `check` and
+//! `rotate-key` look at. Session tokens stay hashed and OAuth tokens sealed exactly as stored,
+//! so a dump moved from SQLite to PostgreSQL (or back) keeps every session and token usable,
+//! given the same `secret` and `encryptionKey`.
+//!
+//! The tables are described once here ([`TABLES`]); each backend builds its SQL from them.
+
+use serde_json::{Map, Value};
+
+use crate::core::error::{AdapterError, ErrorCode, Result};
+
+/// How a column's value is held in a portable row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string.
+    Text,
+    /// An integer (epoch milliseconds, counters).
+    Int,
+    /// A number (an account's `expires_at`, seconds as the provider gave them).
+    Real,
+    /// `true` or `false`.
+    Bool,
+    /// App-defined properties: the stored, type-tagged JSON text (see `core::extras`).
+    Extras,
+}
+
+/// One stored column.
+#[derive(Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+/// One stored table, in the order rows must be written (users before what refers to them).
+#[derive(Debug)]
+pub struct Table {
+    /// The table's name (without any PostgreSQL schema or prefix), also the `model` of a
+    /// portable row.
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    /// The primary key's columns: rows are read in this order, pages resume after a key.
+    pub key: &'static [&'static str],
+    /// Whether rows refer to a user through `user_id`.
+    pub of_user: bool,
+}
+
+const fn col(name: &'static str, kind: Kind, required: bool) -> Column {
+    Column {
+        name,
+        kind,
+        required,
+    }
+}
+
+/// Every table, users first.
+pub static TABLES: [Table; 5] = [
+    Table {
+        name: "users",
+        columns: &[
+            col("id", Kind::Text, true),
+            col("name", Kind::Text, false),
+            col("email", Kind::Text, false),
+            col("email_verified", Kind::Int, false),
+            col("image", Kind::Text, false),
+            col("extra", Kind::Extras, false),
+        ],
+        key: &["id"],
+        of_user: false,
+    },
+    Table {
+        name: "accounts",
+        columns: &[
+            col("provider", Kind::Text, true),
+            col("provider_account_id", Kind::Text, true),
+            col("user_id", Kind::Text, true),
+            col("type", Kind::Text, true),
+            col("access_token", Kind::Text, false),
+            col("refresh_token", Kind::Text, false),
+            col("expires_at", Kind::Real, false),
+            col("token_type", Kind::Text, false),
+            col("scope", Kind::Text, false),
+            col("id_token", Kind::Text, false),
+            col("session_state", Kind::Text, false),
+            col("extra", Kind::Extras, false),
+        ],
+        key: &["provider", "provider_account_id"],
+        of_user: true,
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            col("session_token_hash", Kind::Text, true),
+            col("user_id", Kind::Text, true),
+            col("expires", Kind::Int, true),
+            col("id", Kind::Text, false),
+            col("created_at", Kind::Int, false),
+            col("last_active_at", Kind::Int, false),
+            col("user_agent", Kind::Text, false),
+            col("ip_address", Kind::Text, false),
+        ],
+        key: &["session_token_hash"],
+        of_user: true,
+    },
+    Table {
+        name: "verification_tokens",
+        columns: &[
+            col("identifier", Kind::Text, true),
+            col("token", Kind::Text, true),
+            col("expires", Kind::Int, true),
+        ],
+        key: &["identifier", "token"],
+        of_user: false,
+    },
+    Table {
+        name: "authenticators",
+        columns: &[
+            col("credential_id", Kind::Text, true),
+            col("user_id", Kind::Text, true),
+            col("provider_account_id", Kind::Text, true),
+            col("credential_public_key", Kind::Text, true),
+            col("counter", Kind::Int, true),
+            col("credential_device_type", Kind::Text, true),
+            col("credential_backed_up", Kind::Bool, true),
+            col("transports", Kind::Text, false),
+        ],
+        key: &["credential_id"],
+        of_user: true,
+    },
+];
+
+/// The table named `name` (`INVALID_INPUT` naming the known ones otherwise).
+pub fn table(name: &str) -> Result<&'static Table> {
+    TABLES.iter().find(|t| t.name == name).ok_or_else(|| {
+        AdapterError::invalid(
+            "table",
+            format!(
+                "must be one of {} (got {name:?})",
+                TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+impl Table {
+    /// The index of column `name`.
+    pub fn index(&self, name: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .expect("a column of this table")
+    }
+
+    /// The key columns' values of a row in column order.
+    pub fn key_of(&self, row: &[Value]) -> Vec<Value> {
+        self.key
+            .iter()
+            .map(|k| row[self.index(k)].clone())
+            .collect()
+    }
+
+    /// The key of a row as a short text for messages (`users id "u1"`).
+    pub fn describe(&self, row: &[Value]) -> String {
+        let parts: Vec<String> = self
+            .key
+            .iter()
+            .map(|k| format!("{k} {}", row[self.index(k)]))
+            .collect();
+        format!("{} {}", self.name, parts.join(", "))
+    }
+
+    /// Checks a portable row (a JSON object of column → value) and returns its values in
+    /// column order. Unknown columns, missing required ones and wrong types are refused,
+    /// naming the column.
+    pub fn values_of(&self, row: &Value) -> Result<Vec<Value>> {
+        let Value::Object(map) = row else {
+            return Err(AdapterError::invalid(
+                self.name,
+                "row must be a JSON object",
+            ));
+        };
+        for name in map.keys() {
+            if name != "model" && !self.columns.iter().any(|c| c.name == name) {
+                return Err(AdapterError::invalid(
+                    format!("{}.{name}", self.name),
+                    "is not a column of this table",
+                ));
+            }
+        }
+        self.columns
+            .iter()
+            .map(|c| {
+                let v = map.get(c.name).cloned().unwrap_or(Value::Null);
+                let field = || format!("{}.{}", self.name, c.name);
+                let ok = match (&v, c.kind) {
+                    (Value::Null, _) => !c.required,
+                    (Value::String(_), Kind::Text | Kind::Extras) => true,
+                    (Value::Number(n), Kind::Int) => n.is_i64(),
+                    (Value::Number(_), Kind::Real) => true,
+                    (Value::Bool(_), Kind::Bool) => true,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(AdapterError::invalid(
+                        field(),
+                        match (&v, c.kind) {
+                            (Value::Null, _) => "is required".to_string(),
+                            (_, Kind::Text) => "must be a string".to_string(),
+                            (_, Kind::Extras) => "must be the stored JSON text".to_string(),
+                            (_, Kind::Int) => "must be an integer".to_string(),
+                            (_, Kind::Real) => "must be a number".to_string(),
+                            (_, Kind::Bool) => "must be true or false".to_string(),
+                        },
+                    ));
+                }
+                if let (Value::String(text), Kind::Extras) = (&v, c.kind) {
+                    if !matches!(serde_json::from_str::<Value>(text), Ok(Value::Object(_))) {
+                        return Err(AdapterError::invalid(
+                            field(),
+                            "must be the stored JSON text of an object",
+                        ));
+                    }
+                }
+                Ok(v)
+            })
+            .collect()
+    }
+
+    /// A portable row as a JSON object, `model` first.
+    pub fn object_of(&self, values: Vec<Value>) -> Value {
+        let mut map = Map::new();
+        map.insert("model".into(), Value::String(self.name.into()));
+        for (c, v) in self.columns.iter().zip(values) {
+            map.insert(c.name.into(), v);
+        }
+        Value::Object(map)
+    }
+}
+
+/// A real number as JSON: integral values as integers (an `expires_at` reads back as it was
+/// written on either backend).
+pub fn real(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Fills what a row may leave out but the table needs: a session's public id (sessions
+/// exported before version 5 stored one have none).
+pub fn fill_defaults(table: &Table, values: &mut [Value]) {
+    if table.name == "sessions" {
+        let id = table.index("id");
+        if values[id].is_null() {
+            values[id] = Value::String(crate::core::secrets::public_id());
+        }
+    }
+}
+
+/// What one `import_rows` call did.
+#[derive(Debug, Clone, Default)]
+pub struct Imported {
+    /// Rows written.
+    pub inserted: u64,
+    /// Rows kept out, each with why (`--merge` only: a key or email already there, or a user
+    /// that is not in the target).
+    pub conflicts: Vec<String>,
+}
+
+/// The refusal of a row that is already there, or whose user is not.
+pub fn conflict(detail: impl Into<String>) -> AdapterError {
+    AdapterError::new(ErrorCode::UniqueViolation, detail)
+}
+
+/// `INVALID_INPUT` for `rotate-key` without a key (as `Secrets::reseal_account_tokens`).
+pub fn no_key_to_rotate_to() -> AdapterError {
+    AdapterError::invalid(
+        "encryptionKey",
+        "is required to re-seal OAuth tokens (give the new key first, then the old ones)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_row_reads_back_in_column_order() {
+        let t = table("sessions").unwrap();
+        let values = t
+            .values_of(&json!({"model": "sessions", "session_token_hash": "h", "user_id": "u", "expires": 5}))
+            .unwrap();
+        assert_eq!(values[0], json!("h"));
+        assert_eq!(values[2], json!(5));
+        assert_eq!(t.object_of(values)["user_id"], json!("u"));
+    }
+
+    #[test]
+    fn a_wrong_or_unknown_column_is_named() {
+        let t = table("users").unwrap();
+        let e = t.values_of(&json!({"id": "u", "role": "x"})).unwrap_err();
+        assert!(e.detail.contains("users.role"), "{e}");
+        let e = t.values_of(&json!({"id": 5})).unwrap_err();
+        assert!(e.detail.contains("users.id must be a string"), "{e}");
+        let e = t
+            .values_of(&json!({"id": "u", "extra": "[1]"}))
+            .unwrap_err();
+        assert!(e.detail.contains("users.extra"), "{e}");
+        assert!(table("people").is_err());
+    }
+
+    #[test]
+    fn integral_reals_are_integers() {
+        assert_eq!(real(3.0), json!(3));
+        assert_eq!(real(1.5), json!(1.5));
+    }
+}

@@ -1,0 +1,349 @@
+//! Rows as stored, for the command line (see `crate::core::portable`): pages in key order,
+//! writes of whole batches in one transaction, statistics, integrity checks and re-sealing.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+use super::SqliteStore;
+use crate::core::error::{AdapterError, Result};
+use crate::core::model::Millis;
+use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::store::{Answer, Arrival, Maintenance};
+
+fn sqlite(e: rusqlite::Error) -> AdapterError {
+    AdapterError::from_sqlite(e, "maintenance")
+}
+
+fn columns(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bind(v: &Value) -> Sql {
+    match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
+    }
+}
+
+fn read_row(table: &Table, r: &rusqlite::Row) -> rusqlite::Result<Vec<Value>> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(match c.kind {
+                Kind::Text | Kind::Extras => r.get::<_, Option<String>>(i)?.map(Value::String),
+                Kind::Int => r.get::<_, Option<i64>>(i)?.map(Value::from),
+                Kind::Real => r.get::<_, Option<f64>>(i)?.map(real),
+                Kind::Bool => r.get::<_, Option<i64>>(i)?.map(|b| Value::Bool(b != 0)),
+            }
+            .unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
+fn export_page(
+    conn: &Connection,
+    table: &Table,
+    after: &[Value],
+    limit: u32,
+) -> Result<Vec<Vec<Value>>> {
+    let key = table.key.join(", ");
+    let place = vec!["?"; table.key.len()].join(", ");
+    let filter = if after.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE ({key}) > ({place})")
+    };
+    let sql = format!(
+        "SELECT {} FROM {} {filter} ORDER BY {key} LIMIT {limit}",
+        columns(table),
+        table.name
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(sqlite)?;
+    let rows = stmt
+        .query_map(params_from_iter(after.iter().map(bind)), |r| {
+            read_row(table, r)
+        })
+        .map_err(sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sqlite)?;
+    Ok(rows)
+}
+
+fn user_exists(conn: &Connection, id: &Value) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM users WHERE id = ?")
+        .and_then(|mut s| s.query_row([bind(id)], |_| Ok(())).optional())
+        .map(|found| found.is_some())
+        .map_err(sqlite)
+}
+
+fn import_rows(
+    conn: &Connection,
+    table: &Table,
+    rows: Vec<Vec<Value>>,
+    merge: bool,
+) -> Result<Imported> {
+    let place = vec!["?"; table.columns.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({place}){}",
+        table.name,
+        columns(table),
+        if merge { " ON CONFLICT DO NOTHING" } else { "" }
+    );
+    let mut done = Imported::default();
+    let user_at = table.of_user.then(|| table.index("user_id"));
+    for mut row in rows {
+        fill_defaults(table, &mut row);
+        if let Some(at) = user_at {
+            if !user_exists(conn, &row[at])? {
+                let why = format!(
+                    "{}: its user {} is not in the target",
+                    table.describe(&row),
+                    row[at]
+                );
+                if merge {
+                    done.conflicts.push(why);
+                    continue;
+                }
+                return Err(AdapterError::not_found(why));
+            }
+        }
+        let mut stmt = conn.prepare_cached(&sql).map_err(sqlite)?;
+        match stmt.execute(params_from_iter(row.iter().map(bind))) {
+            Ok(0) => done.conflicts.push(format!(
+                "{}: already in the target (the same key{})",
+                table.describe(&row),
+                if table.name == "users" {
+                    " or email"
+                } else {
+                    ""
+                }
+            )),
+            Ok(_) => done.inserted += 1,
+            Err(e) if is_unique(&e) => {
+                return Err(conflict(format!(
+                    "{}: {} (the source holds it twice, or the target already does)",
+                    table.describe(&row),
+                    if e.to_string().contains("users.email") {
+                        format!(
+                            "email {} belongs to another user",
+                            row[table.index("email")]
+                        )
+                    } else {
+                        "the same key is already there".to_string()
+                    }
+                )))
+            }
+            Err(e) => return Err(sqlite(e)),
+        }
+    }
+    Ok(done)
+}
+
+fn is_unique(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+fn count(conn: &Connection, sql: &str, params: &[Sql]) -> Result<i64> {
+    conn.query_row(sql, params_from_iter(params.iter()), |r| r.get(0))
+        .map_err(sqlite)
+}
+
+fn stats(conn: &Connection, now: Millis) -> Result<Value> {
+    let mut rows = Map::new();
+    for t in &TABLES {
+        rows.insert(
+            t.name.into(),
+            count(conn, &format!("SELECT count(*) FROM {}", t.name), &[])?.into(),
+        );
+    }
+    let live_sessions = count(
+        conn,
+        "SELECT count(*) FROM sessions WHERE expires > ?",
+        &[Sql::Integer(now)],
+    )?;
+    let live_tokens = count(
+        conn,
+        "SELECT count(*) FROM verification_tokens WHERE expires > ?",
+        &[Sql::Integer(now)],
+    )?;
+    let mut providers = Map::new();
+    let mut stmt = conn
+        .prepare("SELECT provider, count(*) FROM accounts GROUP BY provider ORDER BY provider")
+        .map_err(sqlite)?;
+    let found = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(sqlite)?;
+    for pair in found {
+        let (p, n) = pair.map_err(sqlite)?;
+        providers.insert(p, n.into());
+    }
+    let size = count(
+        conn,
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        &[],
+    )?;
+    Ok(json!({
+        "backend": "sqlite",
+        "schemaVersion": super::schema::version(conn)?,
+        "latestSchemaVersion": super::schema::LATEST_VERSION,
+        "sizeBytes": size,
+        "rows": rows,
+        "sessions": { "live": live_sessions, "expired": rows["sessions"].as_i64().unwrap_or(0) - live_sessions },
+        "verificationTokens": { "live": live_tokens, "expired": rows["verification_tokens"].as_i64().unwrap_or(0) - live_tokens },
+        "accountsByProvider": providers,
+    }))
+}
+
+fn check(conn: &Connection) -> Result<Value> {
+    let strings = |sql: &str| -> Result<Vec<String>> {
+        let mut stmt = conn.prepare(sql).map_err(sqlite)?;
+        let out = stmt
+            .query_map([], |r| {
+                let n = r.as_ref().column_count();
+                let mut parts = Vec::with_capacity(n);
+                for i in 0..n {
+                    parts.push(match r.get::<_, Sql>(i)? {
+                        Sql::Null => "null".to_string(),
+                        Sql::Integer(i) => i.to_string(),
+                        Sql::Real(x) => x.to_string(),
+                        Sql::Text(t) => t,
+                        Sql::Blob(_) => "blob".to_string(),
+                    });
+                }
+                Ok(parts.join(" "))
+            })
+            .map_err(sqlite)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sqlite)?;
+        Ok(out)
+    };
+    let integrity: Vec<String> = strings("PRAGMA integrity_check")?
+        .into_iter()
+        .filter(|line| line != "ok")
+        .collect();
+    let foreign_keys: Vec<String> = strings("PRAGMA foreign_key_check")?
+        .into_iter()
+        .map(|line| format!("foreign key: {line}"))
+        .collect();
+    let version = super::schema::version(conn)?;
+    let latest = super::schema::LATEST_VERSION;
+    let mut problems = integrity;
+    problems.extend(foreign_keys);
+    if version != latest {
+        problems.push(format!(
+            "schema version {version}, this library writes version {latest}"
+        ));
+    }
+    Ok(json!({
+        "backend": "sqlite",
+        "ok": problems.is_empty(),
+        "schemaVersion": version,
+        "latestSchemaVersion": latest,
+        "checks": ["integrity_check", "foreign_key_check", "schema version"],
+        "problems": problems,
+    }))
+}
+
+fn reseal(conn: &Connection, secrets: &crate::core::secrets::Secrets) -> Result<u64> {
+    let mut changed = 0;
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page: Vec<(String, String, [Option<String>; 3])> = {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT provider, provider_account_id, access_token, refresh_token, id_token
+                     FROM accounts WHERE (provider, provider_account_id) > (?, ?)
+                     ORDER BY provider, provider_account_id LIMIT 500",
+                )
+                .map_err(sqlite)?;
+            let (p, id) = after.clone().unwrap_or_default();
+            let rows = stmt
+                .query_map([p, id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?]))
+                })
+                .map_err(sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sqlite)?;
+            rows
+        };
+        let Some(last) = page.last() else {
+            return Ok(changed);
+        };
+        after = Some((last.0.clone(), last.1.clone()));
+        for (provider, id, tokens) in page {
+            if let Some([a, r, i]) = secrets.reseal_account_tokens(&provider, &id, tokens)? {
+                conn.prepare_cached(
+                    "UPDATE accounts SET access_token = ?, refresh_token = ?, id_token = ?
+                     WHERE provider = ? AND provider_account_id = ?",
+                )
+                .and_then(|mut s| s.execute(rusqlite::params![a, r, i, provider, id]))
+                .map_err(sqlite)?;
+                changed += 1;
+            }
+        }
+    }
+}
+
+impl Maintenance for SqliteStore {
+    fn export_page(
+        &self,
+        table: &'static Table,
+        after: Vec<Value>,
+        limit: u32,
+    ) -> Answer<Vec<Vec<Value>>> {
+        self.read_now(|conn| export_page(conn, table, &after, limit))
+    }
+
+    fn import_rows(
+        &self,
+        table: &'static Table,
+        rows: Vec<Vec<Value>>,
+        merge: bool,
+    ) -> Answer<Imported> {
+        self.write_answer(Arrival::Together, move |conn| {
+            import_rows(conn, table, rows, merge)
+        })
+    }
+
+    fn stats(&self, now: Millis) -> Answer<Value> {
+        self.read_now(|conn| stats(conn, now))
+    }
+
+    fn check(&self) -> Answer<Value> {
+        self.read_now(check)
+    }
+
+    fn reseal(&self) -> Answer<u64> {
+        if !self.secrets.encrypts() {
+            return Answer::Now(Err(crate::core::portable::no_key_to_rotate_to()));
+        }
+        let secrets = self.secrets.clone();
+        self.write_answer(Arrival::Together, move |conn| reseal(conn, &secrets))
+    }
+
+    fn clear(&self) -> Answer<()> {
+        self.write_answer(Arrival::Together, |conn| {
+            conn.execute_batch(
+                "DELETE FROM authenticators; DELETE FROM sessions; DELETE FROM accounts;
+                 DELETE FROM verification_tokens; DELETE FROM users;",
+            )
+            .map_err(sqlite)
+        })
+    }
+}
