@@ -11,6 +11,7 @@
  * on what else the machine runs, unlike wall-clock time. Seeding: `node bench/turn-loop.js
  * <contender> <file> --seed <users>` (users signed up sequentially by that contender).
  * RustAdapter loads the build NAPI_RS_NATIVE_LIBRARY_PATH names (e.g. an unstripped one).
+ * TURN_LOOP_CALL=getUserByEmail makes the calls getUserByEmail instead.
  */
 const path = require('node:path')
 const data = require('./lib/data.js')
@@ -40,10 +41,17 @@ async function main([contender, filename, arg, value]) {
   const users = Number(process.env.TURN_LOOP_USERS ?? 1000)
   const picks = data.picks(4242, calls + 2000, users)
   const tokens = Array.from(picks, (k) => data.uuidFor('session', k))
+  const byEmail = process.env.TURN_LOOP_CALL === 'getUserByEmail'
   for (let i = 0; i < picks.length; i++) {
     await nextTurn()
-    const found = await adapter.getSessionAndUser(tokens[i])
-    if (found === null || found.user.email !== `user${picks[i]}@example.com`) throw new Error(`wrong answer #${i}`)
+    const email = `user${picks[i]}@example.com`
+    if (byEmail) {
+      const user = await adapter.getUserByEmail(email)
+      if (user === null || user.email !== email) throw new Error(`wrong answer #${i}`)
+    } else {
+      const found = await adapter.getSessionAndUser(tokens[i])
+      if (found === null || found.user.email !== email) throw new Error(`wrong answer #${i}`)
+    }
   }
   return close()
 }
