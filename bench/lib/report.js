@@ -158,7 +158,9 @@ function targets(agg, scale, cold = {}) {
   return {
     rows: list.map(([name, value, bound, unit, op, why]) => {
       const measured = Number.isFinite(value)
-      const shown = measured ? `${value.toFixed(2)}${unit.startsWith('x') ? unit : ' ' + unit}` : `not measured${why ? ` (${why})` : ''}`
+      // Three decimals when two would round onto the bound (1.296 shown as 1.30 next to ">= 1.3").
+      const digits = Number.isFinite(bound) && Math.abs(value - bound) < 0.005 ? 3 : 2
+      const shown = measured ? `${value.toFixed(digits)}${unit.startsWith('x') ? unit : ' ' + unit}` : `not measured${why ? ` (${why})` : ''}`
       if (op === 'info') return ['INFO', name, shown, '—']
       const verdict = !measured ? 'SKIP' : (op === '>=' ? value >= bound : value <= bound) ? 'PASS' : 'FAIL'
       return [verdict, name, shown, `${op} ${bound}`]
