@@ -48,27 +48,7 @@ const WEBAUTHN = ['getAccount', 'createAuthenticator', 'getAuthenticator', 'list
 const EXTRAS = ['extraUserProperties', 'extraAccountProperties']
 
 /** The 19 methods of the `@auth/core/adapters` Adapter interface, in the interface's order. */
-const AUTHJS_METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
-]
+const { AUTHJS_METHODS } = require('../lib/methods.js')
 /** The methods only WebAuthn (passkeys) needs. */
 const WEBAUTHN_METHODS = ['getAccount', 'getAuthenticator', 'createAuthenticator', 'listAuthenticatorsByUserId', 'updateAuthenticatorCounter']
 /** The methods every database adapter needs. */

@@ -14,37 +14,10 @@
  */
 
 const { RustAdapterError, codedError } = require('./errors.js')
+const { AUTHJS_METHODS, OWN_METHODS } = require('./methods.js')
 
-/** The methods of `RustAdapter(...)` (`lib/adapter.js`; a test checks both lists agree). */
-const ADAPTER_METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
-  'prune',
-  'listSessions',
-  'revokeSession',
-  'revokeUserSessions',
-  'createSessionFor',
-  'withRequest',
-  'expressMiddleware',
-  'close',
-]
+/** The methods of `RustAdapter(...)` (`lib/adapter.js`; a test checks both agree). */
+const ADAPTER_METHODS = [...AUTHJS_METHODS, ...OWN_METHODS]
 
 /**
  * True when this code runs on Node.js (not in an Edge runtime, whose `process` is a partial
