@@ -24,6 +24,7 @@ const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
 const { launchOptions } = require('../../scripts/chromium.js')
 const { inspect } = require('../helpers.js')
+const { sleep, magicLink, newPage } = require('./kit.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'express')
@@ -40,7 +41,6 @@ const VIRTUAL_AUTHENTICATOR = {
 }
 
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex')
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 jest.setTimeout(60_000)
 
@@ -122,26 +122,6 @@ async function stopApp() {
   const result = await exited
   clearTimeout(timer)
   return result
-}
-
-/** The newest magic link for `identifier` beyond the first `seen` ones, waited for (bounded). */
-async function magicLink(identifier, seen) {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    const lines = fs.existsSync(linkFile) ? fs.readFileSync(linkFile, 'utf8').split('\n').filter(Boolean) : []
-    const links = lines.map((line) => JSON.parse(line)).filter((l) => l.identifier === identifier)
-    if (links.length > seen) return links[links.length - 1].url
-    await sleep(50)
-  }
-  throw new Error(`no magic link for ${identifier} in ${linkFile}`)
-}
-
-async function newPage() {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  page.setDefaultTimeout(15_000)
-  page.setDefaultNavigationTimeout(15_000)
-  return { context, page }
 }
 
 /** Opens a page of the app and waits until its script filled in the CSRF tokens. */
@@ -265,9 +245,9 @@ describe('email magic link', () => {
   })
 
   test('opening the magic link signs a new user in with one database session', async () => {
-    ;({ context, page } = await newPage())
+    ;({ context, page } = await newPage(browser))
     await requestMagicLink(page, email)
-    link = await magicLink(email, 0)
+    link = await magicLink(linkFile, email, 0)
     await page.goto(link)
     await page.waitForURL(app.origin + '/')
     await expect(page.textContent('#user-email')).resolves.toBe(email)
@@ -283,7 +263,7 @@ describe('email magic link', () => {
   })
 
   test('the magic link token was consumed: a second use of the link fails', async () => {
-    const other = await newPage()
+    const other = await newPage(browser)
     try {
       await other.page.goto(link)
       await other.page.waitForURL(/error=Verification/)
@@ -309,9 +289,9 @@ describe('your devices: two browsers signed in as one user', () => {
 
   /** A new browser context signed in as `email` by its own magic link. */
   async function signedInBrowser(seen) {
-    const browserContext = await newPage()
+    const browserContext = await newPage(browser)
     await requestMagicLink(browserContext.page, email)
-    await browserContext.page.goto(await magicLink(email, seen))
+    await browserContext.page.goto(await magicLink(linkFile, email, seen))
     await browserContext.page.waitForURL(app.origin + '/')
     return browserContext
   }
@@ -377,7 +357,7 @@ describe('OpenID Connect against the loopback OpenID Provider', () => {
   let aliceId
 
   beforeAll(async () => {
-    ;({ context, page } = await newPage())
+    ;({ context, page } = await newPage(browser))
   })
   afterAll(async () => {
     await context?.close()
@@ -425,7 +405,7 @@ describe('OpenID Connect against the loopback OpenID Provider', () => {
   test('an email link for the same address while signed in keeps the same user and links nothing', async () => {
     const before = await store.getUser(aliceId)
     await requestMagicLink(page, 'alice@example.test')
-    await page.goto(await magicLink('alice@example.test', 0))
+    await page.goto(await magicLink(linkFile, 'alice@example.test', 0))
     await page.waitForURL(app.origin + '/')
     await expect(page.textContent('#user-id')).resolves.toBe(aliceId)
     const after = await store.getUser(aliceId)
@@ -452,11 +432,11 @@ describe('OpenID Connect against the loopback OpenID Provider', () => {
   })
 
   test('an OP account whose email belongs to another user is not linked to it silently', async () => {
-    const other = await newPage()
+    const other = await newPage(browser)
     try {
       // bob first signs up by email, then (signed out) tries the OP account with the same email
       await requestMagicLink(other.page, 'bob@example.test')
-      await other.page.goto(await magicLink('bob@example.test', 0))
+      await other.page.goto(await magicLink(linkFile, 'bob@example.test', 0))
       await other.page.waitForURL(app.origin + '/')
       const bob = await store.getUserByEmail('bob@example.test')
       await signOut(other.page)
@@ -488,7 +468,7 @@ describe('passkeys (a CDP virtual authenticator)', () => {
   }
 
   beforeAll(async () => {
-    ;({ context, page } = await newPage())
+    ;({ context, page } = await newPage(browser))
     cdp = await context.newCDPSession(page)
     await cdp.send('WebAuthn.enable')
     ;({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR }))
@@ -537,9 +517,9 @@ describe('the SQLite file across a restart', () => {
   let cookie
 
   beforeAll(async () => {
-    ;({ context, page } = await newPage())
+    ;({ context, page } = await newPage(browser))
     await requestMagicLink(page, 'erin@example.test')
-    await page.goto(await magicLink('erin@example.test', 0))
+    await page.goto(await magicLink(linkFile, 'erin@example.test', 0))
     await page.waitForURL(app.origin + '/')
     userId = await page.textContent('#user-id')
     cookie = await sessionCookie(context)

@@ -13,9 +13,9 @@
 const { spawn, spawnSync } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
+const { sleep, freePort, magicLink, installExample } = require('./kit.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'nextjs')
@@ -23,8 +23,6 @@ const APP = path.join(EXAMPLE, 'edge-middleware')
 const NEXT = path.join(EXAMPLE, 'node_modules', 'next', 'dist', 'bin', 'next')
 const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
 const EMAIL = 'edgar@example.test'
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 jest.setTimeout(60_000)
 
@@ -34,17 +32,6 @@ let linkFile
 let server
 let origin
 let output = ''
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /** `name=value` pairs of a response's Set-Cookie headers, merged into `jar` (a Map). */
 function keepCookies(response, jar) {
@@ -58,26 +45,8 @@ function keepCookies(response, jar) {
 
 const cookieHeader = (jar) => [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
 
-async function magicLink(identifier) {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    const lines = fs.existsSync(linkFile) ? fs.readFileSync(linkFile, 'utf8').split('\n').filter(Boolean) : []
-    const found = lines.map((line) => JSON.parse(line)).find((l) => l.identifier === identifier)
-    if (found) return found.url
-    await sleep(50)
-  }
-  throw new Error(`no magic link for ${identifier} in ${linkFile}`)
-}
-
 beforeAll(async () => {
-  if (!fs.existsSync(NEXT) || !fs.existsSync(path.join(EXAMPLE, 'node_modules', 'next-auth'))) {
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: EXAMPLE,
-      encoding: 'utf8',
-      timeout: 300_000,
-    })
-    if (npm.status !== 0) throw new Error(`npm install in examples/nextjs failed:\n${npm.stderr}`)
-  }
+  installExample(EXAMPLE)
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-nextjs-edge-'))
   dbFile = path.join(tmp, 'auth.sqlite')
   linkFile = path.join(tmp, 'links.jsonl')
@@ -156,7 +125,7 @@ test('with JWT sessions, auth() in Edge middleware sees the user signed in by ma
   expect(signIn.status).toBe(302)
   expect(signIn.headers.get('location')).toMatch(/\/api\/auth\/verify-request/)
   // Next.js hands Auth.js request URLs on `localhost`: fetch the link on the loopback address.
-  const link = new URL(await magicLink(EMAIL))
+  const link = new URL(await magicLink(linkFile, EMAIL))
   link.hostname = '127.0.0.1'
   const callback = await fetch(link, { headers: { cookie: cookieHeader(jar) }, redirect: 'manual' })
   expect(callback.status).toBe(302)

@@ -17,15 +17,15 @@
  * The tests of this file run in order and share the build, the server, the browser and the
  * file: each one is a step a person would take.
  */
-const { spawn, spawnSync } = require('node:child_process')
+const { spawn } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
 const { launchOptions } = require('../../scripts/chromium.js')
+const { sleep, freePort, magicLink, newPage, installExample } = require('./kit.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'nextjs')
@@ -34,7 +34,6 @@ const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
 const COOKIE = 'authjs.session-token'
 const EMAIL = 'nina@example.test'
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const secret = () => crypto.randomBytes(32).toString('base64url')
 
 jest.setTimeout(60_000)
@@ -56,18 +55,6 @@ let page
 /** The session cookie of the signed-in browser, kept to replay it after sign-out. */
 let token
 let link
-
-/** A free loopback port (the kernel picks it; the server binds it right after). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /** Runs a command to its end; resolves with its exit code, output and duration. */
 function run(command, args, options) {
@@ -159,26 +146,6 @@ function startNext(env) {
   })
 }
 
-/** The newest magic link for `identifier` in `file` beyond the first `seen` ones, waited for. */
-async function magicLink(file, identifier, seen) {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-    const links = lines.map((line) => JSON.parse(line)).filter((l) => l.identifier === identifier)
-    if (links.length > seen) return links[links.length - 1].url
-    await sleep(50)
-  }
-  throw new Error(`no magic link for ${identifier} in ${file}`)
-}
-
-async function newPage() {
-  const browserContext = await browser.newContext()
-  const browserPage = await browserContext.newPage()
-  browserPage.setDefaultTimeout(15_000)
-  browserPage.setDefaultNavigationTimeout(15_000)
-  return { context: browserContext, page: browserPage }
-}
-
 async function sessionCookie(browserContext) {
   const cookies = await browserContext.cookies(server.origin)
   return cookies.find((c) => c.name === COOKIE)
@@ -202,14 +169,7 @@ async function getJson(pathname, value) {
 
 beforeAll(async () => {
   const chromiumOptions = await launchOptions() // throws, saying why, when there is none
-  if (!fs.existsSync(NEXT) || !fs.existsSync(path.join(EXAMPLE, 'node_modules', 'next-auth'))) {
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: EXAMPLE,
-      encoding: 'utf8',
-      timeout: 300_000,
-    })
-    if (npm.status !== 0) throw new Error(`npm install in examples/nextjs failed:\n${npm.stderr}`)
-  }
+  installExample(EXAMPLE)
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-nextjs-'))
   dbFile = path.join(tmp, 'auth.sqlite')
   linkFile = path.join(tmp, 'links.jsonl')
@@ -246,7 +206,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   })
-  ;({ context, page } = await newPage())
+  ;({ context, page } = await newPage(browser))
 }, 600_000)
 
 afterAll(async () => {
@@ -283,7 +243,7 @@ describe('next start', () => {
   })
 
   test('the same magic link fails the second time and signs nobody in', async () => {
-    const other = await newPage()
+    const other = await newPage(browser)
     try {
       await other.page.goto(link)
       await other.page.waitForURL(/error=Verification/)
@@ -329,7 +289,7 @@ describe('next start', () => {
     expect(await sessionCookie(context)).toBeUndefined()
     expect(await store.getSessionAndUser(token)).toBeNull()
 
-    const replay = await newPage()
+    const replay = await newPage(browser)
     try {
       await replay.context.addCookies([{ name: COOKIE, value: token, url: server.origin }])
       await replay.page.goto(server.origin + '/')
@@ -370,7 +330,7 @@ describe('standalone output', () => {
       log: 'standalone',
       env: { AUTH_SECRET: secret(), AUTH_DB: standaloneDb, AUTH_LINK_FILE: standaloneLinks },
     })
-    const fresh = await newPage()
+    const fresh = await newPage(browser)
     try {
       await requestMagicLink(fresh.page, EMAIL)
       await fresh.page.goto(await magicLink(standaloneLinks, EMAIL, 0))
