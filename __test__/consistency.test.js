@@ -95,3 +95,20 @@ describe('error codes', () => {
     expect(firstColumn('errors.md')).toEqual(codes)
   })
 })
+
+describe('the lock files of the apps that install this package from the repository', () => {
+  // examples/express, examples/nextjs and the next-auth v4 app depend on `file:../..`, so their
+  // lock files record this package's own package.json. When it changes (a dependency, `bin`,
+  // `engines`) and theirs do not, `npm install` in them (the demo, the e2e and v4 tests)
+  // rewrites a committed file. Regenerate with `npm install --prefix <folder>`.
+  const root = require('../package.json')
+  const FIELDS = ['dependencies', 'bin', 'devDependencies', 'engines', 'peerDependencies', 'peerDependenciesMeta']
+  const expected = Object.fromEntries(FIELDS.map((field) => [field, root[field]]))
+  if (typeof expected.bin === 'string') expected.bin = { [root.name]: expected.bin }
+
+  test.each(['examples/express', 'examples/nextjs', '__test__/next-auth-v4'])('%s/package-lock.json records this package.json', (folder) => {
+    const lock = require(path.join('..', folder, 'package-lock.json'))
+    const recorded = lock.packages[path.relative(folder, '.')]
+    expect(Object.fromEntries(FIELDS.map((field) => [field, recorded?.[field]]))).toEqual(expected)
+  })
+})
