@@ -107,9 +107,14 @@ async function betterSqlite3For(version, dir) {
   fs.rmSync(copy, { recursive: true, force: true })
   fs.cpSync(source, copy, { recursive: true, filter: (f) => !f.startsWith(path.join(source, 'build')) })
   const node = path.join(dir, 'bin', 'node')
+  // Under `npm run`, npm hands its own config to node-gyp as npm_config_* variables, and those
+  // win over node-gyp's flags: a user's `nodedir=/usr` in ~/.npmrc (set to build addons for
+  // the system Node.js) would compile this copy against that Node.js's headers. So the
+  // variables that choose the headers are this version's, whatever npm's config says.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|runtime|dist_url|disturl)$/i.test(k)))
   await run(node, [await nodeGyp(), 'rebuild', '--release', `--nodedir=${dir}`, `--jobs=${process.env.MATRIX_GYP_JOBS ?? '1'}`], {
     cwd: copy,
-    env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
+    env: { ...env, npm_config_nodedir: dir, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
   })
   // Load it with that Node.js once: a wrong ABI fails here, not in the middle of a suite.
   await run(node, ['-e', `new (require(${JSON.stringify(copy)}))(':memory:').prepare('select 1').get()`])
