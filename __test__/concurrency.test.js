@@ -87,8 +87,11 @@ sqliteDescribe('group commit', () => {
     const before = walCommits(filename)
     await Promise.all(Array.from({ length: 64 }, () => adapter.createSession(sessionFixture(user.id))))
     const commits = walCommits(filename) - before
+    // How many batches form depends on how far the writer thread gets while this thread is
+    // still handing it writes (a loaded machine: more, smaller batches; 10 seen with two Jest
+    // runs side by side); without group commit it would be 64.
     expect(commits).toBeGreaterThanOrEqual(1)
-    expect(commits).toBeLessThanOrEqual(8)
+    expect(commits).toBeLessThanOrEqual(16)
     await adapter.close()
   })
 

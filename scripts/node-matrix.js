@@ -44,8 +44,20 @@ const JEST = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 
 const SUITES = [
   { name: 'sqlite', args: [] },
   { name: 'postgres', args: ['-c', '__test__/postgres/jest.config.js'] },
-  { name: 'e2e', args: ['--testPathIgnorePatterns=/node_modules/', '--testTimeout=60000', '__test__/e2e'] },
+  // The browser suites build and serve the example apps in the repository's own folders
+  // (examples/nextjs/.next above all), which two versions cannot share at once: they take turns.
+  { name: 'e2e', args: ['--testPathIgnorePatterns=/node_modules/', '--testTimeout=60000', '__test__/e2e'], exclusive: true },
 ]
+
+/** The queue of the suites marked `exclusive`: each runs when the previous one has ended. */
+let exclusiveQueue = Promise.resolve()
+/** Runs `task` now, or after the exclusive suites queued before it when `exclusive`. */
+function inTurn(exclusive, task) {
+  if (!exclusive) return task()
+  const turn = exclusiveQueue.then(task)
+  exclusiveQueue = turn.catch(() => {})
+  return turn
+}
 
 /** Runs a command to its end; resolves to its stdout, rejects with its output on failure. */
 function run(cmd, args, options) {
@@ -144,17 +156,22 @@ async function runVersion(version, log, prepareOnly) {
       '--json',
       `--outputFile=${json}`,
     ]
-    const t = Date.now()
     const logFile = path.join(out, `${suite.name}.log`)
-    const code = await new Promise((resolve) => {
-      const child = spawn(node, args, {
-        cwd: ROOT,
-        // Children the tests start with `node` (or process.execPath) run on the same version.
-        env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
-        stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
-      })
-      child.on('exit', (c, signal) => resolve(c ?? signal))
-    })
+    let t = Date.now()
+    const code = await inTurn(
+      suite.exclusive,
+      () =>
+        new Promise((resolve) => {
+          t = Date.now()
+          const child = spawn(node, args, {
+            cwd: ROOT,
+            // Children the tests start with `node` (or process.execPath) run on the same version.
+            env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
+            stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+          })
+          child.on('exit', (c, signal) => resolve(c ?? signal))
+        }),
+    )
     let summary = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTotalTests: 0 }
     try {
       const full = JSON.parse(fs.readFileSync(json, 'utf8'))
