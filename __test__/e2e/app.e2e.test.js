@@ -321,7 +321,10 @@ describe('your devices: two browsers signed in as one user', () => {
   test('signing the other device out ends its session on its next request', async () => {
     const otherToken = (await sessionCookie(second.context)).value
     await openAppPage(first.page, '/devices')
-    await Promise.all([first.page.waitForURL(app.origin + '/devices'), first.page.click('tr:not(.current) button.revoke')])
+    // The page it lands on after the POST says how many it signed out (waiting for the same
+    // URL it is already on would read the page before the POST's answer).
+    await Promise.all([first.page.waitForURL(/\/devices\?revoked=1$/), first.page.click('tr:not(.current) button.revoke')])
+    await expect(first.page.textContent('#revoked')).resolves.toMatch(/Signed out 1 other session\./)
     expect(await first.page.locator('#sessions tbody tr').count()).toBe(1)
     expect(await store.getSessionAndUser(otherToken)).toBeNull()
     await openAppPage(second.page, '/')

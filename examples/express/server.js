@@ -200,8 +200,8 @@ async function main() {
     try {
       const me = await signedIn(req)
       if (!me || !sameOrigin(req)) return res.status(403).send("Forbidden")
-      if (typeof req.body.id === "string") await adapter.revokeSession(me.userId, req.body.id)
-      res.redirect(303, "/devices")
+      const revoked = typeof req.body.id === "string" ? await adapter.revokeSession(me.userId, req.body.id) : null
+      res.redirect(303, `/devices?revoked=${revoked ? 1 : 0}`)
     } catch (error) {
       next(error)
     }
