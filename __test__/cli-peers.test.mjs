@@ -6,16 +6,16 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { sqliteTable, text, integer, primaryKey } from 'drizzle-orm/sqlite-core'
 import { DrizzleAdapter } from '@auth/drizzle-adapter'
 import { RustAdapter } from 'authjs-rust-adapter'
+import helpers from './helpers.js'
 
-const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'authjs-rust-adapter.js')
+const { runCli: cli } = helpers
+
 const KEY = Buffer.alloc(32, 7).toString('base64')
 const dirs = []
 const open = []
@@ -29,14 +29,6 @@ const tempDir = () => {
   return d
 }
 
-function cli(args) {
-  const out = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } })
-  let json
-  try {
-    json = JSON.parse(out.stdout)
-  } catch {}
-  return { status: out.status, stderr: out.stderr, json }
-}
 
 // @auth/drizzle-adapter's default SQLite tables, the user and account with extra columns.
 const users = sqliteTable('user', {

@@ -6,7 +6,6 @@
  */
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
 const {
   newAdapter,
   storeConfig,
@@ -19,27 +18,13 @@ const {
   sqliteTest,
   RustAdapter,
   closeAfterAll,
+  runCli,
 } = require('./helpers')
 
-const BIN = path.join(__dirname, '..', 'bin', 'authjs-rust-adapter.js')
+const cli = runCli
 const KEY_OLD = Buffer.alloc(32, 1).toString('base64')
 const KEY_NEW = Buffer.alloc(32, 2).toString('base64')
 
-/** Runs the command line; answers `{ status, stdout, stderr, json }`. */
-function cli(args, env = {}) {
-  const out = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', ...env },
-    timeout: 60000,
-  })
-  let json
-  try {
-    json = JSON.parse(out.stdout)
-  } catch {
-    json = undefined
-  }
-  return { status: out.status, stdout: out.stdout, stderr: out.stderr, json }
-}
 
 /** The command-line options naming the database of `config`. */
 function target(config) {

@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const vm = require('node:vm')
 const { execFileSync } = require('node:child_process')
-const { RustAdapter, tempFile } = require('./helpers')
+const { RustAdapter, tempFile, rejectionOf } = require('./helpers')
 const { ADAPTER_METHODS } = require('../lib/edge.js')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
@@ -53,15 +53,6 @@ function evaluate(entry, { globals = {}, hideNative = true } = {}) {
   return { exports: load(path.join(PACKAGE_DIR, entry)), refused, context }
 }
 
-/** What `promise` rejected with. */
-async function rejectionOf(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected the Promise to reject')
-}
 
 describe('outside Node.js', () => {
   test.each(['edge.js', 'index.js'])('%s evaluates with no Node.js built-in and no binary, and loads neither', (entry) => {

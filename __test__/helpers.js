@@ -231,7 +231,38 @@ async function openAndClose(config) {
   await adapter.close()
 }
 
+/** What `promise` rejected with (fails the test when it resolves). */
+async function rejectionOf(promise) {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the Promise to reject')
+}
+
+/** The package's command line. */
+const CLI_BIN = path.join(__dirname, '..', 'bin', 'authjs-rust-adapter.js')
+
+/** Runs the command line as a process (no DATABASE_URL unless `env` gives one); `{ status, stdout, stderr, json }`. */
+function runCli(args, env = {}) {
+  const out = require('node:child_process').spawnSync(process.execPath, [CLI_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: '', ...env },
+    timeout: 60000,
+  })
+  let json
+  try {
+    json = JSON.parse(out.stdout)
+  } catch {
+    json = undefined
+  }
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr, json }
+}
+
 module.exports = {
+  rejectionOf,
+  runCli,
   AUTHJS_METHODS,
   openAndClose,
   closeAfterAll,

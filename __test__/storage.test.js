@@ -20,6 +20,7 @@ const {
   VERSION_2_DDL,
   VERSION_4_DDL,
   openAndClose,
+  rejectionOf,
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
@@ -77,15 +78,6 @@ function thrownBy(fn) {
   throw new Error('expected the call to throw synchronously')
 }
 
-/** The error the Promise rejected with (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected the Promise to reject')
-}
 
 describe('a new file', () => {
   test('the first call creates the file', async () => {

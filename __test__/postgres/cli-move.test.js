@@ -5,25 +5,15 @@
  * database written by the real @auth/pg-adapter is imported with every session kept.
  */
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
 const { randomUUID } = require('node:crypto')
-const { RustAdapter, tempDir, tempFile, userFixture, accountFixture, sessionFixture, closeAfterAll } = require('../helpers')
+const { RustAdapter, tempDir, tempFile, userFixture, accountFixture, sessionFixture, closeAfterAll, runCli: cli } = require('../helpers')
 const { psql } = require('./pg')
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'authjs-rust-adapter.js')
 const KEY = Buffer.alloc(32, 9).toString('base64')
 const URL_ = process.env.AUTHJS_TEST_PG_URL
 let schemas = 0
 const freshSchema = () => `cli_move_${process.pid}_${++schemas}`
 
-function cli(args) {
-  const out = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } })
-  let json
-  try {
-    json = JSON.parse(out.stdout)
-  } catch {}
-  return { status: out.status, stderr: out.stderr, json }
-}
 
 /** Writes two users with accounts and sessions through RustAdapter on `config`. */
 async function populate(config) {
