@@ -20,11 +20,10 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
 const { launchOptions } = require('../../scripts/chromium.js')
 const { inspect } = require('../helpers.js')
-const { sleep, magicLink, newPage } = require('./kit.js')
+const { sleep, magicLink, launchBrowser, newPage } = require('./kit.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'express')
@@ -204,21 +203,7 @@ beforeAll(async () => {
   app = await startApp({ secret: crypto.randomBytes(32).toString('base64url') })
   port = app.port
   store = RustAdapter({ filename: dbFile })
-  browser = await chromium.launch({
-    executablePath: chromiumOptions.executablePath,
-    env: chromiumOptions.env,
-    headless: true,
-    chromiumSandbox: false,
-    timeout: 30_000,
-    args: [
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchBrowser(chromiumOptions)
 }, 240_000)
 
 afterAll(async () => {

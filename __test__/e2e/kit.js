@@ -1,12 +1,13 @@
 'use strict'
 /**
  * What the browser end-to-end suites share: a free port, the magic link an app wrote to its
- * link file, a fresh browser page, and the Next.js example's dependencies installed once.
+ * link file, the browser and a fresh page in it, and the Next.js example's dependencies installed once.
  */
 const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
+const { chromium } = require('playwright-core')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -37,6 +38,22 @@ async function magicLink(file, identifier, seen = 0) {
   throw new Error(`no magic link for ${identifier} in ${file}`)
 }
 
+/**
+ * Headless Chromium, at `chromiumOptions` (from scripts/chromium.js's `launchOptions()`, asked
+ * for first so a missing browser fails before any build), with the flags this closed network
+ * needs: no background networking, component updates or sync, which it would refuse.
+ */
+function launchBrowser(chromiumOptions) {
+  return chromium.launch({
+    executablePath: chromiumOptions.executablePath,
+    env: chromiumOptions.env,
+    headless: true,
+    chromiumSandbox: false,
+    timeout: 30_000,
+    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
 /** A page in a new browser context (its own cookies), with bounded waits. */
 async function newPage(browser) {
   const context = await browser.newContext()
@@ -58,4 +75,4 @@ function installExample(dir) {
   if (npm.status !== 0) throw new Error(`npm install in ${path.relative(process.cwd(), dir)} failed:\n${npm.stderr}`)
 }
 
-module.exports = { sleep, freePort, magicLink, newPage, installExample }
+module.exports = { sleep, freePort, magicLink, launchBrowser, newPage, installExample }

@@ -22,10 +22,9 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { chromium } = require('playwright-core')
 const { RustAdapter } = require('../..')
 const { launchOptions } = require('../../scripts/chromium.js')
-const { sleep, freePort, magicLink, newPage, installExample } = require('./kit.js')
+const { sleep, freePort, magicLink, launchBrowser, newPage, installExample } = require('./kit.js')
 
 const ROOT = path.join(__dirname, '..', '..')
 const EXAMPLE = path.join(ROOT, 'examples', 'nextjs')
@@ -191,21 +190,7 @@ beforeAll(async () => {
 
   server = await startNext({ AUTH_SECRET: secret(), AUTH_DB: dbFile, AUTH_LINK_FILE: linkFile })
   store = RustAdapter({ filename: dbFile })
-  browser = await chromium.launch({
-    executablePath: chromiumOptions.executablePath,
-    env: chromiumOptions.env,
-    headless: true,
-    chromiumSandbox: false,
-    timeout: 30_000,
-    args: [
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchBrowser(chromiumOptions)
   ;({ context, page } = await newPage(browser))
 }, 600_000)
 
