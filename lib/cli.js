@@ -15,7 +15,7 @@ const readline = require('node:readline')
 const { Command, Option, CommanderError } = require('commander')
 const { loadNative } = require('./load.js')
 const { withDatabaseUrl } = require('./config.js')
-const { openNative, faceOf } = require('./adapter.js')
+const { openNative } = require('./adapter.js')
 const { codedError, withCode, RustAdapterError } = require('./errors.js')
 
 /** Exit codes scripts can rely on (docs/cli.md). */
@@ -503,7 +503,7 @@ function program(io, setExit) {
         : await withStore(opts, io, async (store, n) => {
             const wasEmpty = refuseNonEmpty(await statsOf(store, n), Boolean(opts.merge))
             return undoOnFailure(store, n, wasEmpty && !opts.dryRun, () =>
-              importPeer({ ...opts, adapter: faceOf(store), progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
+              importPeer({ ...opts, store, n, progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
             )
           }, true)
     /** @type {Record<string, number>} */

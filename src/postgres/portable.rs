@@ -409,4 +409,8 @@ impl Maintenance for PgStore {
     fn clear(&self) -> Answer<()> {
         self.call("maintenance", clear)
     }
+
+    fn secrets(&self) -> &crate::core::secrets::Secrets {
+        &self.inner.secrets
+    }
 }

@@ -337,6 +337,10 @@ impl Maintenance for SqliteStore {
         self.write_answer(Arrival::Together, move |conn| reseal(conn, &secrets))
     }
 
+    fn secrets(&self) -> &crate::core::secrets::Secrets {
+        &self.secrets
+    }
+
     fn clear(&self) -> Answer<()> {
         self.write_answer(Arrival::Together, |conn| {
             conn.execute_batch(
