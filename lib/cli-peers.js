@@ -18,7 +18,7 @@ const { loadNative } = require('./load.js')
 const { codedError, withCode } = require('./errors.js')
 
 /** Rows read, converted and written per round (one transaction each). */
-const PAGE = 5000
+const PAGE = 50000
 
 /**
  * One model of a peer's schema: its table, and its column for each Auth.js field.
