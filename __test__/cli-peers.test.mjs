@@ -350,7 +350,8 @@ test('rows across many pages: every row once, integer and text dates, every sess
     }
   })
   const filename = path.join(tempDir(), 'auth.sqlite')
-  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--secret', 'app-secret', '--json'])
+  // Pages of 5000 rows (the default is larger).
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--secret', 'app-secret', '--json'], { AUTHJS_IMPORT_PAGE_ROWS: '5000' })
   expect(out.stderr).toBe('')
   expect(out.status).toBe(0)
   expect(out.json.inserted).toEqual({ user: N, account: N, session: N, verificationToken: 0, authenticator: 0 })
@@ -374,6 +375,28 @@ test('rows across many pages: every row once, integer and text dates, every sess
     expect((await adapter.getAccount(String(i), 'github')).access_token).toBe(`gho_${i}`)
   }
   expect(await adapter.getSessionAndUser('token-unknown')).toBeNull()
+})
+
+test('a table without rowids is read in key order, across pages; a bad page size is refused', async () => {
+  const file = path.join(tempDir(), 'norowid.sqlite')
+  const db = new Database(file)
+  db.exec(DDL.replace('CREATE TABLE session (sessionToken TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE, expires INTEGER NOT NULL);',
+    'CREATE TABLE session (sessionToken TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;'))
+  db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?)').run('u1', 'ada@example.com')
+  const session = db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)')
+  for (let i = 0; i < 25; i++) session.run(`t${i}`, 'u1', Date.now() + 86400000)
+  db.close()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const args = ['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json']
+  const bad = cli(args, { AUTHJS_IMPORT_PAGE_ROWS: 'lots' })
+  expect(bad.status).toBe(1)
+  expect(bad.json.error.message).toContain('AUTHJS_IMPORT_PAGE_ROWS must be a positive integer')
+  const out = cli(args, { AUTHJS_IMPORT_PAGE_ROWS: '7' })
+  expect(out.status).toBe(0)
+  expect(out.json.inserted.session).toBe(25)
+  const adapter = RustAdapter({ filename })
+  open.push(adapter)
+  for (let i = 0; i < 25; i++) expect((await adapter.getSessionAndUser(`t${i}`)).user.id).toBe('u1')
 })
 
 test('an unreadable source file is refused naming it', () => {

@@ -17,8 +17,19 @@
 const { loadNative } = require('./load.js')
 const { codedError, withCode } = require('./errors.js')
 
-/** Rows read, converted and written per round (one transaction each). */
-const PAGE = 50000
+/**
+ * Rows read, converted and written per round (one transaction each); `AUTHJS_IMPORT_PAGE_ROWS`
+ * sets another number (docs/cli.md).
+ *
+ * @param {NodeJS.ProcessEnv} env
+ */
+function pageRows(env) {
+  const text = env.AUTHJS_IMPORT_PAGE_ROWS
+  if (text === undefined || text === '') return 50000
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw codedError('INVALID_INPUT', `AUTHJS_IMPORT_PAGE_ROWS must be a positive integer (got ${JSON.stringify(text)})`)
+  return n
+}
 
 /**
  * One model of a peer's schema: its table, and its column for each Auth.js field.
@@ -240,11 +251,12 @@ function checkSchema(spec, tables, peer) {
  * SQLite file), converted and written in one transaction while the next page is read.
  *
  * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean,
- *   store: import('../native').Handle, n: typeof import('../native'),
+ *   store: import('../native').Handle, n: typeof import('../native'), env: NodeJS.ProcessEnv,
  *   progress: (total: number) => { add: (n: number) => void, stop: () => void } }} opts
  */
 async function importPeer(opts) {
   const { n, store } = opts
+  const PAGE = pageRows(opts.env)
   const spec = SPECS[opts.from]
   const source = /^postgres(ql)?:\/\//i.test(opts.source) ? await postgresSource(opts.source) : sqliteSource(opts.source)
   /** @type {Record<string, number>} */

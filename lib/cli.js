@@ -510,7 +510,7 @@ function program(io, setExit) {
         : await withStore(opts, io, async (store, n) => {
             const wasEmpty = refuseNonEmpty(await statsOf(store, n), Boolean(opts.merge))
             return undoOnFailure(store, n, wasEmpty && !opts.dryRun, () =>
-              importPeer({ ...opts, store, n, progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
+              importPeer({ ...opts, store, n, env: io.env, progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
             )
           }, true)
     /** @type {Record<string, number>} */

@@ -173,6 +173,10 @@ impl SqliteSource {
         .map_err(|e| source_error(e, &filename))?;
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
             .map_err(|e| source_error(e, &filename))?;
+        // Pages of the peer's tables are read whole; a larger cache than the default 2 MiB
+        // keeps the interior pages of its b-trees.
+        conn.execute_batch("PRAGMA cache_size = -65536")
+            .map_err(|e| source_error(e, &filename))?;
         Ok(SqliteSource {
             conn: std::sync::Mutex::new(conn),
         })
@@ -208,9 +212,9 @@ impl SqliteSource {
             .map_err(|e| source_error(e, "source"))
     }
 
-    /// Up to `limit` rows of the plan's table after the key `after` (a JSON array, or `null`
-    /// from the start), in key order, read without crossing into JavaScript; `first` counts
-    /// the table's rows before them.
+    /// Up to `limit` rows of the plan's table after `after` (the previous page's `after`, or
+    /// `null` from the start), in rowid order (key order for a table without rowids), read
+    /// without crossing into JavaScript; `first` counts the table's rows before them.
     #[napi(catch_unwind)]
     pub fn peer_page(
         &self,
@@ -226,6 +230,41 @@ impl SqliteSource {
                 AdapterError::invalid("after", "must be a JSON array of key values")
             })?,
         };
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let list = p
+            .columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let table = quote(&p.source_table);
+        let limit = limit.max(1);
+        // A table with rowids is read in rowid order: its pages one after the other, where the
+        // key order would seek each row through an index. (WITHOUT ROWID tables have none:
+        // preparing the query fails, and they are read in key order, their storage order.)
+        let by_rowid = format!(
+            "SELECT _rowid_, {list} FROM {table} WHERE _rowid_ > ? ORDER BY _rowid_ LIMIT {limit}"
+        );
+        if let Ok(mut stmt) = conn.prepare_cached(&by_rowid) {
+            let from = match after.as_slice() {
+                [] => i64::MIN,
+                [Value::Number(n)] if n.is_i64() => n.as_i64().unwrap_or(i64::MIN),
+                _ => return Err(AdapterError::invalid("after", "must be [rowid]").into()),
+            };
+            let n = p.columns.len();
+            let mut last = None;
+            let rows = stmt
+                .query_map([from], |r| {
+                    last = Some(r.get::<_, i64>(0)?);
+                    (1..=n).map(|i| r.get_ref(i).map(source_value)).collect()
+                })
+                .map_err(|e| source_error(e, "source"))?
+                .collect::<rusqlite::Result<Vec<Vec<Value>>>>()
+                .map_err(|e| source_error(e, "source"))?;
+            let mut page = PeerPage::new(p, rows, first);
+            page.after = last.map(|id| format!("[{id}]"));
+            return Ok(page);
+        }
         let keys = p
             .key
             .iter()
@@ -237,17 +276,7 @@ impl SqliteSource {
         } else {
             format!("WHERE ({keys}) > ({})", vec!["?"; after.len()].join(", "))
         };
-        let sql = format!(
-            "SELECT {} FROM {} {filter} ORDER BY {keys} LIMIT {}",
-            p.columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", "),
-            quote(&p.source_table),
-            limit.max(1)
-        );
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let sql = format!("SELECT {list} FROM {table} {filter} ORDER BY {keys} LIMIT {limit}");
         let mut stmt = conn
             .prepare_cached(&sql)
             .map_err(|e| source_error(e, "source"))?;
