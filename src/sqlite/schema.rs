@@ -100,10 +100,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions ADD COLUMN ip_address TEXT;
     UPDATE sessions SET id = lower(hex(randomblob(16)));
     ",
+    // 6: no expiry indexes. Every session write (create, update, delete) and every token
+    // write paid for one more b-tree, kept only so the hourly sweep could find expired rows
+    // without a scan. The sweeper now walks the sessions in key order a chunk per write
+    // transaction (see `sweeper`), so that scan never holds the write lock for long, and an
+    // explicit prune() scans once.
+    "
+    DROP INDEX IF EXISTS sessions_expires_idx;
+    DROP INDEX IF EXISTS verification_tokens_expires_idx;
+    ",
 ];
 
 /// Data steps by version (index = version - 1).
-const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None];
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None, None];
 
 /// Version 3: replaces every plain session token with its stored hash, so sessions created
 /// before the upgrade keep working.
@@ -343,10 +352,8 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(
-            indexes,
-            vec!["sessions_expires_idx", "sessions_user_id_idx"]
-        );
+        // Version 6 dropped the expiry index again.
+        assert_eq!(indexes, vec!["sessions_user_id_idx"]);
         // The cascade from users still reaches the rebuilt table.
         conn.execute("DELETE FROM users WHERE id = 'u1'", [])
             .unwrap();
