@@ -881,3 +881,17 @@ fn a_new_file_has_no_expiry_indexes_to_maintain_on_every_write() {
         ]
     );
 }
+
+#[test]
+fn the_read_connection_keeps_a_small_page_cache_and_the_writer_the_configured_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let cache = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap()
+    };
+    let reader = cache(lock(&store.reader).as_ref().unwrap());
+    let writer = store.write_blocking(move |c| Ok(cache(c))).unwrap();
+    // Negative: KiB.
+    assert_eq!(writer, -16384);
+    assert_eq!(reader, -2048);
+}
