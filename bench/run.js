@@ -101,7 +101,7 @@ const PLAN = quick
       scaleRounds: 2,
       scaleOps: 5000,
       scaleWarm: 1000,
-      http: { n: 1000, rounds: 2, amount: 1000, warm: 300, connections: 10 },
+      http: { n: 1000, rounds: 2, amount: 800, warm: 200, connections: 10 },
     }
   : {
       n: 10000,

@@ -47,14 +47,14 @@ function startServer(job, { execPath, env, children }) {
     const done = new Promise((res, rej) => {
       finish = { res, rej }
     })
-    done.catch(() => {}) // observed by whoever awaits it; an early failure rejects `started` too
+    done.catch(() => {}) // observed by whoever awaits it; an early failure rejects the start too
     child.on('message', (m) => {
       if (m.listening) {
         resolve({
           port: m.listening,
           mark() {
-            return new Promise((res) => {
-              waiting = res
+            return new Promise((res, rej) => {
+              waiting = { res, rej }
               child.send({ cmd: 'mark' })
             })
           },
@@ -68,39 +68,69 @@ function startServer(job, { execPath, env, children }) {
       } else if (m.marked && waiting) {
         const w = waiting
         waiting = null
-        w()
+        w.res()
       } else if (m.result) result = m.result
       else if (m.error) error = m.error
     })
     child.on('error', reject)
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       children?.delete(child)
       if (result) {
         if (job.mode === 'seed') resolve(result)
         finish.res(result)
       } else {
-        const e = new Error(`HTTP ${job.mode} ${job.contender} failed (exit ${code}): ${error ?? 'no result'}`)
+        const e = new Error(`HTTP ${job.mode} ${job.contender} failed (exit ${code ?? signal}): ${error ?? 'no result'}`)
         reject(e)
         finish.rej(e)
+        waiting?.rej(e)
       }
     })
   })
 }
 
 /**
- * Runs autocannon against `port`: `amount` requests over `connections` keep-alive
+ * Runs autocannon against `server.port`: `amount` requests over `connections` keep-alive
  * connections (one request in flight on each), each with the session cookie of a user picked
- * by a PRNG seeded with `seed`; checks every answer.
+ * by a PRNG seeded with `seed`; checks every answer. Fails (and stops autocannon) if the
+ * server process ends meanwhile.
  * @returns {{ ok: number, seconds: number, rps: number, latency: { mean, p50, p99 } }} (ms)
  */
-async function load(port, { seed, amount, connections, n, cookies }) {
+async function load(server, { seed, amount, connections, n, cookies }) {
   const autocannon = require('autocannon')
-  const next = data.prng(seed)
-  const bad = []
-  let ok = 0
-  let last = NaN
+  const tally = { ok: 0, last: NaN, bad: [] }
+  const options = loadOptions(server.port, { amount, connections, n, cookies, next: data.prng(seed), tally })
   const started = performance.now()
-  const result = await autocannon({
+  let instance
+  const finished = new Promise((resolve, reject) => {
+    instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)))
+  })
+  const died = server.done.then(
+    () => new Error('the server exited during the load'),
+    (error) => error,
+  )
+  const result = await Promise.race([finished, died.then((error) => ({ died: error }))])
+  if (result.died) {
+    instance.stop()
+    throw result.died
+  }
+  // From the start to the last answer: autocannon itself notices that it is done only on its
+  // next one-second tick, so its own duration (and the wall time of this call) is rounded up.
+  const { ok, last, bad } = tally
+  const seconds = (last - started) / 1000
+  const failures = result.non2xx + result.errors + result.timeouts + (result.mismatches ?? 0)
+  if (failures > 0 || ok !== result.requests.total || ok < amount) {
+    throw new Error(
+      `GET /auth/session: ${ok} of ${amount} answers right (${result.requests.total} answered, ${result.non2xx} non-2xx, ` +
+        `${result.errors} errors, ${result.timeouts} timeouts)${bad.length ? `; first: ${bad.join(' | ')}` : ''}`,
+    )
+  }
+  return { ok, seconds, rps: ok / seconds, latency: { mean: result.latency.average, p50: result.latency.p50, p99: result.latency.p99 } }
+}
+
+/** autocannon's options for `load`: checks each answer, counting the right ones in `tally`. */
+function loadOptions(port, { amount, connections, n, cookies, next, tally }) {
+  const { bad } = tally
+  return {
     url: `http://127.0.0.1:${port}`,
     connections,
     pipelining: 1,
@@ -116,7 +146,7 @@ async function load(port, { seed, amount, connections, n, cookies }) {
           return { ...request, headers: { ...request.headers, cookie: cookies[k] } }
         },
         onResponse(status, body, context) {
-          last = performance.now()
+          tally.last = performance.now()
           if (status !== 200) {
             if (bad.length < 3) bad.push(`HTTP ${status} for user ${context.k}: ${String(body).slice(0, 200)}`)
             return
@@ -127,23 +157,12 @@ async function load(port, { seed, amount, connections, n, cookies }) {
           } catch {
             session = null
           }
-          if (session?.user?.email === `user${context.k}@example.com` && typeof session.user.id === 'string') ok++
+          if (session?.user?.email === `user${context.k}@example.com` && typeof session.user.id === 'string') tally.ok++
           else if (bad.length < 3) bad.push(`wrong session for user ${context.k}: ${String(body).slice(0, 200)}`)
         },
       },
     ],
-  })
-  // From the start to the last answer: autocannon itself notices that it is done only on its
-  // next one-second tick, so its own duration (and the wall time of this call) is rounded up.
-  const seconds = (last - started) / 1000
-  const failures = result.non2xx + result.errors + result.timeouts + (result.mismatches ?? 0)
-  if (failures > 0 || ok !== result.requests.total || ok < amount) {
-    throw new Error(
-      `GET /auth/session: ${ok} of ${amount} answers right (${result.requests.total} answered, ${result.non2xx} non-2xx, ` +
-        `${result.errors} errors, ${result.timeouts} timeouts)${bad.length ? `; first: ${bad.join(' | ')}` : ''}`,
-    )
   }
-  return { ok, seconds, rps: ok / seconds, latency: { mean: result.latency.average, p50: result.latency.p50, p99: result.latency.p99 } }
 }
 
 /**
@@ -169,9 +188,9 @@ async function runHttp({ contenders, plan, synchronous, child, fileOf, removeDb,
         child,
       )
       try {
-        await load(server.port, { seed: 90000 + round, amount: plan.warm, connections: plan.connections, n: plan.n, cookies })
+        await load(server, { seed: 90000 + round, amount: plan.warm, connections: plan.connections, n: plan.n, cookies })
         await server.mark()
-        const measured = await load(server.port, {
+        const measured = await load(server, {
           seed: 91000 + round,
           amount: plan.amount,
           connections: plan.connections,

@@ -27,6 +27,7 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
         ['better-sqlite3', `${env.betterSqlite3} (SQLite ${env.betterSqliteSqlite})`],
         ['drizzle', `drizzle-orm ${env.drizzleOrm}, @auth/drizzle-adapter ${env.drizzleAdapter}`],
         ['kysely', `kysely ${env.kysely}, @auth/kysely-adapter ${env.kyselyAdapter}`],
+        ['HTTP part', `express ${env.express}, @auth/express ${env.authExpress} (@auth/core ${env.authCore}), autocannon ${env.autocannon}`],
       ],
     ),
     '',
