@@ -74,8 +74,7 @@ async function app(adapter, counter) {
     callbacks: {
       // As examples/express: the database strategy hands over the stored user.
       session({ session, user }) {
-        session.user.id = user.id
-        return session
+        return { user: { id: user.id, name: user.name, email: user.email, image: user.image }, expires: session.expires }
       },
     },
   }

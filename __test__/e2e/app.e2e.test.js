@@ -414,7 +414,7 @@ describe('the SQLite file across a restart', () => {
     expect(fs.existsSync(`${dbFile}-wal`)).toBe(false)
     const db = await inspect(dbFile)
     try {
-      expect(db.get('PRAGMA user_version').user_version).toBe(5)
+      expect(db.get('PRAGMA user_version').user_version).toBe(6)
       expect(db.all('SELECT * FROM verification_tokens')).toEqual([]) // every link was used once
       const users = db.all('SELECT id, email, email_verified FROM users ORDER BY email')
       expect(users.map((u) => u.email)).toEqual([

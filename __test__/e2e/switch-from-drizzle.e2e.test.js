@@ -195,6 +195,9 @@ test('on @auth/drizzle-adapter, alice signs in through the OpenID Provider and d
   alice.session = await sessionJson(alice.page)
   expect(alice.session.user).toMatchObject({ id: alice.id, name: alice.name, email: alice.email })
   alice.cookie = await sessionCookie(alice.context)
+  // The example's session callback sends the user, never the cookie's value to page scripts.
+  expect(Object.keys(alice.session).sort()).toEqual(['expires', 'user'])
+  expect(JSON.stringify(alice.session)).not.toContain(alice.cookie.value)
 
   Object.assign(dave, await newPage(browser))
   await requestMagicLink(dave.page, dave.email)

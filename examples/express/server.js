@@ -104,9 +104,11 @@ function authConfig(op) {
     },
     callbacks: {
       // The database strategy hands the stored user (with its extra fields) to this callback.
+      // Return only what pages need: `session` itself also holds `sessionToken` (the cookie's
+      // value, which the cookie is httpOnly to hide) and `userId`, and whatever this returns
+      // is what GET /auth/session sends to every script on the page.
       session({ session, user }) {
-        session.user.id = user.id
-        return session
+        return { user: { id: user.id, name: user.name, email: user.email, image: user.image }, expires: session.expires }
       },
     },
     events: {
