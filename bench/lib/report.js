@@ -220,8 +220,10 @@ function targets(agg, scale, cold = {}, http = {}, notes = {}) {
   return {
     rows: list.map(([name, value, bound, unit, op, why]) => {
       const measured = Number.isFinite(value)
-      // Three decimals when two would round onto the bound (1.296 shown as 1.30 next to ">= 1.3").
-      const digits = Number.isFinite(bound) && Math.abs(value - bound) < 0.005 ? 3 : 2
+      // More decimals while fewer would round onto the bound (1.296 shown as 1.30 next to
+      // ">= 1.3", or 0.9996 as 1.000 next to ">= 1" with a FAIL).
+      let digits = 2
+      while (Number.isFinite(bound) && value !== bound && Number(value.toFixed(digits)) === bound && digits < 6) digits++
       const shown = measured ? `${value.toFixed(digits)}${/^[x%]/.test(unit) ? unit : ' ' + unit}` : `not measured${why ? ` (${why})` : ''}`
       if (op === 'info') return ['INFO', name, shown, '—']
       const verdict = !measured ? 'SKIP' : (op === '>=' ? value >= bound : value <= bound) ? 'PASS' : 'FAIL'
