@@ -219,6 +219,28 @@ sqliteDescribe('reads issued together', () => {
     await adapter.close()
   })
 
+  test('under Jest\'s fake timers, reads still settle and their snapshot is still let go', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    jest.useFakeTimers()
+    try {
+      for (let i = 0; i < 5; i++) expect((await adapter.getUser(user.id)).id).toBe(user.id)
+      // Real time passes (node:timers is not faked); the lease's timer is a real one too.
+      await new Promise((resolve) => require('node:timers').setTimeout(resolve, 100))
+    } finally {
+      jest.useRealTimers()
+    }
+    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
+      const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
+      db.prepare("UPDATE users SET name = 'renamed'").run()
+      console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')))`
+    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    await adapter.close()
+  })
+
   test('close() right after reads that shared a snapshot still folds the WAL into the file', async () => {
     const filename = tempFile()
     const adapter = RustAdapter({ filename, sweepInterval: 0 })
