@@ -15,9 +15,15 @@ const { isNodeRuntime } = require('./lib/edge.js')
 
 if (isNodeRuntime()) {
   const { RustAdapter } = require('./lib/adapter.js')
-  const { LegacyAdapter } = require('./lib/legacy.js')
-  const { RustClientDb } = require('./lib/client-db.js')
   const { RustAdapterError } = require('./lib/errors.js')
+  // Loaded by their first call: most apps use RustAdapter alone, and every module loaded at
+  // start-up is paid for by each cold start (a serverless instance's first request).
+  /** @param {any} config */
+  const LegacyAdapter = (config) => require('./lib/legacy.js').LegacyAdapter(config)
+  /** @param {any} config */
+  const RustClientDb = function RustClientDb(config) {
+    return require('./lib/client-db.js').RustClientDb(config)
+  }
   module.exports = { RustAdapter, LegacyAdapter, RustClientDb, ReplocalClientDb: RustClientDb, RustAdapterError }
   module.exports.default = RustAdapter
 } else {

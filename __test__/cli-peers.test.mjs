@@ -13,6 +13,7 @@ import { sqliteTable, text, integer, primaryKey } from 'drizzle-orm/sqlite-core'
 import { DrizzleAdapter } from '@auth/drizzle-adapter'
 import { RustAdapter } from 'authjs-rust-adapter'
 import helpers from './helpers.js'
+import prisma from './prisma.js'
 
 const { runCli: cli } = helpers
 
@@ -504,4 +505,51 @@ test('typeorm: users and accounts deep-equal with their types, every old session
   }
   db.close()
   await importAndCheck('typeorm', file, source, { user: 3, account: 3, session: 9, verificationToken: 1 })
+})
+
+describe('prisma', () => {
+  // The real @auth/prisma-adapter on Prisma 7's client, generated for this run (see __test__/prisma.js).
+  let PrismaClient
+  beforeAll(() => {
+    ;({ PrismaClient } = prisma.generatePrismaClient('sqlite'))
+  }, 120000)
+  afterAll(() => prisma.removeGenerated())
+
+  // Prisma 7 stores SQLite dates as ISO text by default; Prisma 6 and older (and 7 when told
+  // so) as integer milliseconds.
+  test.each(['iso8601', 'unixepoch-ms'])('users and accounts deep-equal with their types, every old session still signed in (dates stored as %s)', async (timestampFormat) => {
+    const { PrismaAdapter } = await import('@auth/prisma-adapter')
+    const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3')
+    const file = path.join(tempDir(), 'dev.db')
+    const sqlite = new Database(file)
+    sqlite.exec(prisma.DDL.sqlite)
+    sqlite.close()
+    const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}` }, { timestampFormat }) })
+    const source = await prisma.writeThroughPrisma(PrismaAdapter(client))
+    await client.$disconnect()
+    const raw = new Database(file, { readonly: true })
+    const stored = raw.prepare('SELECT "joinedAt", "createdAt" FROM "User"').get()
+    raw.close()
+    expect(typeof stored.joinedAt).toBe(timestampFormat === 'iso8601' ? 'string' : 'number')
+
+    const filename = path.join(tempDir(), 'auth.sqlite')
+    const out = cli(['import', '--from', 'prisma', '--source', file, '--filename', filename, '--secret', 'app-secret', '--encryption-key', KEY, '--json'])
+    expect(out.stderr).toBe('')
+    expect(out.status).toBe(0)
+    expect(out.json.inserted).toEqual({ user: 3, account: 3, session: 9, verificationToken: 1, authenticator: 1 })
+
+    const adapter = RustAdapter({ filename, secret: 'app-secret', encryptionKey: KEY })
+    open.push(adapter)
+    for (const { user, account, tokens } of source.written) {
+      const got = await adapter.getUser(user.id)
+      expect(got).toEqual(user)
+      for (const field of ['joinedAt', 'createdAt', 'updatedAt']) expect(Object.prototype.toString.call(got[field])).toBe('[object Date]')
+      expect(typeof got.isStaff).toBe('boolean')
+      expect(typeof got.age).toBe('number')
+      expect(await adapter.getAccount(account.providerAccountId, account.provider)).toEqual(prisma.expectedAccount(account))
+      for (const token of tokens) expect((await adapter.getSessionAndUser(token)).user).toEqual(user)
+    }
+    expect(await adapter.getAuthenticator(source.authenticator.credentialID)).toEqual(source.authenticator)
+    expect(await adapter.useVerificationToken({ identifier: source.token.identifier, token: source.token.token })).toEqual(source.token)
+  })
 })

@@ -160,6 +160,87 @@ sqliteDescribe('reads issued together', () => {
     await adapter.close()
   })
 
+  test('reads one event-loop turn apart see another connection\'s commit made between them', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const session = await adapter.createSession(sessionFixture(user.id))
+    const other = new Database(filename)
+    const rename = other.prepare('UPDATE users SET name = ? WHERE id = ?')
+    for (let i = 0; i < 10; i++) {
+      // Each read in its own turn, as a server's requests arrive, well inside one snapshot lease.
+      await new Promise((resolve) => setImmediate(resolve))
+      rename.run(`turn ${i}`, user.id)
+      expect((await adapter.getSessionAndUser(session.sessionToken)).user.name).toBe(`turn ${i}`)
+    }
+    other.prepare('DELETE FROM sessions').run()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await adapter.getSessionAndUser(session.sessionToken)).toBeNull()
+    other.close()
+    await adapter.close()
+  })
+
+  test('a session another process deletes while the event loop is blocked is not served by the next read', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    const session = await adapter.createSession(sessionFixture(user.id))
+    expect(await adapter.getSessionAndUser(session.sessionToken)).not.toBeNull()
+    // spawnSync blocks this thread, so the snapshot the first read began is still leased
+    // when the second read runs: only the file's WAL-index can tell it is stale.
+    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
+      const db = new Database(${JSON.stringify(filename)}); db.prepare('DELETE FROM sessions').run(); db.close()`
+    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
+    expect(child.stderr).toBe('')
+    expect(await adapter.getSessionAndUser(session.sessionToken)).toBeNull()
+    await adapter.close()
+  })
+
+  test('an idle adapter holds no read snapshot: another connection can checkpoint and truncate the WAL', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setImmediate(resolve))
+      await adapter.getUser(user.id)
+    }
+    // The lease is a few milliseconds. After it, a commit by another connection leaves no
+    // older snapshot of ours behind to hold back a TRUNCATE checkpoint.
+    // (Another process: POSIX locks never conflict inside one process.)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
+      const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
+      db.prepare("UPDATE users SET name = 'renamed'").run()
+      console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')))`
+    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    expect((await adapter.getUser(user.id)).name).toBe('renamed')
+    await adapter.close()
+  })
+
+  test('under Jest\'s fake timers, reads still settle and their snapshot is still let go', async () => {
+    const filename = tempFile()
+    const adapter = RustAdapter({ filename, sweepInterval: 0 })
+    const user = await adapter.createUser(userFixture())
+    jest.useFakeTimers()
+    try {
+      for (let i = 0; i < 5; i++) expect((await adapter.getUser(user.id)).id).toBe(user.id)
+      // Real time passes (node:timers is not faked); the lease's timer is a real one too.
+      await new Promise((resolve) => require('node:timers').setTimeout(resolve, 100))
+    } finally {
+      jest.useRealTimers()
+    }
+    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
+      const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
+      db.prepare("UPDATE users SET name = 'renamed'").run()
+      console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')))`
+    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    await adapter.close()
+  })
+
   test('close() right after reads that shared a snapshot still folds the WAL into the file', async () => {
     const filename = tempFile()
     const adapter = RustAdapter({ filename, sweepInterval: 0 })

@@ -24,7 +24,7 @@ const {
 } = require('./helpers')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
-const LATEST_VERSION = 5
+const LATEST_VERSION = 6
 const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
 
 const V1 = {
@@ -382,10 +382,17 @@ describe('a file of version 4, before sessions had ids and times', () => {
     expect(await adapter.getSessionAndUser('v4-token-a')).not.toBeNull()
   })
 
-  test('the upgrade records version 5', async () => {
+  test(`the upgrade records version ${LATEST_VERSION}`, async () => {
     const filename = await makeVersion4File()
     await openAndClose({ filename })
-    expect(await userVersion(filename)).toBe(5)
+    expect(await userVersion(filename)).toBe(LATEST_VERSION)
+  })
+
+  test('the upgrade drops the expiry indexes that every session and token write paid for (version 6)', async () => {
+    const filename = await makeVersion4File()
+    await openAndClose({ filename })
+    const indexes = await readClosed(filename, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%expires%'")
+    expect(indexes).toEqual([])
   })
 })
 

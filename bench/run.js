@@ -12,10 +12,15 @@
  * 2. Builds the addon in release mode (`npm run build` at the root).
  * 3. Suite: interleaved rounds; in each round every contender runs the whole suite in its own
  *    child process on its own fresh SQLite file (WAL, same `synchronous`, same seeded data).
- * 4. Scale: the hot read (getSessionAndUser, sequential) on bulk-seeded files of 10k and 1M
- *    users, RustAdapter and the floor only, interleaved rounds again.
- * 5. Prints medians, ratios, peak RSS and the issue-4 targets; a full run writes
- *    bench/RESULTS.md.
+ * 4. Scale: the hot read (getSessionAndUser) on bulk-seeded files of 10k and 1M users,
+ *    RustAdapter and the floor only, interleaved rounds again: uniformly random tokens
+ *    (sequential) and Zipf-like tokens (s = 1.1; sequential and one call per event-loop turn).
+ * 5. HTTP (lib/http.js): requests/s of GET /auth/session with a signed-in cookie on the
+ *    Express demo stack (@auth/express, database sessions), one server process per contender
+ *    (RustAdapter, the floor, drizzle, and a null adapter on JavaScript Maps as the reference
+ *    for the adapter's share of a request), load from autocannon, interleaved rounds.
+ * 6. Cold start; then prints medians, ratios, peak RSS and the issue-22 targets; a full run
+ *    writes bench/RESULTS.md.
  *
  * Options:
  *   --quick               small N, fewer rounds, no 1M file (well under 2 minutes)
@@ -23,6 +28,9 @@
  *   --only=rust,floor     run a subset of contenders
  *   --synchronous=normal  run every contender with synchronous=NORMAL (default: FULL, ours)
  *   --no-scale            skip the scale part
+ *   --no-http             skip the HTTP part
+ *   --only-http           run only the HTTP part (no suite, scale or cold start)
+ *   --only-scale          run only the scale part (uniform and Zipf-like hot reads)
  *   --skip-install --skip-build
  *   --keep-data           keep bench/.data (the 1M file is then reused by the next run)
  *   --write / --no-write  write bench/RESULTS.md (default: only a full run writes it)
@@ -93,6 +101,7 @@ const PLAN = quick
       scaleRounds: 2,
       scaleOps: 5000,
       scaleWarm: 1000,
+      http: { n: 1000, rounds: 2, amount: 800, warm: 200, connections: 10 },
     }
   : {
       n: 10000,
@@ -105,10 +114,21 @@ const PLAN = quick
       scaleRounds: 5,
       scaleOps: 20000,
       scaleWarm: 5000,
+      http: { n: 10000, rounds: 5, amount: 5000, warm: 1000, connections: 10 },
     }
 if (args.n) PLAN.n = Number(args.n)
-if (args.rounds) PLAN.rounds = PLAN.scaleRounds = Number(args.rounds)
-if (args['no-scale']) PLAN.scaleSizes = []
+if (args.rounds) PLAN.rounds = PLAN.scaleRounds = PLAN.http.rounds = Number(args.rounds)
+if (args['only-http'] && args['only-scale']) {
+  process.stderr.write('bench: --only-http and --only-scale exclude each other\n')
+  process.exit(2)
+}
+/** Which parts run: the suite, the scale part, the HTTP part, cold start. */
+const PARTS = args['only-http']
+  ? { suite: false, scale: false, http: true, cold: false }
+  : args['only-scale']
+    ? { suite: false, scale: true, http: false, cold: false }
+    : { suite: true, scale: !args['no-scale'], http: !args['no-http'], cold: !args['no-cold'] }
+if (!PARTS.scale) PLAN.scaleSizes = []
 
 const ALL = ['rust', 'drizzle', 'kysely', 'floor', 'nsqlite']
 let contenders = args.only ? String(args.only).split(',') : ALL
@@ -253,7 +273,7 @@ async function main() {
   const report = require('./lib/report.js')
   const { startLoadMonitor, describe } = require('./lib/machine.js')
   for (const c of contenders) if (!ALL.includes(c)) throw new Error(`unknown contender ${c} (known: ${ALL.join(', ')})`)
-  const labels = Object.fromEntries([...ALL, 'rust-mmap'].map((c) => [c, CONTENDERS[c].label]))
+  const labels = Object.fromEntries([...ALL, 'rust-mmap', 'memory'].map((c) => [c, CONTENDERS[c].label]))
   fs.mkdirSync(DATA, { recursive: true })
   releaseBinary = snapshotReleaseBinary()
 
@@ -263,11 +283,11 @@ async function main() {
   const monitor = startLoadMonitor()
   let childCpu = 0
   const cpuProf = Boolean(args['cpu-prof'])
-  log(`bench: ${quick ? 'QUICK' : 'full'} run on Node.js ${runtime.version}, N=${PLAN.n} users, ${PLAN.rounds} rounds, synchronous=${synchronous.toUpperCase()} for every contender, ${env.cores} cores, load average ${os.loadavg()[0].toFixed(2)}`)
+  log(`bench: ${quick ? 'QUICK' : 'full'} run on Node.js ${runtime.version}, N=${PLAN.n} users, ${PLAN.rounds} rounds, synchronous=${synchronous.toUpperCase()} for every contender, ${env.cores} cores, load average ${os.loadavg()[0].toFixed(2)}; parts: ${Object.keys(PARTS).filter((p) => PARTS[p]).join(', ')}`)
 
   // Suite: interleaved rounds, one child process per contender per round.
   const suiteRuns = []
-  for (let round = 0; round < PLAN.rounds; round++) {
+  for (let round = 0; round < (PARTS.suite ? PLAN.rounds : 0); round++) {
     for (const contender of rotated(contenders, round)) {
       const filename = path.join(DATA, `suite-${contender}.sqlite`)
       const t = Date.now()
@@ -309,18 +329,43 @@ async function main() {
       }
     }
     scale[size] = report.aggregate(runs)
-    log(`  hot read at ${size.toLocaleString('en-US')} users: ${PLAN.scaleRounds} rounds done`)
+    log(`  hot read at ${size.toLocaleString('en-US')} users (uniform and Zipf-like tokens): ${PLAN.scaleRounds} rounds done`)
     if (!args['keep-data']) {
       removeDb(file)
       fs.rmSync(stamp, { force: true })
     }
   }
+  // HTTP: GET /auth/session on the Express demo stack, one server process per contender, load
+  // from autocannon in this process (lib/http.js).
+  let http = {}
+  const { HTTP_CONTENDERS, runHttp } = require('./lib/http.js')
+  const httpContenders = HTTP_CONTENDERS.filter((c) => c === 'memory' || contenders.includes(c))
+  if (PARTS.http && httpContenders.length > 1) {
+    log(`bench: HTTP part, ${PLAN.http.n.toLocaleString('en-US')} users, ${PLAN.http.rounds} rounds of ${PLAN.http.amount.toLocaleString('en-US')} requests over ${PLAN.http.connections} connections`)
+    const ran = await runHttp({
+      contenders: httpContenders,
+      plan: PLAN.http,
+      synchronous,
+      child: {
+        execPath: runtime.execPath,
+        env: { ...process.env, ...runtime.env, NAPI_RS_NATIVE_LIBRARY_PATH: releaseBinary.path },
+        children,
+      },
+      fileOf: (c) => path.join(DATA, `http-${c}.sqlite`),
+      removeDb,
+      rotated,
+      log,
+    })
+    http = ran.results
+    childCpu += ran.cpuSeconds
+  }
+
   // Cold start: process start → first getSessionAndUser answered, in a fresh process each time,
   // on a new file (schema created) and on an existing one (PLAN.coldUsers users signed up
   // beforehand by the same contender), against the floors. Interleaved rounds again.
   const cold = {}
   const coldContenders = ['rust', 'floor', 'nsqlite'].filter((c) => contenders.includes(c))
-  if (!args['no-cold'] && coldContenders.length) {
+  if (PARTS.cold && coldContenders.length) {
     const data = require('./lib/data.js')
     const existing = {}
     for (const contender of coldContenders) {
@@ -358,20 +403,35 @@ async function main() {
   const coldTable = report.coldRows(cold, labels)
   const rss = report.rssRows(agg, ALL.filter((c) => contenders.includes(c)), labels)
   const scaleTable = report.scaleRows(scale, labels)
-  const verdicts = report.targets(agg, scale, cold)
+  const httpTable = report.httpRows(http, labels)
+  const notes = {
+    http: !PARTS.http ? 'HTTP part not run' : !http.rust || !http.floor ? 'needs RustAdapter and the floor in the HTTP part' : undefined,
+    scale: !PARTS.scale
+      ? 'scale part not run'
+      : !PLAN.scaleSizes.includes(1000000)
+        ? `no 1M-user file in a ${quick ? '--quick ' : ''}run`
+        : 'needs RustAdapter in the scale part',
+  }
+  const verdicts = report.targets(agg, scale, cold, http, notes)
   const loadNote =
     `Machine load during the run: ${load.machineBusyCores.toFixed(2)} of ${env.cores} cores busy on average, ` +
     `${load.benchCores.toFixed(2)} of them the benchmark's measured processes, ${load.otherCores.toFixed(2)} other processes` +
     ` (1-min load average ${load.loadavgMin.toFixed(2)}–${load.loadavgMax.toFixed(2)}).`
   const busy = load.otherCores >= 0.15
 
-  log()
-  log(report.textTable(report.SUITE_HEADER, suiteTable))
-  log()
-  log(report.textTable(report.RSS_HEADER, rss))
+  if (suiteTable.length) {
+    log()
+    log(report.textTable(report.SUITE_HEADER, suiteTable))
+    log()
+    log(report.textTable(report.RSS_HEADER, rss))
+  }
   if (scaleTable.length) {
     log()
     log(report.textTable(report.SCALE_HEADER, scaleTable))
+  }
+  if (httpTable.length) {
+    log()
+    log(report.textTable(report.HTTP_HEADER, httpTable))
   }
   if (coldTable.length) {
     log()
@@ -385,11 +445,12 @@ async function main() {
   if (busy) log('Other processes were using the CPU during this run: treat small differences as noise.')
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
-  const raw = { plan: PLAN, synchronous, env, load, suiteRuns, scale, agg, cold }
+  const raw = { plan: PLAN, parts: PARTS, synchronous, env, load, suiteRuns, scale, agg, http, cold }
   fs.writeFileSync(path.join(DATA, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(raw, null, 1))
-  const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds
+  const partial = args['only-http'] || args['only-scale'] || args['no-http'] || args['no-scale'] || args['no-cold']
+  const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds && !partial
   if (write) {
-    const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, coldTable, nodeSqliteNote, verdicts, report, quick })
+    const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, httpTable, coldTable, nodeSqliteNote, verdicts, report, quick })
     fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), md)
     log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, 'RESULTS.md'))}`)
   }

@@ -6,7 +6,8 @@
  * scale files that `npm run bench -- --keep-data` leaves in bench/.data, first with the page
  * cache every contender gets (16 MiB), then with a 2 GiB cache filled by scanning every table
  * and index first, so that no read reaches the operating system. It prints p50 and p99 of each
- * (µs, 20,000 random sessions after 5,000 warm-up reads, the bench's picks).
+ * (µs, 20,000 sessions after 5,000 warm-up reads, the bench's picks), for uniformly random
+ * tokens and for the Zipf-like ones of the scale part's realistic-access rows (s = 1.1).
  */
 
 const fs = require('node:fs')
@@ -22,8 +23,14 @@ const SIZES = [10000, 1000000]
 
 const hash = (token) => createHash('sha256').update(token).digest('hex')
 
+/** The bench's picks (lib/workloads.js runHotRead, round 1): warm-up and measured. */
+const ACCESS = {
+  uniform: (n) => [data.picks(50001, 5000, n), data.picks(60001, 20000, n)],
+  zipf: (n) => [data.zipfPicks(70001, 5000, n, data.ZIPF_S), data.zipfPicks(80001, 20000, n, data.ZIPF_S)],
+}
+
 /** p50 and p99 (µs) of the session join on `file`, seeded with `n` users. */
-function measure(file, n, warmCache) {
+function measure(file, n, warmCache, access) {
   const db = new Database(file, { readonly: true })
   db.pragma(`cache_size = -${warmCache ? 2 * 1024 * 1024 : RUST_DEFAULTS.cacheSizeKib}`)
   if (warmCache) {
@@ -37,8 +44,9 @@ function measure(file, n, warmCache) {
     `SELECT s.user_id, s.expires, u.id, u.name, u.email, u.email_verified, u.image, u.extra
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_token_hash = ?`,
   )
-  for (const k of data.picks(50001, 5000, n)) join.get(hash(data.uuidFor('session', k)))
-  const hashes = Array.from(data.picks(60001, 20000, n), (k) => hash(data.uuidFor('session', k)))
+  const [warmPicks, picks] = ACCESS[access](n)
+  for (const k of warmPicks) join.get(hash(data.uuidFor('session', k)))
+  const hashes = Array.from(picks, (k) => hash(data.uuidFor('session', k)))
   const latencies = []
   for (const h of hashes) {
     const started = performance.now()
@@ -57,9 +65,11 @@ for (const n of SIZES) {
     console.error(`scale-bound: no ${path.relative(process.cwd(), file)}; run \`npm run bench -- --keep-data\` first`)
     process.exit(1)
   }
-  for (const warm of [false, true]) {
-    const { p50, p99 } = measure(file, n, warm)
-    const cache = warm ? '2 GiB page cache, filled first' : `${RUST_DEFAULTS.cacheSizeKib / 1024} MiB page cache`
-    console.log(`${n.toLocaleString('en-US').padStart(9)} users, ${cache.padEnd(30)} p50 ${p50.padStart(6)} µs  p99 ${p99.padStart(6)} µs`)
+  for (const access of Object.keys(ACCESS)) {
+    for (const warm of [false, true]) {
+      const { p50, p99 } = measure(file, n, warm, access)
+      const cache = warm ? '2 GiB page cache, filled first' : `${RUST_DEFAULTS.cacheSizeKib / 1024} MiB page cache`
+      console.log(`${n.toLocaleString('en-US').padStart(9)} users, ${access.padEnd(7)} tokens, ${cache.padEnd(30)} p50 ${p50.padStart(6)} µs  p99 ${p99.padStart(6)} µs`)
+    }
   }
 }

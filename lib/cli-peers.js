@@ -133,6 +133,10 @@ async function native(call) {
   }
 }
 
+/** PostgreSQL's type ids of `timestamp` (without time zone) and `date`. */
+const TIMESTAMP_OID = 1114
+const DATE_OID = 1082
+
 /** @param {string} name */
 const quote = (name) => `"${name.replace(/"/g, '""')}"`
 
@@ -158,6 +162,29 @@ function sqliteSource(file) {
 }
 
 /**
+ * The URL with Prisma's `?schema=` parameter (which `prisma init` writes, and pg does not know)
+ * turned into the search path it means, unless the URL sets its own `options`.
+ *
+ * @param {string} url
+ */
+function withPrismaSchema(url) {
+  let parsed
+  try {
+    parsed = new URL(url)
+  } catch {
+    return url
+  }
+  const schema = parsed.searchParams.get('schema')
+  if (schema === null) return url
+  parsed.searchParams.delete('schema')
+  if (!parsed.searchParams.has('options')) {
+    const quoted = `"${schema.replace(/"/g, '""')}"`.replace(/[\\ ]/g, (c) => `\\${c}`)
+    parsed.searchParams.set('options', `-c search_path=${quoted}`)
+  }
+  return parsed.toString()
+}
+
+/**
  * @param {string} url
  * @returns {Promise<Source>}
  */
@@ -170,8 +197,18 @@ async function postgresSource(url) {
   } catch {
     throw codedError('INVALID_INPUT', '--source is a PostgreSQL URL: install the `pg` package (npm install pg) to read it')
   }
-  // Dates reach the native side as their ISO text (a Date's JSON), int8 and numeric as text.
-  const client = new pg.Client({ connectionString: url })
+  // A `timestamp` (without time zone, as Prisma and drizzle declare dates) and a `date` stay
+  // text, which the native conversion reads as UTC, the zone those peers write them in: pg's own parser would
+  // read them in this machine's time zone, shifting every date on a machine not set to UTC.
+  // `timestamptz` carries its zone (pg's parser is right, and a Date reaches the native side as
+  // its ISO text); int8 and numeric stay text.
+  const client = new pg.Client({
+    connectionString: withPrismaSchema(url),
+    types: {
+      /** @param {number} oid @param {any} [format] */
+      getTypeParser: (oid, format) => (oid === TIMESTAMP_OID || oid === DATE_OID ? (/** @type {string} */ text) => text : pg.types.getTypeParser(oid, format)),
+    },
+  })
   try {
     await client.connect()
   } catch (error) {

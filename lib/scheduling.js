@@ -9,15 +9,16 @@
  *   at once on this thread when the writer thread is idle (two thread hops cost more than the
  *   write) and answers with its committed result; writes that arrived `'together'` go to the
  *   writer thread, which commits them in one transaction without blocking the event loop.
- * - reads: from the second read of one event-loop turn on, the store may answer them from one
- *   shared snapshot (see `readRuns`).
+ * - reads: the store may answer them from one shared snapshot for a short lease, as long as
+ *   nothing has committed since it began (see `readLease`).
  * Other stores (PostgreSQL, replicas) run every call on their own threads: each call goes
  * straight through. Either way a write's Promise resolves only once it has committed.
  *
- * `setImmediate` comes from `node:timers`, so test suites with fake timers cannot stall it.
+ * `setImmediate` and `setTimeout` come from `node:timers`, so test suites with fake timers cannot
+ * stall them.
  */
 
-const { setImmediate } = require('node:timers')
+const { setImmediate, setTimeout } = require('node:timers')
 const { withCode } = require('./errors.js')
 
 /** @typedef {import('../native').Arrival} Arrival */
@@ -75,26 +76,38 @@ function promised(call, later = null, before = null) {
 }
 
 /**
- * Counts the reads of one store issued in one turn of the event loop. From the second such
- * read on, the store may answer them from one shared snapshot; the native side reuses it only
- * while nothing, in this process or another, has committed since it began, so every read
- * still sees the latest committed state. The run ends with the turn, and a lone read pays
- * for a counter only.
+ * How long reads may keep sharing one snapshot after the first of them, in milliseconds.
+ * Long enough that a server answering one request per event-loop turn pays for the lease
+ * once per thousands of reads; short enough that a snapshot left open never holds back
+ * another process's checkpoint for long.
+ */
+const SNAPSHOT_LEASE_MS = 10
+
+/**
+ * Lets the reads of one store share a snapshot for a short lease, across turns of the event
+ * loop: a server's requests each arrive in their own turn, and a read that starts and ends
+ * its own read transaction pays two lock calls and a file check for it. The native side
+ * reuses the snapshot only while nothing, in this process or another, has committed since it
+ * began (it compares the store's commit count and the file's WAL-index header before every
+ * read), so every read still sees the latest committed state; a write ends it first. When the
+ * lease runs out, the snapshot is let go, so no read lock is held while the adapter is idle.
+ * The timer is unref'd: a pending lease never keeps the process alive.
  *
  * @param {Handle} store
  * @param {Native} native
  * @returns {() => void} the hook to run before each read
  */
-function readRuns(store, native) {
-  let reads = 0
+function readLease(store, native) {
+  let leased = false
   const end = () => {
-    if (reads > 1) native.readsTogether(store, false)
-    reads = 0
+    leased = false
+    native.readsTogether(store, false)
   }
   return () => {
-    if (reads === 0) setImmediate(end)
-    else if (reads === 1) native.readsTogether(store, true)
-    reads++
+    if (leased) return
+    leased = true
+    native.readsTogether(store, true)
+    setTimeout(end, SNAPSHOT_LEASE_MS).unref()
   }
 }
 
@@ -175,7 +188,7 @@ function schedulerOf(store, native) {
   if (!native.storeGroupsCalls(store)) {
     return { read: (call, later = null) => promised(call, later), write: directWrites() }
   }
-  const beforeRead = readRuns(store, native)
+  const beforeRead = readLease(store, native)
   return { read: (call, later = null) => promised(call, later, beforeRead), write: groupedWrites() }
 }
 

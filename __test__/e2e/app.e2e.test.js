@@ -15,7 +15,6 @@
  * The tests of this file run in order and share the app, the browser and the file: each one
  * is a step a person would take.
  */
-const { spawn, spawnSync } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -23,12 +22,11 @@ const path = require('node:path')
 const { RustAdapter } = require('../..')
 const { launchOptions } = require('../../scripts/chromium.js')
 const { inspect } = require('../helpers.js')
-const { sleep, magicLink, launchBrowser, newPage } = require('./kit.js')
+const { magicLink, launchBrowser, newPage } = require('./kit.js')
+const { EXAMPLE, installExpressExample, startExpressApp, stopExpressApp, appSteps } = require('./express-app.js')
 
 const ROOT = path.join(__dirname, '..', '..')
-const EXAMPLE = path.join(ROOT, 'examples', 'express')
 const ARTIFACTS = process.env.E2E_ARTIFACTS ?? path.join(ROOT, 'test-artifacts')
-const PASSWORD = 'password' // the loopback OpenID Provider's test password
 
 /** A platform authenticator with discoverable credentials and user verification (a passkey). */
 const VIRTUAL_AUTHENTICATOR = {
@@ -56,128 +54,20 @@ let logFile
 /** The counter carol's passkey reached (the passkey tests), checked again in the file. */
 let carolCounter
 
-/** Starts `node server.js` and waits (bounded) for its "Ready" line. */
+/** Starts the app on the test's file, link file and log, with `secret` as AUTH_SECRET. */
 async function startApp({ secret, port: wanted = 0 }) {
-  const child = spawn(process.execPath, ['server.js'], {
-    cwd: EXAMPLE,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(wanted),
-      HOST: '127.0.0.1',
-      AUTH_DB: dbFile,
-      AUTH_LINK_FILE: linkFile,
-      AUTH_SECRET: secret,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const log = fs.openSync(logFile, 'a')
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk) => {
-      output += chunk
-      fs.writeSync(log, chunk)
-    })
-  }
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  exited.then(() => fs.closeSync(log))
-  let timer
-  let waiting = true
-  const ready = await Promise.race([
-    (async () => {
-      while (waiting) {
-        const match = /Ready: (http:\/\/localhost:(\d+))/.exec(output)
-        const op = /Loopback OpenID Provider: (http:\/\/[\d.]+:\d+)/.exec(output)
-        if (match && op) return { origin: match[1], port: Number(match[2]), opOrigin: op[1] }
-        await sleep(50)
-      }
-    })(),
-    exited.then(({ code, signal }) => {
-      throw new Error(`the app exited (${code ?? signal}) before it was ready:\n${output}`)
-    }),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the app was not ready within 30 s:\n${output}`)), 30_000)
-    }),
-  ])
-    .catch((error) => {
-      child.kill('SIGKILL')
-      throw error
-    })
-    .finally(() => {
-      waiting = false
-      clearTimeout(timer)
-    })
-  return { child, exited, ...ready, output: () => output }
+  return startExpressApp({ env: { AUTH_DB: dbFile, AUTH_LINK_FILE: linkFile, AUTH_SECRET: secret }, logFile, port: wanted })
 }
 
-/** SIGTERM (the app closes the adapter, so the file is complete), SIGKILL after 10 s. */
+/** Stops the running app, if any (see stopExpressApp). */
 async function stopApp() {
   if (!app) return
-  const { child, exited } = app
+  const running = app
   app = undefined
-  if (child.exitCode !== null || child.signalCode !== null) return exited
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  const result = await exited
-  clearTimeout(timer)
-  return result
+  return stopExpressApp(running)
 }
 
-/** Opens a page of the app and waits until its script filled in the CSRF tokens. */
-async function openAppPage(page, pathname) {
-  await page.goto(app.origin + pathname)
-  await page.waitForSelector('body[data-ready="true"]')
-}
-
-async function sessionCookie(context) {
-  const cookies = await context.cookies(app.origin)
-  return cookies.find((c) => c.name === 'authjs.session-token')
-}
-
-async function requestMagicLink(page, email) {
-  await openAppPage(page, '/signin')
-  await page.fill('#email', email)
-  await Promise.all([page.waitForURL(/\/auth\/verify-request/), page.click('#email-submit')])
-}
-
-async function signOut(page) {
-  await openAppPage(page, '/')
-  await Promise.all([page.waitForURL(app.origin + '/'), page.click('#sign-out')])
-  await page.waitForSelector('#status:has-text("You are not signed in")')
-}
-
-/**
- * From the app's sign-in page through the OP's login and consent pages back to the app.
- * Returns the OP pages seen and the authorization request's URL.
- */
-async function signInWithOidc(page, login) {
-  const authorizationRequests = []
-  const onRequest = (request) => {
-    if (request.url().startsWith(`${app.opOrigin}/auth?`)) authorizationRequests.push(new URL(request.url()))
-  }
-  page.on('request', onRequest)
-  try {
-    await openAppPage(page, '/signin')
-    await Promise.all([page.waitForURL((url) => url.origin === app.opOrigin), page.click('#oidc-submit')])
-    const seen = []
-    while (new URL(page.url()).origin === app.opOrigin) {
-      if (seen.length > 4) throw new Error(`stuck at the OP: ${seen.join(' → ')}`)
-      const here = page.url()
-      if (await page.locator('input[name="login"]').count()) {
-        seen.push('login')
-        await page.fill('input[name="login"]', login)
-        await page.fill('input[name="password"]', PASSWORD)
-        await Promise.all([page.waitForURL((url) => url.href !== here), page.click('button:has-text("Sign in")')])
-      } else {
-        seen.push('consent')
-        await Promise.all([page.waitForURL((url) => url.href !== here), page.click('button:has-text("Allow")')])
-      }
-    }
-    return { seen, authorizationRequests }
-  } finally {
-    page.off('request', onRequest)
-  }
-}
+const { openAppPage, sessionCookie, requestMagicLink, signOut, signInWithOidc } = appSteps(() => app)
 
 async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true })
@@ -188,14 +78,7 @@ async function screenshot(page, name) {
 
 beforeAll(async () => {
   const chromiumOptions = await launchOptions() // throws, saying why, when there is none
-  if (!fs.existsSync(path.join(EXAMPLE, 'node_modules', '@auth', 'express'))) {
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: EXAMPLE,
-      encoding: 'utf8',
-      timeout: 170_000,
-    })
-    if (npm.status !== 0) throw new Error(`npm install in examples/express failed:\n${npm.stderr}`)
-  }
+  installExpressExample()
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-e2e-'))
   dbFile = path.join(tmp, 'auth.sqlite')
   linkFile = path.join(tmp, 'links.jsonl')
@@ -531,7 +414,7 @@ describe('the SQLite file across a restart', () => {
     expect(fs.existsSync(`${dbFile}-wal`)).toBe(false)
     const db = await inspect(dbFile)
     try {
-      expect(db.get('PRAGMA user_version').user_version).toBe(5)
+      expect(db.get('PRAGMA user_version').user_version).toBe(6)
       expect(db.all('SELECT * FROM verification_tokens')).toEqual([]) // every link was used once
       const users = db.all('SELECT id, email, email_verified FROM users ORDER BY email')
       expect(users.map((u) => u.email)).toEqual([

@@ -261,6 +261,12 @@ describe('next start', () => {
     expect(wrong).toEqual([])
   })
 
+  test('the session endpoint shows the user, never the session token the httpOnly cookie holds', async () => {
+    const { body } = await getJson('/api/auth/session', token)
+    expect(Object.keys(body).sort()).toEqual(['expires', 'user'])
+    expect(JSON.stringify(body)).not.toContain(token)
+  })
+
   test('the session survives a server restart (with a new AUTH_SECRET)', async () => {
     await stopServer()
     server = await startNext({ AUTH_SECRET: secret(), AUTH_DB: dbFile, AUTH_LINK_FILE: linkFile })

@@ -2,7 +2,8 @@
 /**
  * The command line across backends and from a PostgreSQL peer, run as processes: an SQLite
  * file exported and imported into PostgreSQL (and back) keeps its sessions signed in; a
- * database written by the real @auth/pg-adapter is imported with every session kept.
+ * database written by the real @auth/pg-adapter, or by the real @auth/prisma-adapter, is
+ * imported with every session kept.
  */
 const path = require('node:path')
 const { randomUUID } = require('node:crypto')
@@ -164,6 +165,49 @@ test('pg: pages of a PostgreSQL source into PostgreSQL, every row once; a sessio
     expect((await adapter.getAccount(`gh-${i}`, 'github')).access_token).toBe(`a-${i}`)
   }
 })
+
+test('prisma: a database written by @auth/prisma-adapter is imported with its types, every old session still signed in', async () => {
+  // The real peer on Prisma 7's client, generated for this run (see __test__/prisma.js), and
+  // the tables `prisma migrate dev` creates for the PostgreSQL schema of its docs.
+  const prisma = require('../prisma')
+  const { PrismaClient } = prisma.generatePrismaClient('postgresql')
+  try {
+    const schema = freshSchema()
+    psql(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${prisma.DDL.postgresql}`)
+    const { PrismaPg } = require('@prisma/adapter-pg')
+    const { PrismaAdapter } = await import('@auth/prisma-adapter')
+    const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: URL_ }, { schema }) })
+    const source = await prisma.writeThroughPrisma(PrismaAdapter(client))
+    await client.$disconnect()
+    expect(psql(`SELECT count(*) FROM ${schema}."Session"`)).toEqual([['9']])
+
+    const to = { url: URL_, schema: freshSchema(), secret: 'app-secret', encryptionKey: KEY }
+    // Prisma's dates are `timestamp(3)` (no zone) in UTC; the import runs in a zone that is not
+    // UTC, so a date read in the local zone would come back shifted.
+    // The source URL names the schema as Prisma's own URLs do (`?schema=`).
+    const prismaUrl = new URL(URL_)
+    prismaUrl.searchParams.set('schema', schema)
+    const args = ['import', '--from', 'prisma', '--source', prismaUrl.toString(), '--url', to.url, '--schema', to.schema, '--secret', to.secret, '--encryption-key', KEY, '--json']
+    const out = cli(args, { TZ: 'America/New_York' })
+    expect(out.stderr).toBe('')
+    expect(out.status).toBe(0)
+    expect(out.json.inserted).toEqual({ user: 3, account: 3, session: 9, verificationToken: 1, authenticator: 1 })
+    const adapter = closeAfterAll(RustAdapter(to))
+    for (const { user, account, tokens } of source.written) {
+      const got = await adapter.getUser(user.id)
+      expect(got).toEqual(user)
+      for (const field of ['joinedAt', 'createdAt', 'updatedAt']) expect(Object.prototype.toString.call(got[field])).toBe('[object Date]')
+      expect(typeof got.isStaff).toBe('boolean')
+      expect(typeof got.age).toBe('number')
+      expect(await adapter.getAccount(account.providerAccountId, account.provider)).toEqual(prisma.expectedAccount(account))
+      for (const token of tokens) expect((await adapter.getSessionAndUser(token)).user).toEqual(user)
+    }
+    expect(await adapter.getAuthenticator(source.authenticator.credentialID)).toEqual(source.authenticator)
+    expect(await adapter.useVerificationToken({ identifier: source.token.identifier, token: source.token.token })).toEqual(source.token)
+  } finally {
+    prisma.removeGenerated()
+  }
+}, 120000)
 
 test('pg: a PostgreSQL source without the peer\'s tables is refused naming the table', () => {
   const schema = freshSchema()

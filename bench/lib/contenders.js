@@ -103,6 +103,19 @@ const CONTENDERS = {
     },
   },
 
+  /**
+   * No database: the Auth.js methods on JavaScript Maps (memory.js). Only the HTTP part runs
+   * it, as the reference for "what share of a request the adapter is": the same app with an
+   * adapter that costs next to nothing.
+   */
+  memory: {
+    label: 'null adapter (JavaScript Maps, no database)',
+    async open() {
+      const { MemoryAdapter } = require('./memory.js')
+      return { adapter: MemoryAdapter(), close: async () => {} }
+    },
+  },
+
   /** authjs-rust-adapter on PostgreSQL, in its own schema (created by its migrations). */
   'rust-postgres': {
     label: 'RustAdapter (PostgreSQL)',

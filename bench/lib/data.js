@@ -72,4 +72,53 @@ function picks(seed, count, n) {
   return out
 }
 
-module.exports = { BASE_MS, EXPIRES_MS, DAY_MS, uuidFor, user, account, session, prng, picks }
+/** Normalised cumulative weights of ranks 1..n under Zipf's law with exponent `s`, cached per (n, s). */
+const zipfCdfs = new Map()
+function zipfCdf(n, s) {
+  const key = `${n}:${s}`
+  let cdf = zipfCdfs.get(key)
+  if (!cdf) {
+    cdf = new Float64Array(n)
+    let sum = 0
+    for (let r = 0; r < n; r++) cdf[r] = sum += (r + 1) ** -s
+    for (let r = 0; r < n; r++) cdf[r] /= sum
+    cdf[n - 1] = 1
+    zipfCdfs.set(key, cdf)
+  }
+  return cdf
+}
+
+const gcd = (a, b) => (b === 0 ? a : gcd(b, a % b))
+
+/**
+ * `count` indexes in [0, n) drawn from a Zipf-like distribution with exponent `s` (rank r is
+ * picked with probability proportional to 1 / r^s): a hot set of active users and a long tail,
+ * as real sign-ins are spread. Ranks map to users through a fixed permutation
+ * (r -> (r * a + 17) mod n, a coprime with n), so the hot users are scattered over the
+ * file instead of being the first ones inserted. Deterministic: the same seed gives every
+ * adapter the same list.
+ */
+function zipfPicks(seed, count, n, s = 1.1) {
+  const cdf = zipfCdf(n, s)
+  let a = 2654435761 % n || 1
+  while (gcd(a, n) !== 1) a++
+  const next = prng(seed)
+  const out = new Uint32Array(count)
+  for (let i = 0; i < count; i++) {
+    const u = next()
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (cdf[mid] < u) lo = mid + 1
+      else hi = mid
+    }
+    out[i] = (lo * a + 17) % n
+  }
+  return out
+}
+
+/** The Zipf exponent of the scale part's "realistic access" rows (issue 22: s = 1.1). */
+const ZIPF_S = 1.1
+
+module.exports = { BASE_MS, EXPIRES_MS, DAY_MS, uuidFor, user, account, session, prng, picks, zipfPicks, ZIPF_S }

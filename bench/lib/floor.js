@@ -10,7 +10,8 @@
  * Like RustAdapter (without a `secret`), it stores session tokens only as their hex SHA-256
  * and hashes the caller's token on every session call, so both do the same work.
  *
- * Only the methods the benchmark calls are implemented.
+ * Only the methods the benchmark calls are implemented, plus getUser and updateUser, which
+ * Auth.js requires of a database-session adapter (the HTTP part runs it under @auth/express).
  */
 
 const { createHash, randomUUID } = require('node:crypto')
@@ -50,7 +51,11 @@ function FloorAdapter(db) {
     insertUser: db.prepare(
       'INSERT INTO users (id, name, email, email_verified, image) VALUES (?, ?, ?, ?, ?)',
     ),
+    userById: db.prepare(`SELECT ${USER} FROM users u WHERE u.id = ?`),
     userByEmail: db.prepare(`SELECT ${USER} FROM users u WHERE u.email = ?`),
+    updateUser: db.prepare(
+      'UPDATE users SET name = ?, email = ?, email_verified = ?, image = ? WHERE id = ?',
+    ),
     userByAccount: db.prepare(
       `SELECT ${USER} FROM accounts a JOIN users u ON u.id = a.user_id
         WHERE a.provider = ? AND a.provider_account_id = ?`,
@@ -91,6 +96,18 @@ function FloorAdapter(db) {
       const verified = user.emailVerified == null ? null : toMs(user.emailVerified)
       stmt.insertUser.run(id, orNull(user.name), orNull(user.email), verified, orNull(user.image))
       return { ...user, id, emailVerified: verified === null ? null : new Date(verified) }
+    },
+    async getUser(id) {
+      const row = stmt.userById.get(id)
+      return row === undefined ? null : userOf(row)
+    },
+    async updateUser(user) {
+      const row = stmt.userById.get(user.id)
+      if (row === undefined) throw new Error(`floor: no user ${user.id}`)
+      const merged = { ...userOf(row), ...user }
+      const verified = merged.emailVerified == null ? null : toMs(merged.emailVerified)
+      stmt.updateUser.run(orNull(merged.name), orNull(merged.email), verified, orNull(merged.image), user.id)
+      return { ...merged, emailVerified: verified === null ? null : new Date(verified) }
     },
     async getUserByEmail(email) {
       const row = stmt.userByEmail.get(email)

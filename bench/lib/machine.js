@@ -98,6 +98,10 @@ function describe(root, benchDir) {
     drizzleAdapter: version('@auth/drizzle-adapter'),
     kysely: version('kysely'),
     kyselyAdapter: version('@auth/kysely-adapter'),
+    express: version('express'),
+    authExpress: version('@auth/express'),
+    authCore: version('@auth/core'),
+    autocannon: version('autocannon'),
   }
 }
 

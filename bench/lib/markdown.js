@@ -4,7 +4,7 @@
  * by a full `npm run bench -- --backend postgres`.
  */
 
-function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scaleTable, coldTable = [], nodeSqliteNote = '', verdicts, report, quick }) {
+function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scaleTable, httpTable = [], coldTable = [], nodeSqliteNote = '', verdicts, report, quick }) {
   const { mdTable, fmtInt } = report
   const sync = synchronous.toUpperCase()
   const lines = [
@@ -27,6 +27,7 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
         ['better-sqlite3', `${env.betterSqlite3} (SQLite ${env.betterSqliteSqlite})`],
         ['drizzle', `drizzle-orm ${env.drizzleOrm}, @auth/drizzle-adapter ${env.drizzleAdapter}`],
         ['kysely', `kysely ${env.kysely}, @auth/kysely-adapter ${env.kyselyAdapter}`],
+        ['HTTP part', `express ${env.express}, @auth/express ${env.authExpress} (@auth/core ${env.authCore}), autocannon ${env.autocannon}`],
       ],
     ),
     '',
@@ -44,7 +45,8 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
     `- Suite: ${fmtInt(PLAN.n)} users seeded (each with an account and a session), ${PLAN.rounds} interleaved rounds (each round runs every contender once, in rotated order, in a fresh process on a fresh file). Throughput is the median of the rounds' ops/s; p50 and p99 are each the median of the rounds' values. Reads use ${fmtInt(PLAN.ops.read)} random picks per pass (after a ${fmtInt(PLAN.warm.read)}-call warm-up); the write mix runs ${fmtInt(PLAN.ops.mix)} (sequential) and ${fmtInt(PLAN.ops.mix64)} (64 in flight) create→update→delete chains; ${fmtInt(PLAN.ops.tokens)} token pairs.`,
     '- "64 in flight": 64 concurrent callers, each issuing its next call when the previous one settled. Latency is from the call to its Promise settling, queueing included.',
     '- Peak RSS: `process.resourceUsage().maxRSS` of each contender\'s process at the end of its suite (seeding included), median over rounds.',
-    `- Scale: the hot read alone (getSessionAndUser, sequential, ${fmtInt(PLAN.scaleOps)} random tokens after ${fmtInt(PLAN.scaleWarm)} warm-up calls, ${PLAN.scaleRounds} rounds) on files bulk-seeded with better-sqlite3 (RustAdapter creates the schema; rows are written as it writes them), read by RustAdapter and the floor from the same file. RustAdapter also reads it a second time with its opt-in memory map (\`mmapSize: 2 ** 30\`); the target is judged on the default.`,
+    `- Scale: the hot read alone (getSessionAndUser, ${fmtInt(PLAN.scaleOps)} tokens after ${fmtInt(PLAN.scaleWarm)} warm-up calls, ${PLAN.scaleRounds} rounds) on files bulk-seeded with better-sqlite3 (RustAdapter creates the schema; rows are written as it writes them), read by RustAdapter and the floor from the same file. Tokens are drawn uniformly (sequential calls; information only: at 1M users it measures cache misses) and from a Zipf-like distribution (s = 1.1: rank r picked with probability proportional to 1 / r^1.1, ranks scattered over the users by a fixed permutation, the same seeded picks for every contender), sequentially and one call per event-loop turn. RustAdapter also reads it a second time with its opt-in memory map (\`mmapSize: 2 ** 30\`); the target is judged on the default.`,
+    `- HTTP: \`GET /auth/session\` with a signed-in cookie (a database session of one of ${fmtInt(PLAN.http.n)} seeded users, picked uniformly by a seeded PRNG) on the Express demo stack: express 5 with \`@auth/express\` at /auth, \`session: { strategy: "database" }\`, the session callback of examples/express. One server process per contender, load from autocannon in the orchestrator's process (${PLAN.http.connections} keep-alive connections, one request in flight on each; ${fmtInt(PLAN.http.warm)} warm-up requests, then ${fmtInt(PLAN.http.amount)} measured, ${PLAN.http.rounds} interleaved rounds). Every answer is checked: a 200 whose session JSON names the cookie's user. "vs floor" is the median of the per-round ratios. "Server CPU µs / request" is the server process's CPU time in the measured window over its requests; "getSessionAndUser µs" is the median time from a call to its Promise settling, timed inside the server (Auth.js makes one call per request; the run checks it), and "adapter share of server CPU" is the quotient of the two: an upper bound, since the timing includes its own wrapper and any microtasks that ran before the continuation (the null adapter's figure shows that floor). The null adapter answers from JavaScript Maps in the server's memory; "adapter share by req/s" is 1 − the contender's req/s ÷ the null adapter's (median of per-round ratios), which carries the noise of the machine. Latency is autocannon's, in whole milliseconds.`,
     '',
     '## Results',
     '',
@@ -57,6 +59,9 @@ function render({ PLAN, synchronous, env, loadNote, busy, suiteTable, rss, scale
   ]
   if (scaleTable.length) {
     lines.push('### Hot read at scale', '', mdTable(report.SCALE_HEADER, scaleTable), '')
+  }
+  if (httpTable.length) {
+    lines.push('### HTTP end to end: GET /auth/session on Express', '', mdTable(report.HTTP_HEADER, httpTable), '')
   }
   if (coldTable.length) {
     lines.push(

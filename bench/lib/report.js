@@ -1,7 +1,7 @@
 'use strict'
 /** Aggregating rounds, checking the targets, and printing text and markdown tables. */
 
-const { SUITE } = require('./workloads.js')
+const { SUITE, SCALE } = require('./workloads.js')
 const { median } = require('./measure.js')
 
 /** The raw floors: hand-written statements on better-sqlite3 and on node:sqlite. */
@@ -82,19 +82,78 @@ function rssRows(agg, contenders, labels, baseline = 'floor') {
 
 const RSS_HEADER = ['adapter', 'peak RSS (median of rounds)', 'vs floor']
 
-/** Rows of the scale table: hot read at each seeded size. */
+/** Rows of the scale table: the hot read at each seeded size, per access pattern (SCALE). */
 function scaleRows(scale, labels) {
   const rows = []
   for (const [size, agg] of Object.entries(scale)) {
-    for (const [c, entry] of Object.entries(agg)) {
-      const m = entry.workloads.read.median
-      rows.push([fmtInt(Number(size)), labels[c], `${fmtInt(m.opsPerSec)} ops/s`, fmtUs(m.p50Us), fmtUs(m.p99Us)])
+    for (const w of SCALE) {
+      for (const [c, entry] of Object.entries(agg)) {
+        const m = entry.workloads[w.key]?.median
+        if (!m) continue
+        rows.push([fmtInt(Number(size)), w.access, labels[c], `${fmtInt(m.opsPerSec)} ops/s`, fmtUs(m.p50Us), fmtUs(m.p99Us)])
+      }
     }
   }
   return rows
 }
 
-const SCALE_HEADER = ['seeded users', 'adapter', 'getSessionAndUser, sequential', 'p50 µs', 'p99 µs']
+const SCALE_HEADER = ['seeded users', 'tokens, calls', 'adapter', 'getSessionAndUser', 'p50 µs', 'p99 µs']
+
+/**
+ * Median over rounds of a / b, where a and b are `field` of contenders `a` and `b` measured in
+ * the same round (rounds are interleaved, so a slow phase of the machine hits both of a pair).
+ */
+function pairedRatio(http, a, b, field) {
+  const ra = http[a]?.rounds ?? []
+  const rb = http[b]?.rounds ?? []
+  return median(ra.slice(0, rb.length).map((r, i) => field(r) / field(rb[i])))
+}
+
+/**
+ * Rows of the HTTP table (lib/http.js): per contender, requests/s of GET /auth/session (median
+ * of rounds), as a multiple of the floor's and drizzle's (median of the per-round ratios), the
+ * server process's CPU time per request, the median getSessionAndUser call timed inside the
+ * server and its share of that CPU time (an upper bound: the null adapter's figure is the
+ * timing's own floor), the adapter's share against the null adapter's throughput,
+ * client-side latency, and the server's peak RSS.
+ */
+function httpRows(http, labels) {
+  const rows = []
+  const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—')
+  for (const c of ['rust', 'floor', 'drizzle', 'memory']) {
+    const m = http[c]?.median
+    if (!m) continue
+    const rps = (r) => r.rps
+    rows.push([
+      labels[c],
+      `${fmtInt(m.rps)} req/s`,
+      fmtRatio(pairedRatio(http, c, 'floor', rps)),
+      fmtRatio(pairedRatio(http, c, 'drizzle', rps)),
+      fmtInt(m.cpuUsPerRequest),
+      fmtUs(m.adapterUsPerRequest),
+      pct(m.adapterShare),
+      c === 'memory' ? '(reference)' : pct(1 - pairedRatio(http, c, 'memory', rps)),
+      m.meanMs.toFixed(1),
+      fmtInt(m.p99Ms),
+      `${m.rssMiB.toFixed(1)} MiB`,
+    ])
+  }
+  return rows
+}
+
+const HTTP_HEADER = [
+  'GET /auth/session, Express + @auth/express',
+  'throughput (median)',
+  'vs floor',
+  'vs drizzle',
+  'server CPU µs / request',
+  'getSessionAndUser µs (median, in the server)',
+  'adapter share of server CPU (at most)',
+  'adapter share by req/s vs null adapter',
+  'mean latency ms',
+  'p99 ms',
+  'server peak RSS',
+]
 
 /** Cold start rows: median (and min) ms from process start to the first answer, per file state. */
 function coldRows(cold, labels) {
@@ -128,7 +187,7 @@ const COLD_HEADER = ['cold start: process start → first getSessionAndUser answ
  * measured by this run, with the reason). "The better floor" is the faster of the raw floors
  * measured in the run (node:sqlite only where the Node.js has it).
  */
-function targets(agg, scale, cold = {}) {
+function targets(agg, scale, cold = {}, http = {}, notes = {}) {
   const ops = (c, key) => agg[c]?.workloads[key]?.median.opsPerSec
   const vsBest = (key) => ops('rust', key) / bestFloor(agg, key)?.median.opsPerSec
   const p99VsBest = (key) => agg.rust?.workloads[key]?.median.p99Us / bestFloor(agg, key)?.median.p99Us
@@ -137,7 +196,9 @@ function targets(agg, scale, cold = {}) {
     ['getSessionAndUser, one call per event-loop turn', vsBest('readTurn'), 1.2, 'x better floor ops/s', '>='],
     ['getUserByEmail, one call per event-loop turn', vsBest('byEmailTurn'), 1.2, 'x better floor ops/s', '>='],
     ['getUserByAccount, one call per event-loop turn', vsBest('byAccountTurn'), 1.2, 'x better floor ops/s', '>='],
-    ['GET /auth/session end to end (Express, autocannon)', NaN, 1.0, 'x floor', '>=', 'not in this bench yet'],
+    ['GET /auth/session end to end (Express, autocannon), req/s', pairedRatio(http, 'rust', 'floor', (r) => r.rps), 1.0, 'x floor (median of per-round ratios)', '>=', notes.http ?? 'HTTP part not run'],
+    ['(information) GET /auth/session, server CPU time per request', pairedRatio(http, 'rust', 'floor', (r) => r.cpuUsPerRequest), Infinity, 'x floor (median of per-round ratios)', 'info', notes.http ?? 'HTTP part not run'],
+    ['(information) GET /auth/session, RustAdapter\'s share of the server\'s CPU time per request', http.rust?.median.adapterShare * 100, Infinity, '% at most (median getSessionAndUser ÷ CPU per request)', 'info', notes.http ?? 'HTTP part not run'],
     ['session write mix, sequential', vsBest('mix'), 1.0, 'x better floor ops/s', '>='],
     ['session write mix, sequential, p99', p99VsBest('mix'), 1.5, 'x better floor p99', '<='],
     ['token pair, sequential', vsBest('tokens'), 1.0, 'x better floor ops/s', '>='],
@@ -150,17 +211,20 @@ function targets(agg, scale, cold = {}) {
     ['cold start, existing file', coldVs('existing'), 1.0, 'x node:sqlite floor time', '<=', cold.rust ? 'no node:sqlite floor on this Node.js' : 'cold start not run'],
     ['peak RSS', agg.rust?.rssMiB / agg.floor?.rssMiB, 1.05, 'x floor', '<='],
   ]
-  const small = scale[10000]?.rust?.workloads.read.median.p99Us
-  const big = scale[1000000]?.rust?.workloads.read.median.p99Us
-  list.push(['hot read p99 at 1M users vs 10k, Zipf-like tokens (s = 1.1)', NaN, 1.5, 'x', '<=', 'not in this bench yet'])
-  list.push(['(information) hot read p99 at 1M vs 10k, uniform tokens', big / small, Infinity, 'x (p99 1M / p99 10k)', 'info'])
+  const p99Growth = (key) => scale[1000000]?.rust?.workloads[key]?.median.p99Us / scale[10000]?.rust?.workloads[key]?.median.p99Us
+  const noScale = notes.scale ?? 'needs the scale part at 10k and 1M users'
+  list.push(['hot read p99 at 1M users vs 10k, Zipf-like tokens (s = 1.1), one call per event-loop turn', p99Growth('zipfTurn'), 1.5, 'x (p99 1M / p99 10k)', '<=', noScale])
+  list.push(['hot read p99 at 1M users vs 10k, Zipf-like tokens (s = 1.1), sequential', p99Growth('zipf'), 1.5, 'x (p99 1M / p99 10k)', '<=', noScale])
+  list.push(['(information) hot read p99 at 1M vs 10k, uniform tokens, sequential', p99Growth('read'), Infinity, 'x (p99 1M / p99 10k)', 'info', noScale])
   list.push(['PostgreSQL getSessionAndUser, sequential', NaN, 1.0, 'x pg-floor', '>=', 'measured by --backend postgres'])
   return {
     rows: list.map(([name, value, bound, unit, op, why]) => {
       const measured = Number.isFinite(value)
-      // Three decimals when two would round onto the bound (1.296 shown as 1.30 next to ">= 1.3").
-      const digits = Number.isFinite(bound) && Math.abs(value - bound) < 0.005 ? 3 : 2
-      const shown = measured ? `${value.toFixed(digits)}${unit.startsWith('x') ? unit : ' ' + unit}` : `not measured${why ? ` (${why})` : ''}`
+      // More decimals while fewer would round onto the bound (1.296 shown as 1.30 next to
+      // ">= 1.3", or 0.9996 as 1.000 next to ">= 1" with a FAIL).
+      let digits = 2
+      while (Number.isFinite(bound) && value !== bound && Number(value.toFixed(digits)) === bound && digits < 6) digits++
+      const shown = measured ? `${value.toFixed(digits)}${/^[x%]/.test(unit) ? unit : ' ' + unit}` : `not measured${why ? ` (${why})` : ''}`
       if (op === 'info') return ['INFO', name, shown, '—']
       const verdict = !measured ? 'SKIP' : (op === '>=' ? value >= bound : value <= bound) ? 'PASS' : 'FAIL'
       return [verdict, name, shown, `${op} ${bound}`]
@@ -233,6 +297,9 @@ module.exports = {
   RSS_HEADER,
   scaleRows,
   SCALE_HEADER,
+  httpRows,
+  HTTP_HEADER,
+  pairedRatio,
   targets,
   TARGET_HEADER,
   coldRows,

@@ -5,8 +5,10 @@
  */
 
 /**
- * The floor's schema: the shape RustAdapter's migrations 1-4 leave (src/store/sqlite/schema.rs),
- * written out as the final tables. Session tokens are stored only as their SHA-256 hash
+ * The floor's schema: the shape RustAdapter's migrations leave (src/sqlite/schema.rs, less the
+ * columns of version 5, which only RustAdapter's session listing uses), written out as the
+ * final tables: since version 6 neither has an index on `expires`, so the two maintain the
+ * same b-trees on every write. Session tokens are stored only as their SHA-256 hash
  * (`session_token_hash`), as RustAdapter stores them without a `secret`.
  *
  * RustAdapter's own files are never created from this text: bulk-seeded files get their
@@ -44,14 +46,12 @@ const FLOOR_SCHEMA = `
       expires            INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX sessions_user_id_idx ON sessions(user_id);
-  CREATE INDEX sessions_expires_idx ON sessions(expires);
   CREATE TABLE verification_tokens (
       identifier TEXT NOT NULL,
       token      TEXT NOT NULL,
       expires    INTEGER NOT NULL,
       PRIMARY KEY (identifier, token)
   ) WITHOUT ROWID;
-  CREATE INDEX verification_tokens_expires_idx ON verification_tokens(expires);
 `
 
 /**

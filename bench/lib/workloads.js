@@ -24,6 +24,13 @@ const SUITE = [
   { key: 'tokens', label: 'createVerificationToken + useVerificationToken pair', unit: 'pairs/s' },
 ]
 
+/** The scale part's rows (runHotRead), in the order they run. */
+const SCALE = [
+  { key: 'read', access: 'uniform, sequential' },
+  { key: 'zipf', access: `Zipf-like (s = ${data.ZIPF_S}), sequential` },
+  { key: 'zipfTurn', access: `Zipf-like (s = ${data.ZIPF_S}), one call per event-loop turn` },
+]
+
 /** Between workloads: collect garbage left by the previous one (worker runs with --expose-gc). */
 function settleHeap() {
   if (global.gc) global.gc()
@@ -200,23 +207,34 @@ async function runSuite(adapter, cfg) {
 }
 
 /**
- * The hot read alone, on a file seeded beforehand with `n` users (seed.js): sequential
- * getSessionAndUser on random tokens.
+ * The hot read alone, on a file seeded beforehand with `n` users (seed.js): getSessionAndUser
+ * on `ops` tokens after `warm` warm-up calls (other picks), three ways:
+ * - `read`: uniformly random tokens, sequential (every user equally likely: at 1M users this
+ *   mostly measures the CPU's and the page cache's misses, kept as information);
+ * - `zipf`: tokens drawn from a Zipf-like distribution (s = data.ZIPF_S: a hot set of active
+ *   users and a long tail), sequential;
+ * - `zipfTurn`: the same picks, one call per event-loop turn, as a server's requests arrive.
+ * Each warm-up draws from the same distribution as its measured pass, with another seed.
  */
 async function runHotRead(adapter, { n, round, ops, warm }) {
   const token = (k) => data.uuidFor('session', k)
-  const warmPicks = data.picks(50000 + round, warm, n)
-  await drive({ tasks: warm, concurrency: 1, samplesPerTask: 1 }, readTask(adapter, warmPicks, token))
-  const picks = data.picks(60000 + round, ops, n)
-  // Tokens are derived before the clock starts (hashing them inside would time the bench).
-  const tokens = new Map()
-  for (const k of picks) tokens.set(k, token(k))
-  settleHeap()
-  return {
-    read: summarise(
-      await drive({ tasks: ops, concurrency: 1, samplesPerTask: 1 }, readTask(adapter, picks, (k) => tokens.get(k))),
-    ),
+  const pass = async (warmPicks, picks, perTurn) => {
+    await drive({ tasks: warmPicks.length, concurrency: 1, samplesPerTask: 1, perTurn }, readTask(adapter, warmPicks, token))
+    // Tokens are derived before the clock starts (hashing them inside would time the bench).
+    const tokens = new Map()
+    for (const k of picks) if (!tokens.has(k)) tokens.set(k, token(k))
+    settleHeap()
+    return summarise(
+      await drive({ tasks: picks.length, concurrency: 1, samplesPerTask: 1, perTurn }, readTask(adapter, picks, (k) => tokens.get(k))),
+    )
   }
+  const results = {}
+  results.read = await pass(data.picks(50000 + round, warm, n), data.picks(60000 + round, ops, n), false)
+  const zipfWarm = data.zipfPicks(70000 + round, warm, n, data.ZIPF_S)
+  const zipf = data.zipfPicks(80000 + round, ops, n, data.ZIPF_S)
+  results.zipf = await pass(zipfWarm, zipf, false)
+  results.zipfTurn = await pass(zipfWarm, zipf, true)
+  return results
 }
 
-module.exports = { SUITE, runSuite, runHotRead }
+module.exports = { SUITE, SCALE, runSuite, runHotRead }

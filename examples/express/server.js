@@ -12,13 +12,20 @@
 //   AUTH_SECRET     Auth.js secret (a random one per start when unset; sessions live in the
 //                   database, so they survive restarts either way)
 //   AUTH_LINK_FILE  also append each magic link, as a JSON line, to this file
+//   AUTH_ADAPTER_SECRET  RustAdapter's `secret`: session tokens are stored as their HMAC-SHA-256
+//                   under it (plain SHA-256 when unset). Changing it signs everyone out
+//   AUTH_ADAPTER_MODULE  (tests) a module whose default export, called with `{ filename }`, makes
+//                   another Auth.js adapter (with the `close()` and `expressMiddleware()` this
+//                   file calls) to run this same app on, in place of RustAdapter:
+//                   __test__/e2e/switch-from-drizzle.e2e.test.js runs it on @auth/drizzle-adapter,
+//                   switches with the command line, and the browser stays signed in
 //   AUTH_GITHUB_ID, AUTH_GITHUB_SECRET   enable "Sign in with GitHub"
 import { randomBytes } from "node:crypto"
 import { appendFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import express from "express"
 import { ExpressAuth, getSession } from "@auth/express"
 import GitHub from "@auth/express/providers/github"
@@ -41,7 +48,9 @@ if (!process.env.AUTH_SECRET) {
 }
 
 // The whole database: one file, created with its schema on first use.
-const adapter = RustAdapter({ filename: DB_FILE })
+const adapter = process.env.AUTH_ADAPTER_MODULE
+  ? (await import(pathToFileURL(process.env.AUTH_ADAPTER_MODULE).href)).default({ filename: DB_FILE })
+  : RustAdapter({ filename: DB_FILE, secret: process.env.AUTH_ADAPTER_SECRET || undefined })
 
 /** An email provider whose "email" is a line on the console (and in AUTH_LINK_FILE). */
 const ConsoleEmail = {
@@ -95,9 +104,11 @@ function authConfig(op) {
     },
     callbacks: {
       // The database strategy hands the stored user (with its extra fields) to this callback.
+      // Return only what pages need: `session` itself also holds `sessionToken` (the cookie's
+      // value, which the cookie is httpOnly to hide) and `userId`, and whatever this returns
+      // is what GET /auth/session sends to every script on the page.
       session({ session, user }) {
-        session.user.id = user.id
-        return session
+        return { user: { id: user.id, name: user.name, email: user.email, image: user.image }, expires: session.expires }
       },
     },
     events: {

@@ -29,10 +29,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   session: { strategy: "database" },
   providers: [ConsoleEmail],
   callbacks: {
-    // With database sessions the session callback gets the user row: expose its id.
+    // With database sessions the session callback gets the user row: expose its id. Return
+    // only what pages need: `session` itself also holds `sessionToken` (the cookie's value,
+    // which the cookie is httpOnly to hide), and whatever this returns is what
+    // GET /api/auth/session sends to every script on the page.
     session({ session, user }) {
-      session.user.id = user.id
-      return session
+      return { user: { id: user.id, name: user.name, email: user.email, image: user.image }, expires: session.expires }
     },
   },
 })

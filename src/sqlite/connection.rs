@@ -13,6 +13,9 @@ use crate::core::error::{AdapterError, ErrorCode, Result};
 /// How many prepared statements each connection keeps ready.
 const STATEMENT_CACHE_CAPACITY: usize = 64;
 
+/// The read connection's page cache, at most (KiB): see [`open_raw`].
+const READER_CACHE_KIB: u32 = 2048;
+
 /// SQLite's file header: the first 16 bytes of every SQLite 3 database.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -84,6 +87,14 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
     .map_err(sqlite)?;
     // Checked before anything writes to the file, so a foreign or newer file stays untouched.
     schema::refuse_foreign_or_newer(&conn)?;
+    // The read connection answers only while the writer thread holds the writer's
+    // connection, and SQLite empties its page cache whenever it sees another connection's
+    // commit, so a large cache there mostly holds pages for nothing (resident memory).
+    let cache_kib = if read_only {
+        config.cache_size_kib.min(READER_CACHE_KIB)
+    } else {
+        config.cache_size_kib
+    };
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = {};
@@ -92,7 +103,7 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;",
         config.synchronous.pragma(),
-        config.cache_size_kib,
+        cache_kib,
         config.mmap_size_bytes
     ))
     .map_err(sqlite)?;

@@ -1,8 +1,10 @@
 //! The SQLite schema and its versioned migrations.
 //!
-//! The version lives in `PRAGMA user_version`. Each migration runs in its own
+//! The version lives in `PRAGMA user_version`. The pending migrations run together in one
 //! `BEGIN IMMEDIATE` transaction, so several processes opening one file at once migrate it
-//! exactly once. A file whose version is newer than [`LATEST_VERSION`] is refused untouched.
+//! exactly once, a failed step leaves the file at its old version, and a new file is created
+//! with one commit (one sync) instead of one per version. A file whose version is newer than
+//! [`LATEST_VERSION`] is refused untouched.
 
 use rusqlite::Connection;
 
@@ -100,10 +102,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions ADD COLUMN ip_address TEXT;
     UPDATE sessions SET id = lower(hex(randomblob(16)));
     ",
+    // 6: no expiry indexes. Every session write (create, update, delete) and every token
+    // write paid for one more b-tree, kept only so the hourly sweep could find expired rows
+    // without a scan. The sweeper now walks the sessions in key order a chunk per write
+    // transaction (see `sweeper`), so that scan never holds the write lock for long, and an
+    // explicit prune() scans once.
+    "
+    DROP INDEX IF EXISTS sessions_expires_idx;
+    DROP INDEX IF EXISTS verification_tokens_expires_idx;
+    ",
 ];
 
 /// Data steps by version (index = version - 1).
-const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None];
+const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None, None];
 
 /// Version 3: replaces every plain session token with its stored hash, so sessions created
 /// before the upgrade keep working.
@@ -187,39 +198,33 @@ pub fn refuse_foreign_or_newer(conn: &Connection) -> Result<()> {
     refuse_newer(conn)
 }
 
-/// Applies every missing migration up to `target`, one transaction each.
+/// Applies every missing migration up to `target`, all in one transaction.
 pub fn migrate_to(conn: &Connection, target: i64, secrets: &Secrets) -> Result<()> {
     let sqlite = |e| AdapterError::from_sqlite_on(conn, e, "migration");
-    loop {
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
-        let step = (|| {
-            let current = version(conn)?;
-            if current > LATEST_VERSION {
-                refuse_newer(conn)?;
-            }
-            if current >= target {
-                return Ok(false);
-            }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+    let steps = (|| {
+        let found = version(conn)?;
+        if found > LATEST_VERSION {
+            refuse_newer(conn)?;
+        }
+        for current in found..target {
             conn.execute_batch(MIGRATIONS[current as usize])
                 .map_err(sqlite)?;
             if let Some(step) = DATA_STEPS[current as usize] {
                 step(conn, secrets)?;
             }
-            conn.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
+        }
+        if found < target {
+            conn.execute_batch(&format!("PRAGMA user_version = {target}"))
                 .map_err(sqlite)?;
-            Ok(true)
-        })();
-        match step {
-            Ok(more) => {
-                conn.execute_batch("COMMIT").map_err(sqlite)?;
-                if !more {
-                    return Ok(());
-                }
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(e);
-            }
+        }
+        Ok(())
+    })();
+    match steps {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(sqlite),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
         }
     }
 }
@@ -302,6 +307,27 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_step_leaves_the_file_at_its_old_version_with_nothing_half_done() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 2, &no_secrets()).unwrap();
+        // Step 4 copies sessions into a new table of this name: it fails after step 3 ran.
+        conn.execute_batch(
+            "INSERT INTO users (id) VALUES ('u1');
+             INSERT INTO sessions (session_token, user_id, expires) VALUES ('plain', 'u1', 1);
+             CREATE TABLE sessions_v4 (x);",
+        )
+        .unwrap();
+        assert!(migrate(&conn, &no_secrets()).is_err());
+        assert_eq!(version(&conn).unwrap(), 2);
+        // Step 3's rename and hashing were undone with the rest.
+        let token: String = conn
+            .query_row("SELECT session_token FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(token, "plain");
+        assert!(conn.is_autocommit());
+    }
+
+    #[test]
     fn version_four_keeps_every_session_and_keys_the_table_by_token_hash() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
@@ -343,10 +369,8 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(
-            indexes,
-            vec!["sessions_expires_idx", "sessions_user_id_idx"]
-        );
+        // Version 6 dropped the expiry index again.
+        assert_eq!(indexes, vec!["sessions_user_id_idx"]);
         // The cascade from users still reaches the rebuilt table.
         conn.execute("DELETE FROM users WHERE id = 'u1'", [])
             .unwrap();

@@ -119,11 +119,58 @@ pub fn delete(
     .map_err(sqlite)
 }
 
-/// Deletes every session that expired before `now`; returns how many.
+/// Deletes every session that expired before `now`; returns how many. With no index on
+/// `expires` this reads the whole table in one transaction: for an explicit prune; the
+/// sweeper uses [`delete_expired_after`] a chunk at a time.
 pub fn delete_expired(conn: &Connection, now: Millis) -> Result<usize> {
     conn.prepare_cached("DELETE FROM sessions WHERE expires < ?1")
         .and_then(|mut s| s.execute([now]))
         .map_err(sqlite)
+}
+
+/// What one chunk of a sweep did: sessions deleted, and the key to continue after (`None`
+/// once the chunk reached the end of the table).
+pub struct SweptChunk {
+    pub deleted: usize,
+    pub next: Option<String>,
+}
+
+/// Deletes the sessions that expired before `now` among the next `chunk` sessions in key
+/// order after `after` ("" for the first). Each chunk reads at most `chunk` rows of the
+/// table's own b-tree, so a sweep of a large table holds the write lock only briefly at a
+/// time; rows written between chunks are judged by their `expires` when their chunk runs.
+pub fn delete_expired_after(
+    conn: &Connection,
+    now: Millis,
+    after: &str,
+    chunk: u32,
+) -> Result<SweptChunk> {
+    let bound: Option<String> = conn
+        .prepare_cached(
+            "SELECT session_token_hash FROM sessions WHERE session_token_hash > ?1
+             ORDER BY session_token_hash LIMIT 1 OFFSET ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![after, chunk.saturating_sub(1)], |r| r.get(0))
+                .optional()
+        })
+        .map_err(sqlite)?;
+    let deleted = match &bound {
+        Some(last) => conn
+            .prepare_cached(
+                "DELETE FROM sessions WHERE session_token_hash > ?1
+                 AND session_token_hash <= ?2 AND expires < ?3",
+            )
+            .and_then(|mut s| s.execute(params![after, last, now])),
+        None => conn
+            .prepare_cached("DELETE FROM sessions WHERE session_token_hash > ?1 AND expires < ?2")
+            .and_then(|mut s| s.execute(params![after, now])),
+    }
+    .map_err(sqlite)?;
+    Ok(SweptChunk {
+        deleted,
+        next: bound,
+    })
 }
 
 /// The columns of a [`SessionInfo`], in [`info_from_row`]'s order.

@@ -809,3 +809,89 @@ fn a_deleted_shm_refuses_the_write_that_found_it() {
     // Reads keep working.
     assert!(store.read(|c| users::by_id(c, "before")).unwrap().is_some());
 }
+
+#[test]
+fn a_sweep_deletes_expired_sessions_chunk_by_chunk_and_keeps_the_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    add_user(&store, user("u1", Some("u1@example.com")));
+    let secrets = store.secrets().clone();
+    let now = 1_800_000_000_000;
+    store
+        .write_blocking(move |c| {
+            for i in 0..20 {
+                let mut s = session(&format!("token-{i}"), "u1");
+                // Every other session expired a minute before `now`.
+                s.expires = if i % 2 == 0 {
+                    now - 60_000
+                } else {
+                    now + 60_000
+                };
+                sessions::insert(c, &secrets, &s, &SessionOrigin::default(), now - 120_000)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (mut after, mut chunks, mut deleted) = (String::new(), 0, 0);
+    loop {
+        let from = std::mem::take(&mut after);
+        let swept = store
+            .write_blocking(move |c| sessions::delete_expired_after(c, now, &from, 3))
+            .unwrap();
+        chunks += 1;
+        deleted += swept.deleted;
+        match swept.next {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(deleted, 10);
+    // 20 sessions, 3 a chunk: 7 chunks, the last one reaching the end of the table.
+    assert_eq!(chunks, 7);
+    let left: i64 = store
+        .read(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sessions WHERE expires > ?1",
+                [now],
+                |r| r.get(0),
+            )
+            .map_err(|e| AdapterError::from_sqlite(e, "test"))
+        })
+        .unwrap();
+    assert_eq!(left, 10);
+}
+
+#[test]
+fn a_new_file_has_no_expiry_indexes_to_maintain_on_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let indexes: Vec<String> = store
+        .read(|c| {
+            c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(|e| AdapterError::from_sqlite(e, "test"))
+        })
+        .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "accounts_user_id_idx",
+            "authenticators_user_id_idx",
+            "sessions_user_id_idx"
+        ]
+    );
+}
+
+#[test]
+fn the_read_connection_keeps_a_small_page_cache_and_the_writer_the_configured_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&config_in(&dir)).unwrap();
+    let cache = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap()
+    };
+    let reader = cache(lock(&store.reader).as_ref().unwrap());
+    let writer = store.write_blocking(move |c| Ok(cache(c))).unwrap();
+    // Negative: KiB.
+    assert_eq!(writer, -16384);
+    assert_eq!(reader, -2048);
+}
