@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, QueueMode, RecyclingMethod, Runtime};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -300,6 +300,13 @@ pub struct Connector {
 /// most `timeout` for a connection (including opening one), then fails with `DB_UNAVAILABLE`.
 /// A connection the server dropped (restart, failover) is discarded on its way back into the
 /// pool, and the next call opens a new one.
+///
+/// A call takes the connection most recently put back (last in, first out), as node-postgres's
+/// pool does: calls made one after another then all land on one connection, the one whose
+/// server process was just awake. First in, first out (deadpool's default) handed sequential
+/// calls each to the next of the pool's connections in turn once a burst had opened them all,
+/// waking a different server process every time: two thirds of the calls per second at 1.2x
+/// the CPU per call (see docs/performance.md, "PostgreSQL: sequential calls").
 pub fn pool(config: &PostgresConfig, timeout: Duration) -> Result<(Pool, Connector)> {
     let mut target = parse(&config.url)?;
     target.config.connect_timeout(timeout);
@@ -322,6 +329,7 @@ pub fn pool(config: &PostgresConfig, timeout: Duration) -> Result<(Pool, Connect
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout))
         .recycle_timeout(Some(timeout))
+        .queue_mode(QueueMode::Lifo)
         .build()
         .map(|pool| (pool, connector))
         .map_err(|e| AdapterError::invalid("config.url", format!("cannot build the pool: {e}")))

@@ -1,9 +1,11 @@
 //! PostgreSQL storage: a pool of connections driven by one small Tokio runtime.
 //!
-//! Threading model: every call is a task on this module's runtime (two worker threads, shared
-//! by every PostgreSQL store of the process). The task takes a pooled connection, runs one
-//! prepared statement (each connection prepares a statement once and keeps it), and settles
-//! the JavaScript Promise itself. Nothing runs on the JavaScript thread but argument parsing.
+//! Threading model: every call is a task on this module's runtime ([`calls_runtime`]: one
+//! thread, shared by every PostgreSQL store of the process; a replica's hub store runs on the
+//! replicas' two-worker [`runtime`] instead). The task takes a pooled connection (the one
+//! most recently put back), runs one prepared statement (each connection prepares a statement
+//! once and keeps it), and settles the JavaScript Promise itself. Nothing runs on the
+//! JavaScript thread but argument parsing.
 //!
 //! Start-up does not block: the constructor only builds the pool; the first call connects and
 //! brings the schema up to date (see [`schema`]), and every call waits for that.
@@ -29,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify, OnceCell};
 use tokio::task::JoinHandle;
 
@@ -40,7 +43,7 @@ use crate::core::model::{
 };
 use crate::core::secrets::Secrets;
 use crate::core::store::{now_millis, Answer, Arrival, Pruned, Store};
-pub use hub::{runtime, Hub};
+pub use hub::{calls_runtime, runtime, Hub};
 pub(crate) use queries::UserUpdate;
 
 /// The PostgreSQL store behind one `RustAdapter({ url })`.
@@ -50,8 +53,14 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Builds the pool (no connection is opened yet) and starts the expired-row sweeper.
+    /// Builds the pool (no connection is opened yet) and starts the expired-row sweeper; its
+    /// calls run on [`calls_runtime`].
     pub fn open(config: &Config) -> Result<Self> {
+        Self::open_on(config, calls_runtime())
+    }
+
+    /// [`PgStore::open`], with its calls, connections and sweeper on `runtime`.
+    pub fn open_on(config: &Config, runtime: &'static Handle) -> Result<Self> {
         let Backend::Postgres(pg) = &config.backend else {
             return Err(AdapterError::invalid("config.url", "is missing"));
         };
@@ -62,11 +71,12 @@ impl PgStore {
         let timeout = Duration::from_millis(u64::from(config.busy_timeout_ms.max(1)));
         // The pool's timers and connection tasks need the runtime's context.
         let (pool, connector) = {
-            let _context = runtime().enter();
+            let _context = runtime.enter();
             connect::pool(pg, timeout)?
         };
         let names = sql::Names::new(&pg.schema, &pg.table_prefix);
         let inner = Arc::new(Hub {
+            runtime,
             pool,
             sql: names.statements(),
             names,
@@ -82,6 +92,7 @@ impl PgStore {
         });
         let sweeper = (config.sweep_interval_ms > 0).then(|| {
             sweep(
+                runtime,
                 Arc::downgrade(&inner),
                 Duration::from_millis(u64::from(config.sweep_interval_ms)),
             )
@@ -134,7 +145,7 @@ impl PgStore {
             return Answer::Now(Err(AdapterError::closed()));
         }
         Answer::Later(Box::new(move |reply| {
-            runtime().spawn(async move {
+            inner.clone().runtime.spawn(async move {
                 let work = op(inner.clone());
                 let work = AssertUnwindSafe(work).catch_unwind();
                 let limited = match limit {
@@ -157,8 +168,8 @@ impl PgStore {
 }
 
 /// Prunes expired rows every `interval` while the store lives.
-fn sweep(inner: std::sync::Weak<Hub>, interval: Duration) -> JoinHandle<()> {
-    runtime().spawn(async move {
+fn sweep(runtime: &Handle, inner: std::sync::Weak<Hub>, interval: Duration) -> JoinHandle<()> {
+    runtime.spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.tick().await; // the first tick is immediate
         loop {
@@ -392,7 +403,7 @@ impl Store for PgStore {
             sweeper.abort();
         }
         let inner = self.inner.clone();
-        runtime().spawn(async move {
+        self.inner.runtime.spawn(async move {
             loop {
                 let drained = inner.drained.notified();
                 if inner.in_flight.load(Ordering::Acquire) == 0 {

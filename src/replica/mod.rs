@@ -140,12 +140,15 @@ impl ReplicaStore {
             ..config.clone()
         })?);
         local.write_blocking(local_sql::prepare)?;
-        let hub_store = PgStore::open(&Config {
-            backend: Backend::Postgres(hub_config.clone()),
-            // The replica's own sweeper prunes the file; the hub is swept by its other users.
-            sweep_interval_ms: 0,
-            ..config.clone()
-        })?;
+        let hub_store = PgStore::open_on(
+            &Config {
+                backend: Backend::Postgres(hub_config.clone()),
+                // The replica's own sweeper prunes the file; the hub is swept by its other users.
+                sweep_interval_ms: 0,
+                ..config.clone()
+            },
+            runtime(),
+        )?;
         let hub = hub_store.inner().clone();
         let endpoint = endpoint_of(&hub_config.url, &hub.channel());
         Ok(ReplicaStore {
