@@ -259,6 +259,147 @@ test('a duplicate email in the source fails the import, names the row, and leave
   expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(0)
 })
 
+/** A drizzle SQLite file written with plain SQL (for shapes the peer itself would not write). */
+function rawDrizzle(fill) {
+  const file = path.join(tempDir(), 'raw.sqlite')
+  const db = new Database(file)
+  db.pragma('foreign_keys = OFF')
+  db.exec(DDL)
+  db.transaction(() => fill(db))()
+  db.close()
+  return file
+}
+
+test('a source field the adapter would refuse fails the import naming its row and field, and leaves the target empty', () => {
+  const file = rawDrizzle((db) => {
+    db.prepare('INSERT INTO "user" (id, name, email) VALUES (?, ?, ?)').run('u1', 'Ada', 'ada@example.com')
+    const account = db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, expires_at) VALUES (?, ?, ?, ?, ?)')
+    account.run('u1', 'oauth', 'github', '1', 1900000000)
+    // Text where linkAccount takes a number of seconds.
+    account.run('u1', 'oauth', 'github', '2', 'soon')
+  })
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'])
+  expect(out.status).toBe(1)
+  expect(out.json.error.code).toBe('INVALID_INPUT')
+  expect(out.json.error.message).toContain('account provider "github", providerAccountId "2" (row 2): account.expires_at must be a finite number of seconds since the epoch (got "soon")')
+  expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(0)
+  // --dry-run checks every field the same way, and writes nothing.
+  const dry = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--dry-run', '--json'])
+  expect(dry.status).toBe(1)
+  expect(dry.json.error.message).toContain('account.expires_at must be a finite number')
+})
+
+test('a date in no form the peers store is refused naming the row and field; a session is never named by its whole token', () => {
+  const token = `secret-token-${randomUUID()}`
+  const file = rawDrizzle((db) => {
+    db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?)').run('u1', 'ada@example.com')
+    db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)').run(token, 'u1', 'next tuesday')
+  })
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', path.join(tempDir(), 'auth.sqlite'), '--json'])
+  expect(out.status).toBe(1)
+  expect(out.json.error.code).toBe('INVALID_INPUT')
+  expect(out.json.error.message).toMatch(/session sessionToken "secret…" \(row 1\): session\.expires is "next tuesday" \(not a date/)
+  expect(out.stdout + out.stderr).not.toContain(token)
+})
+
+test('a session whose user is not in the source fails naming it; with --merge it is kept out and reported', () => {
+  const file = rawDrizzle((db) => {
+    db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?)').run('u1', 'ada@example.com')
+    db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)').run(randomUUID(), 'ghost', Date.now() + 86400000)
+  })
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'])
+  expect(out.status).toBe(1)
+  expect(out.json.error.code).toBe('NOT_FOUND')
+  expect(out.json.error.message).toMatch(/^NOT_FOUND: session sessionToken hash "[0-9a-f]{64}": its user "ghost" is not in the target/)
+  expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(0)
+  const merged = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--merge', '--json'])
+  expect(merged.status).toBe(0)
+  expect(merged.json.inserted).toEqual({ user: 1, account: 0, session: 0, verificationToken: 0, authenticator: 0 })
+  expect(merged.json.conflicts).toEqual([expect.stringMatching(/^session sessionToken hash "[0-9a-f]{64}": its user "ghost" is not in the target$/)])
+})
+
+test('--merge reports each conflict as the source names the row', async () => {
+  const source = await drizzleSource()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const args = ['import', '--from', 'drizzle', '--source', source.file, '--filename', filename, '--json']
+  expect(cli(args).status).toBe(0)
+  const merged = cli([...args, '--merge'])
+  expect(merged.status).toBe(0)
+  for (const { user, account } of source.written) {
+    expect(merged.json.conflicts).toContain(`user id ${JSON.stringify(user.id)}: already in the target (the same key or email)`)
+    expect(merged.json.conflicts).toContain(
+      `account provider ${JSON.stringify(account.provider)}, providerAccountId ${JSON.stringify(account.providerAccountId)}: already in the target (the same key)`,
+    )
+  }
+})
+
+test('rows across many pages: every row once, integer and text dates, every session signed in', async () => {
+  const N = 12345
+  const expires = Date.now() + 86400000
+  const file = rawDrizzle((db) => {
+    const user = db.prepare('INSERT INTO "user" (id, name, email, emailVerified, role, age, isStaff, joinedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const account = db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, access_token, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const session = db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)')
+    for (let i = 0; i < N; i++) {
+      const id = `u${String(i).padStart(6, '0')}`
+      // Dates as integer seconds, milliseconds, and SQL text.
+      user.run(id, `User ${i}`, `user${i}@example.com`, i % 2 ? 1700000000 : 1700000000000, `r${i % 3}`, i, i % 2, '2023-06-01 00:00:00.000')
+      account.run(id, 'oauth', 'github', String(i), `gho_${i}`, 1900000000)
+      session.run(`token-${i}`, id, expires)
+    }
+  })
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  // Pages of 5000 rows (the default is larger).
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--secret', 'app-secret', '--json'], { AUTHJS_IMPORT_PAGE_ROWS: '5000' })
+  expect(out.stderr).toBe('')
+  expect(out.status).toBe(0)
+  expect(out.json.inserted).toEqual({ user: N, account: N, session: N, verificationToken: 0, authenticator: 0 })
+  const adapter = RustAdapter({ filename, secret: 'app-secret' })
+  open.push(adapter)
+  for (const i of [0, 1, 4999, 5000, 5001, N - 1]) {
+    const id = `u${String(i).padStart(6, '0')}`
+    const user = await adapter.getUser(id)
+    expect(user).toEqual({
+      id,
+      name: `User ${i}`,
+      email: `user${i}@example.com`,
+      emailVerified: new Date(1700000000000),
+      image: null,
+      role: `r${i % 3}`,
+      age: i,
+      isStaff: i % 2 === 1,
+      joinedAt: new Date(Date.UTC(2023, 5, 1)),
+    })
+    expect((await adapter.getSessionAndUser(`token-${i}`)).user).toEqual(user)
+    expect((await adapter.getAccount(String(i), 'github')).access_token).toBe(`gho_${i}`)
+  }
+  expect(await adapter.getSessionAndUser('token-unknown')).toBeNull()
+})
+
+test('a table without rowids is read in key order, across pages; a bad page size is refused', async () => {
+  const file = path.join(tempDir(), 'norowid.sqlite')
+  const db = new Database(file)
+  db.exec(DDL.replace('CREATE TABLE session (sessionToken TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES "user"(id) ON DELETE CASCADE, expires INTEGER NOT NULL);',
+    'CREATE TABLE session (sessionToken TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;'))
+  db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?)').run('u1', 'ada@example.com')
+  const session = db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)')
+  for (let i = 0; i < 25; i++) session.run(`t${i}`, 'u1', Date.now() + 86400000)
+  db.close()
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const args = ['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json']
+  const bad = cli(args, { AUTHJS_IMPORT_PAGE_ROWS: 'lots' })
+  expect(bad.status).toBe(1)
+  expect(bad.json.error.message).toContain('AUTHJS_IMPORT_PAGE_ROWS must be a positive integer')
+  const out = cli(args, { AUTHJS_IMPORT_PAGE_ROWS: '7' })
+  expect(out.status).toBe(0)
+  expect(out.json.inserted.session).toBe(25)
+  const adapter = RustAdapter({ filename })
+  open.push(adapter)
+  for (let i = 0; i < 25; i++) expect((await adapter.getSessionAndUser(`t${i}`)).user.id).toBe('u1')
+})
+
 test('an unreadable source file is refused naming it', () => {
   const missing = path.join(tempDir(), 'nope.sqlite')
   const out = cli(['import', '--from', 'drizzle', '--source', missing, '--filename', path.join(tempDir(), 'a.sqlite'), '--json'])

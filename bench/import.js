@@ -35,7 +35,7 @@ const DDL = `
   CREATE TABLE verificationToken (identifier TEXT NOT NULL, token TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (identifier, token));
 `
 
-/** Writes the source with better-sqlite3 in one transaction; answers the seconds it took. */
+/** Writes the source with better-sqlite3 in one transaction; answers the seconds it took and the CPU seconds it used. */
 function bulkInsert(file) {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
@@ -48,6 +48,7 @@ function bulkInsert(file) {
   const session = db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)')
   const expires = Date.now() + 30 * 86400000
   const started = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
   db.transaction(() => {
     for (let i = 0; i < N; i++) {
       const id = randomUUID()
@@ -57,38 +58,46 @@ function bulkInsert(file) {
     }
   })()
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const used = process.cpuUsage(cpu)
   db.close()
-  return seconds
+  return { seconds, cpu: (used.user + used.system) / 1e6 }
 }
 
-/** Runs the command line's import in a child; answers seconds and the child's peak RSS. */
+/** Runs the command line's import in a child; answers seconds, the child's CPU seconds (every thread, start-up included) and its peak RSS. */
 function runImport(source, target) {
   const script = `require(${JSON.stringify(path.join(ROOT, 'lib', 'cli.js'))}).run(${JSON.stringify(['import', '--from', 'drizzle', '--source', source, ...target, '--json'])})
-    .then((code) => { process.stderr.write('RSS ' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = code })`
+    .then((code) => { const u = process.resourceUsage(); process.stderr.write('RSS ' + u.maxRSS + ' CPU ' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exitCode = code })`
   const started = process.hrtime.bigint()
   const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   if (out.status !== 0) throw new Error(`import failed: ${out.stdout}${out.stderr}`)
-  const rss = Number(/RSS (\d+)/.exec(out.stderr)[1]) * 1024
-  return { seconds, rss, result: JSON.parse(out.stdout) }
+  const [, rss, cpu] = /RSS (\d+) CPU (\d+)/.exec(out.stderr)
+  return { seconds, rss: Number(rss) * 1024, cpu: Number(cpu) / 1e6, result: JSON.parse(out.stdout) }
 }
 
 const mib = (bytes) => `${(bytes / 1048576).toFixed(0)} MiB`
 const rate = (rows, seconds) => `${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(', ')
 
 function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authjs-import-bench-'))
   try {
     const rows = 3 * N
     const source = path.join(dir, 'drizzle.sqlite')
+    const before = load()
     const bulk = bulkInsert(source)
-    const lines = [`better-sqlite3 bulk insert, one transaction: ${rate(rows, bulk)} (${bulk.toFixed(1)} s)`]
+    const lines = [`better-sqlite3 bulk insert, one transaction: ${rate(rows, bulk.seconds)} (${bulk.seconds.toFixed(1)} s, ${bulk.cpu.toFixed(1)} CPU s; load ${before})`]
+    const loadSqlite = load()
     const sqlite = runImport(source, ['--filename', path.join(dir, 'auth.sqlite')])
-    lines.push(`import --from drizzle into SQLite: ${rate(rows, sqlite.seconds)} (${sqlite.seconds.toFixed(1)} s), peak RSS ${mib(sqlite.rss)}`)
+    lines.push(
+      `import --from drizzle into SQLite: ${rate(rows, sqlite.seconds)} (${sqlite.seconds.toFixed(1)} s, ${sqlite.cpu.toFixed(1)} CPU s on all threads, start-up included; load ${loadSqlite}), peak RSS ${mib(sqlite.rss)}`,
+      `ratio import / bulk insert, same run: ${(bulk.seconds / sqlite.seconds).toFixed(2)}x in rows per second`,
+    )
     const pgUrl = process.env.AUTHJS_BENCH_PG_URL
     if (pgUrl) {
+      const loadPg = load()
       const pg = runImport(source, ['--url', pgUrl, '--schema', `import_bench_${process.pid}`])
-      lines.push(`import --from drizzle into PostgreSQL: ${rate(rows, pg.seconds)} (${pg.seconds.toFixed(1)} s), peak RSS ${mib(pg.rss)}`)
+      lines.push(`import --from drizzle into PostgreSQL: ${rate(rows, pg.seconds)} (${pg.seconds.toFixed(1)} s, ${pg.cpu.toFixed(1)} CPU s of the import process, the server's not counted; load ${loadPg}), peak RSS ${mib(pg.rss)}`)
     }
     const report = [
       `# import at scale: ${N.toLocaleString('en-US')} users, each with an account and a session (${rows.toLocaleString('en-US')} rows)`,

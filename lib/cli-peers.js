@@ -4,18 +4,32 @@
  * `import --from <peer>`: reading the default schema of another Auth.js adapter
  * (`@auth/prisma-adapter`, `@auth/drizzle-adapter`, `@auth/kysely-adapter`,
  * `@auth/typeorm-adapter`, `@auth/pg-adapter`) from its SQLite file or PostgreSQL database,
- * and writing its rows through this adapter's own methods: ids kept, extra columns as extra
- * properties with their types, dates in any stored form, plain session tokens stored as this
- * adapter's hash (so the same cookie keeps working), OAuth tokens sealed when a key is given.
- * SQLite files are read by the native `SqliteSource`; PostgreSQL through `pg`, which the
- * peers on PostgreSQL already depend on (an optional peer dependency of this package).
+ * and writing its rows in batches: a page of the peer's rows is converted to this adapter's
+ * stored rows natively (`src/core/peer.rs`: every field checked as the adapter's own methods
+ * check it, ids kept, extra columns as extra properties with their types, dates in any stored
+ * form, plain session tokens stored as this adapter's hash so the same cookie keeps working,
+ * OAuth tokens sealed when a key is given) and written in one transaction per page by the
+ * batch import `import --from jsonl` uses. SQLite files are read by the native `SqliteSource`
+ * (no row crosses into JavaScript); PostgreSQL through `pg`, which the peers on PostgreSQL
+ * already depend on (an optional peer dependency of this package).
  */
 
 const { loadNative } = require('./load.js')
 const { codedError, withCode } = require('./errors.js')
 
-/** Rows read and written per round. */
-const PAGE = 2000
+/**
+ * Rows read, converted and written per round (one transaction each); `AUTHJS_IMPORT_PAGE_ROWS`
+ * sets another number (docs/cli.md).
+ *
+ * @param {NodeJS.ProcessEnv} env
+ */
+function pageRows(env) {
+  const text = env.AUTHJS_IMPORT_PAGE_ROWS
+  if (text === undefined || text === '') return 50000
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw codedError('INVALID_INPUT', `AUTHJS_IMPORT_PAGE_ROWS must be a positive integer (got ${JSON.stringify(text)})`)
+  return n
+}
 
 /**
  * One model of a peer's schema: its table, and its column for each Auth.js field.
@@ -75,16 +89,49 @@ const PEERS = Object.keys(SPECS)
 const PEER_OWN = new Set(['id'])
 
 /**
- * A source database: its tables' columns and a paged query.
+ * A source database: its tables' columns and a paged read of one model's rows, handed to the
+ * native side as a `PeerPage` (converted and written by `importPeerPage`).
  *
+ * @typedef {import('../native').PeerPlan} PeerPlan
+ * @typedef {import('../native').PeerPage} PeerPage
  * @typedef {{ name: string, type: string }} SourceColumn
  * @typedef {{
  *   tables: () => Promise<Record<string, SourceColumn[]>>,
- *   page: (table: string, columns: string[], key: string[], after: unknown[] | null, limit: number) => Promise<Record<string, unknown>[]>,
+ *   page: (plan: PeerPlan, m: ModelSpec, after: string | null, limit: number, first: number) => Promise<PeerPage>,
  *   count: (table: string) => Promise<number>,
  *   close: () => Promise<void>,
  * }} Source
  */
+
+/**
+ * A native call's answer, its error coded.
+ *
+ * @template T
+ * @param {() => T} call
+ * @returns {T}
+ */
+function coded(call) {
+  try {
+    return call()
+  } catch (error) {
+    throw withCode(error)
+  }
+}
+
+/**
+ * An asynchronous native call's answer, its error coded.
+ *
+ * @template T
+ * @param {() => T | Promise<T>} call
+ * @returns {Promise<T>}
+ */
+async function native(call) {
+  try {
+    return await call()
+  } catch (error) {
+    throw withCode(error)
+  }
+}
 
 /** PostgreSQL's type ids of `timestamp` (without time zone) and `date`. */
 const TIMESTAMP_OID = 1114
@@ -108,13 +155,7 @@ function sqliteSource(file) {
   const source = db
   return {
     tables: async () => JSON.parse(source.tables()),
-    async page(table, columns, key, after, limit) {
-      const sql = `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ${after ? `WHERE (${key.map(quote).join(', ')}) > (${key.map(() => '?').join(', ')})` : ''} ORDER BY ${key.map(quote).join(', ')} LIMIT ?`
-      return source.rows(sql, JSON.stringify([...(after ?? []), limit])).map((line) => {
-        const values = JSON.parse(line)
-        return Object.fromEntries(columns.map((c, i) => [c, values[i]]))
-      })
-    },
+    page: async (plan, _m, after, limit, first) => source.peerPage(plan, after, limit, first),
     count: async (table) => JSON.parse(source.rows(`SELECT count(*) FROM ${quote(table)}`, '[]')[0])[0],
     close: async () => {},
   }
@@ -157,9 +198,10 @@ async function postgresSource(url) {
     throw codedError('INVALID_INPUT', '--source is a PostgreSQL URL: install the `pg` package (npm install pg) to read it')
   }
   // A `timestamp` (without time zone, as Prisma and drizzle declare dates) and a `date` stay
-  // text, which `toDate` reads as UTC, the zone those peers write them in: pg's own parser would
+  // text, which the native conversion reads as UTC, the zone those peers write them in: pg's own parser would
   // read them in this machine's time zone, shifting every date on a machine not set to UTC.
-  // `timestamptz` carries its zone (pg's parser is right); int8 stays text.
+  // `timestamptz` carries its zone (pg's parser is right, and a Date reaches the native side as
+  // its ISO text); int8 and numeric stay text.
   const client = new pg.Client({
     connectionString: withPrismaSchema(url),
     types: {
@@ -172,6 +214,7 @@ async function postgresSource(url) {
   } catch (error) {
     throw codedError('DB_UNAVAILABLE', `--source: cannot connect to PostgreSQL: ${/** @type {Error} */ (error).message}`)
   }
+  const { peerPageOf } = loadNative()
   return {
     async tables() {
       const { rows } = await client.query(
@@ -183,11 +226,17 @@ async function postgresSource(url) {
       for (const r of rows) (out[r.table_name] ??= []).push({ name: r.column_name, type: r.data_type })
       return out
     },
-    async page(table, columns, key, after, limit) {
+    async page(plan, { table, key }, after, limit, first) {
+      const columns = plan.columns
       const keys = key.map(quote).join(', ')
-      const where = after ? `WHERE (${keys}) > (${key.map((_, i) => `$${i + 2}`).join(', ')})` : ''
-      const { rows } = await client.query(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ${where} ORDER BY ${keys} LIMIT $1`, [limit, ...(after ?? [])])
-      return rows
+      const from = after ? JSON.parse(after) : null
+      const where = from ? `WHERE (${keys}) > (${key.map((_, i) => `$${i + 2}`).join(', ')})` : ''
+      const { rows } = await client.query({
+        text: `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} ${where} ORDER BY ${keys} LIMIT $1`,
+        values: [limit, ...(from ?? [])],
+        rowMode: 'array',
+      })
+      return peerPageOf(plan, JSON.stringify(rows), first)
     },
     async count(table) {
       const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${quote(table)}`)
@@ -195,60 +244,6 @@ async function postgresSource(url) {
     },
     close: () => client.end(),
   }
-}
-
-/**
- * A stored date in any form a peer writes (a Date, integer seconds or milliseconds, numeric
- * text, ISO or SQL text), as a Date; `null` stays `null`.
- *
- * @param {unknown} value
- * @param {string} field
- * @returns {Date | null}
- */
-function toDate(value, field) {
-  if (value === null || value === undefined) return null
-  if (value instanceof Date) return value
-  let n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN
-  if (Number.isFinite(n)) {
-    // Seconds until the year 5138; milliseconds beyond.
-    if (Math.abs(n) < 1e11) n *= 1000
-    return new Date(n)
-  }
-  if (typeof value === 'string') {
-    let text = value.trim()
-    if (/^\d{4}-\d\d-\d\d \d/.test(text)) text = text.replace(' ', 'T')
-    if (/T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text += 'Z'
-    const d = new Date(text)
-    if (!Number.isNaN(d.getTime())) return d
-  }
-  throw codedError('INVALID_INPUT', `${field}: ${JSON.stringify(value)} is not a date in any form the peers store`)
-}
-
-/**
- * An extra column's value with the type its declared column gives it.
- *
- * @param {unknown} value
- * @param {string} type the declared type (SQLite) or data type (PostgreSQL)
- * @param {string} field
- */
-function typed(value, type, field) {
-  if (value === null || value === undefined) return null
-  const t = type.toLowerCase()
-  if (/bool/.test(t)) return value === true || value === 1 || value === '1' || value === 't' || value === 'true'
-  if (/date|time/.test(t)) return toDate(value, field)
-  if (/^(bigint|int8)$/.test(t) && typeof value === 'string') {
-    const n = Number(value)
-    return Number.isSafeInteger(n) ? n : BigInt(value)
-  }
-  if (/^(numeric|decimal)/.test(t) && typeof value === 'string') return Number(value)
-  if (/json/.test(t) && typeof value === 'string') {
-    try {
-      return JSON.parse(value)
-    } catch {
-      return value
-    }
-  }
-  return value
 }
 
 /**
@@ -289,78 +284,16 @@ function checkSchema(spec, tables, peer) {
 }
 
 /**
- * How each model's source row becomes an Auth.js object for this adapter's method.
+ * Imports a peer's rows into `store`, a page at a time: each page is read (natively from an
+ * SQLite file), converted and written in one transaction while the next page is read.
  *
- * @type {Record<string, (row: Record<string, unknown>, extras: SourceColumn[], at: string) => any>}
- */
-const CONVERT = {
-  user: (row, extras, at) => ({
-    ...extraProps(row, extras, at),
-    id: String(row.id),
-    name: row.name ?? null,
-    email: row.email ?? null,
-    emailVerified: toDate(row.emailVerified, `${at}.emailVerified`),
-    image: row.image ?? null,
-  }),
-  account: (row, extras, at) => {
-    /** @type {Record<string, unknown>} */
-    const out = { ...extraProps(row, extras, at) }
-    for (const field of Object.keys(ACCOUNT)) if (row[field] !== null && row[field] !== undefined) out[field] = row[field]
-    out.userId = String(row.userId)
-    if (out.expires_at !== undefined) out.expires_at = Number(out.expires_at)
-    return out
-  },
-  session: (row, _extras, at) => ({
-    sessionToken: row.sessionToken,
-    userId: String(row.userId),
-    expires: toDate(row.expires, `${at}.expires`),
-  }),
-  verificationToken: (row, _extras, at) => ({
-    identifier: row.identifier,
-    token: row.token,
-    expires: toDate(row.expires, `${at}.expires`),
-  }),
-  authenticator: (row) => ({
-    credentialID: row.credentialID,
-    userId: String(row.userId),
-    providerAccountId: row.providerAccountId,
-    credentialPublicKey: row.credentialPublicKey,
-    counter: Number(row.counter),
-    credentialDeviceType: row.credentialDeviceType,
-    credentialBackedUp: row.credentialBackedUp === true || row.credentialBackedUp === 1 || row.credentialBackedUp === '1' || row.credentialBackedUp === 't',
-    transports: row.transports ?? null,
-  }),
-}
-
-/**
- * @param {Record<string, unknown>} row
- * @param {SourceColumn[]} extras
- * @param {string} at
- */
-function extraProps(row, extras, at) {
-  return Object.fromEntries(extras.map((c) => [c.name, typed(row[c.name], c.type, `${at}.${c.name}`)]))
-}
-
-/**
- * The adapter method that writes each model.
- *
- * @type {Record<string, string>}
- */
-const METHOD = {
-  user: 'createUser',
-  account: 'linkAccount',
-  session: 'createSession',
-  verificationToken: 'createVerificationToken',
-  authenticator: 'createAuthenticator',
-}
-
-/**
- * Imports a peer's rows through `adapter`.
- *
- * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean, adapter: any,
+ * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean,
+ *   store: import('../native').Handle, n: typeof import('../native'), env: NodeJS.ProcessEnv,
  *   progress: (total: number) => { add: (n: number) => void, stop: () => void } }} opts
  */
 async function importPeer(opts) {
+  const { n, store } = opts
+  const PAGE = pageRows(opts.env)
   const spec = SPECS[opts.from]
   const source = /^postgres(ql)?:\/\//i.test(opts.source) ? await postgresSource(opts.source) : sqliteSource(opts.source)
   /** @type {Record<string, number>} */
@@ -378,46 +311,24 @@ async function importPeer(opts) {
       if (!cols) continue
       const known = new Set(Object.values(m.fields))
       const extras = model === 'user' || model === 'account' ? cols.filter((c) => !known.has(c.name) && !(model !== 'user' && PEER_OWN.has(c.name))) : []
-      const names = [...known, ...extras.map((c) => c.name)]
+      const plan = coded(() => new n.PeerPlan(JSON.stringify({ model, table: m.table, key: m.key, fields: m.fields, extras })))
       written[model] = 0
-      /** @type {unknown[] | null} */
-      let after = null
-      /** @returns {Promise<Record<string, unknown>[]>} */
-      const next = async () => {
-        const rows = await source.page(m.table, names, m.key, after, PAGE)
-        if (rows.length > 0) {
-          const last = rows[rows.length - 1]
-          after = m.key.map((k) => last[k])
-        }
-        return rows
-      }
-      let rows = await next()
-      for (let offset = 0; rows.length > 0; offset += PAGE) {
-        const objects = rows.map((row, i) => CONVERT[model](row, extras, `${m.table} row ${offset + i + 1}`))
-        const page = rows
-        // The page's writes commit on the writer thread while the next page is read.
-        const settled = opts.dryRun ? null : Promise.allSettled(objects.map((o) => opts.adapter[METHOD[model]](o)))
-        rows = page.length < PAGE ? [] : await next()
-        if (settled) {
-          ;(await settled).forEach((r, i) => {
-            if (r.status === 'fulfilled') {
-              written[model] += 1
-              return
-            }
-            const e = withCode(r.reason)
-            const code = /** @type {any} */ (e).code
-            const what = `${m.table} ${m.key.map((k) => `${k} ${JSON.stringify(page[i][k])}`).join(', ')}`
-            if (opts.merge && (code === 'UNIQUE_VIOLATION' || code === 'NOT_FOUND')) {
-              conflicts.push(`${what}: ${e.message}`)
-              return
-            }
-            e.message = `${what}: ${e.message}`
-            throw e
-          })
-        } else {
-          written[model] += objects.length
-        }
-        bar.add(page.length)
+      let read = 0
+      /** @type {PeerPage | null} */
+      let page = await native(() => source.page(plan, m, null, PAGE, 0))
+      while (page && page.count > 0) {
+        const current = page
+        read += current.count
+        // The page is converted now and commits on the writer thread (SQLite) or the server
+        // while the next page is read.
+        const pending = native(() => n.importPeerPage(store, plan, current, Boolean(opts.merge), Boolean(opts.dryRun)))
+        const next = current.count < PAGE ? null : native(() => source.page(plan, m, current.after ?? null, PAGE, read))
+        next?.catch(() => {})
+        const done = JSON.parse(await pending)
+        written[model] += done.inserted
+        conflicts.push(...done.conflicts)
+        bar.add(current.count)
+        page = next ? await next : null
       }
     }
   } finally {
@@ -427,4 +338,4 @@ async function importPeer(opts) {
   return { from: opts.from, source: opts.source.replace(/\/\/[^@/]*@/, '//***@'), dryRun: Boolean(opts.dryRun), [opts.dryRun ? 'wouldWrite' : 'inserted']: written, conflicts }
 }
 
-module.exports = { PEERS, SPECS, importPeer, toDate }
+module.exports = { PEERS, SPECS, importPeer }

@@ -15,7 +15,7 @@ const readline = require('node:readline')
 const { Command, Option, CommanderError } = require('commander')
 const { loadNative } = require('./load.js')
 const { withDatabaseUrl } = require('./config.js')
-const { openNative, faceOf } = require('./adapter.js')
+const { openNative } = require('./adapter.js')
 const { codedError, withCode, RustAdapterError } = require('./errors.js')
 
 /** Exit codes scripts can rely on (docs/cli.md). */
@@ -27,6 +27,9 @@ const FORMAT_VERSION = 1
 
 /** Tables in the order rows are written (users before what refers to them). */
 const TABLES = ['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators']
+
+/** An import's SQLite page cache, in KiB (128 MiB: bounded, whatever the number of rows). */
+const BULK_CACHE_KIB = 131072
 
 /** Rows per native call. */
 const BATCH = 1000
@@ -45,7 +48,8 @@ const BATCH = 1000
  * @param {StoreOptions} opts
  * @param {NodeJS.ProcessEnv} env
  * @param {boolean} [bulk] an import: SQLite commits without waiting for the disk (`synchronous:
- *   'normal'`); closing the store at the end still writes everything to the file
+ *   'normal'`; closing the store at the end still writes everything to the file), with a
+ *   larger page cache (a batch's rows land all over the tables' b-trees)
  * @returns {import('./config').AdapterConfig}
  */
 function storeConfig(opts, env, bulk = false) {
@@ -56,7 +60,10 @@ function storeConfig(opts, env, bulk = false) {
   }
   if (opts.filename !== undefined) {
     config.filename = opts.filename
-    if (bulk) config.synchronous = 'normal'
+    if (bulk) {
+      config.synchronous = 'normal'
+      config.cacheSize = BULK_CACHE_KIB
+    }
   }
   else if (opts.url !== undefined) config.url = opts.url
   else if (env.DATABASE_URL && /^postgres(ql)?:\/\//i.test(env.DATABASE_URL)) config.url = env.DATABASE_URL
@@ -503,7 +510,7 @@ function program(io, setExit) {
         : await withStore(opts, io, async (store, n) => {
             const wasEmpty = refuseNonEmpty(await statsOf(store, n), Boolean(opts.merge))
             return undoOnFailure(store, n, wasEmpty && !opts.dryRun, () =>
-              importPeer({ ...opts, adapter: faceOf(store), progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
+              importPeer({ ...opts, store, n, env: io.env, progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
             )
           }, true)
     /** @type {Record<string, number>} */

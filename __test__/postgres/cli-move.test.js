@@ -130,6 +130,42 @@ test('pg: a database written by @auth/pg-adapter is imported with its types, eve
   await expectHolds(to, written)
 })
 
+test('pg: pages of a PostgreSQL source into PostgreSQL, every row once; a session without its user is named, and kept out with --merge', async () => {
+  const schema = freshSchema()
+  const N = 12001
+  psql(`CREATE SCHEMA ${schema};
+    SET search_path = ${schema};
+    CREATE TABLE verification_token (identifier TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL, token TEXT NOT NULL, PRIMARY KEY (identifier, token));
+    CREATE TABLE accounts (id SERIAL, "userId" INTEGER NOT NULL, type VARCHAR(255) NOT NULL, provider VARCHAR(255) NOT NULL,
+      "providerAccountId" VARCHAR(255) NOT NULL, refresh_token TEXT, access_token TEXT, expires_at BIGINT, id_token TEXT, scope TEXT,
+      session_state TEXT, token_type TEXT, PRIMARY KEY (id));
+    CREATE TABLE sessions (id SERIAL, "userId" INTEGER NOT NULL, expires TIMESTAMPTZ NOT NULL, "sessionToken" VARCHAR(255) NOT NULL, PRIMARY KEY (id));
+    CREATE TABLE users (id SERIAL, name VARCHAR(255), email VARCHAR(255), "emailVerified" TIMESTAMPTZ, image TEXT, PRIMARY KEY (id));
+    INSERT INTO users (name, email, "emailVerified") SELECT 'User ' || i, 'u' || i || '@example.com', '2024-02-01T00:00:00Z' FROM generate_series(1, ${N}) i;
+    INSERT INTO accounts ("userId", type, provider, "providerAccountId", access_token, expires_at) SELECT i, 'oauth', 'github', 'gh-' || i, 'a-' || i, 1900000000 FROM generate_series(1, ${N}) i;
+    INSERT INTO sessions ("userId", expires, "sessionToken") SELECT i, now() + interval '1 day', 'token-' || i FROM generate_series(1, ${N}) i;
+    INSERT INTO sessions ("userId", expires, "sessionToken") VALUES (999999, now() + interval '1 day', 'token-of-nobody');`)
+  const to = { url: URL_, schema: freshSchema(), secret: 'app-secret' }
+  const args = ['import', '--from', 'pg', '--source', withSearchPath(schema), '--url', to.url, '--schema', to.schema, '--secret', to.secret, '--json']
+  const failed = cli(args)
+  expect(failed.status).toBe(1)
+  expect(failed.json.error.code).toBe('NOT_FOUND')
+  expect(failed.json.error.message).toMatch(/sessions sessionToken hash "[0-9a-f]{64}": its user "999999" is not in the target/)
+  expect(cli(['stats', '--json', '--url', to.url, '--schema', to.schema]).json.rows.users).toBe(0)
+  const merged = cli([...args, '--merge'])
+  expect(merged.stderr).toBe('')
+  expect(merged.status).toBe(0)
+  expect(merged.json.inserted).toEqual({ user: N, account: N, session: N, verificationToken: 0 })
+  expect(merged.json.conflicts).toEqual([expect.stringMatching(/its user "999999" is not in the target$/)])
+  const adapter = closeAfterAll(RustAdapter(to))
+  for (const i of [1, 5000, 5001, N]) {
+    const user = await adapter.getUser(String(i))
+    expect(user).toEqual({ id: String(i), name: `User ${i}`, email: `u${i}@example.com`, emailVerified: new Date('2024-02-01T00:00:00Z'), image: null })
+    expect((await adapter.getSessionAndUser(`token-${i}`)).user).toEqual(user)
+    expect((await adapter.getAccount(`gh-${i}`, 'github')).access_token).toBe(`a-${i}`)
+  }
+})
+
 test('prisma: a database written by @auth/prisma-adapter is imported with its types, every old session still signed in', async () => {
   // The real peer on Prisma 7's client, generated for this run (see __test__/prisma.js), and
   // the tables `prisma migrate dev` creates for the PostgreSQL schema of its docs.

@@ -13,6 +13,7 @@
 //! - [`config`]: the options, one table of them, and the pure conversion to a [`config::Config`].
 //! - [`store`]: the [`store::Store`] trait, one method per adapter operation.
 //! - [`portable`]: rows as stored, for the command line's export, import and checks.
+//! - [`peer`]: rows of the other Auth.js adapters' tables converted to rows as stored (`import --from <peer>`).
 //! - [`replication`]: the rows a replica and its hub exchange.
 
 pub mod config;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod extras;
 pub mod fields;
 pub mod model;
+pub mod peer;
 pub mod portable;
 pub mod replication;
 pub mod secrets;

@@ -207,6 +207,9 @@ pub trait Maintenance: Send + Sync {
     fn reseal(&self) -> Answer<u64>;
     /// Deletes every row of every table (undoes a failed import into an empty store).
     fn clear(&self) -> Answer<()>;
+    /// The store's secret and encryption keys: rows imported from another adapter
+    /// (`crate::core::peer`) are hashed and sealed with them, as the store's own writes are.
+    fn secrets(&self) -> &crate::core::secrets::Secrets;
 }
 
 /// The current time in epoch milliseconds.

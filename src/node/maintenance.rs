@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::{respond, Handle};
 use crate::core::error::{AdapterError, Result};
-use crate::core::portable;
 use crate::core::store::{now_millis, Answer, Maintenance};
+use crate::core::{peer, portable};
 
 fn maintenance(store: &Handle) -> Result<&dyn Maintenance> {
     store.store.get()?.maintenance().ok_or_else(|| {
@@ -173,6 +173,10 @@ impl SqliteSource {
         .map_err(|e| source_error(e, &filename))?;
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
             .map_err(|e| source_error(e, &filename))?;
+        // Pages of the peer's tables are read whole; a larger cache than the default 2 MiB
+        // keeps the interior pages of its b-trees.
+        conn.execute_batch("PRAGMA cache_size = -65536")
+            .map_err(|e| source_error(e, &filename))?;
         Ok(SqliteSource {
             conn: std::sync::Mutex::new(conn),
         })
@@ -208,26 +212,91 @@ impl SqliteSource {
             .map_err(|e| source_error(e, "source"))
     }
 
+    /// Up to `limit` rows of the plan's table after `after` (the previous page's `after`, or
+    /// `null` from the start), in rowid order (key order for a table without rowids), read
+    /// without crossing into JavaScript; `first` counts the table's rows before them.
+    #[napi(catch_unwind)]
+    pub fn peer_page(
+        &self,
+        plan: &PeerPlan,
+        after: Option<String>,
+        limit: u32,
+        first: u32,
+    ) -> napi::Result<PeerPage> {
+        let p = &plan.plan;
+        let after: Vec<Value> = match after {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).map_err(|_| {
+                AdapterError::invalid("after", "must be a JSON array of key values")
+            })?,
+        };
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let list = p
+            .columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let table = quote(&p.source_table);
+        let limit = limit.max(1);
+        // A table with rowids is read in rowid order: its pages one after the other, where the
+        // key order would seek each row through an index. (WITHOUT ROWID tables have none:
+        // preparing the query fails, and they are read in key order, their storage order.)
+        let by_rowid = format!(
+            "SELECT _rowid_, {list} FROM {table} WHERE _rowid_ > ? ORDER BY _rowid_ LIMIT {limit}"
+        );
+        if let Ok(mut stmt) = conn.prepare_cached(&by_rowid) {
+            let from = match after.as_slice() {
+                [] => i64::MIN,
+                [Value::Number(n)] if n.is_i64() => n.as_i64().unwrap_or(i64::MIN),
+                _ => return Err(AdapterError::invalid("after", "must be [rowid]").into()),
+            };
+            let n = p.columns.len();
+            let mut last = None;
+            let rows = stmt
+                .query_map([from], |r| {
+                    last = Some(r.get::<_, i64>(0)?);
+                    (1..=n).map(|i| r.get_ref(i).map(source_value)).collect()
+                })
+                .map_err(|e| source_error(e, "source"))?
+                .collect::<rusqlite::Result<Vec<Vec<Value>>>>()
+                .map_err(|e| source_error(e, "source"))?;
+            let mut page = PeerPage::new(p, rows, first);
+            page.after = last.map(|id| format!("[{id}]"));
+            return Ok(page);
+        }
+        let keys = p
+            .key
+            .iter()
+            .map(|k| quote(k))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let filter = if after.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE ({keys}) > ({})", vec!["?"; after.len()].join(", "))
+        };
+        let sql = format!("SELECT {list} FROM {table} {filter} ORDER BY {keys} LIMIT {limit}");
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| source_error(e, "source"))?;
+        let n = p.columns.len();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(after.iter().map(bound)), |r| {
+                (0..n).map(|i| r.get_ref(i).map(source_value)).collect()
+            })
+            .map_err(|e| source_error(e, "source"))?
+            .collect::<rusqlite::Result<Vec<Vec<Value>>>>()
+            .map_err(|e| source_error(e, "source"))?;
+        Ok(PeerPage::new(p, rows, first))
+    }
+
     /// The rows of `sql` with `params` (a JSON array), each a JSON array text of its values.
     #[napi(catch_unwind)]
     pub fn rows(&self, sql: String, params: String) -> napi::Result<Vec<String>> {
-        use base64::Engine;
-        use rusqlite::types::{Value as Sql, ValueRef};
         let params: Vec<Value> = serde_json::from_str(&params)
             .map_err(|_| AdapterError::invalid("params", "must be a JSON array"))?;
-        let bound: Vec<Sql> = params
-            .iter()
-            .map(|v| match v {
-                Value::Null => Sql::Null,
-                Value::Bool(b) => Sql::Integer(i64::from(*b)),
-                Value::Number(n) => n
-                    .as_i64()
-                    .map(Sql::Integer)
-                    .unwrap_or_else(|| Sql::Real(n.as_f64().unwrap_or(0.0))),
-                Value::String(s) => Sql::Text(s.clone()),
-                other => Sql::Text(other.to_string()),
-            })
-            .collect();
+        let bound: Vec<rusqlite::types::Value> = params.iter().map(bound).collect();
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let mut stmt = conn
             .prepare_cached(&sql)
@@ -237,17 +306,7 @@ impl SqliteSource {
             .query_map(rusqlite::params_from_iter(bound.iter()), |r| {
                 let mut out = Vec::with_capacity(n);
                 for i in 0..n {
-                    out.push(match r.get_ref(i)? {
-                        ValueRef::Null => Value::Null,
-                        ValueRef::Integer(i) => Value::from(i),
-                        ValueRef::Real(x) => serde_json::Number::from_f64(x)
-                            .map(Value::Number)
-                            .unwrap_or(Value::Null),
-                        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into()),
-                        ValueRef::Blob(b) => {
-                            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
-                        }
-                    });
+                    out.push(source_value(r.get_ref(i)?));
                 }
                 Ok(Value::Array(out).to_string())
             })
@@ -255,5 +314,176 @@ impl SqliteSource {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| source_error(e, "source"))?;
         Ok(rows)
+    }
+}
+
+/// How one model is read from a peer's table and stored here (see `crate::core::peer::Plan`),
+/// from its JSON description `{ model, table, key, fields, extras }`.
+#[napi]
+pub struct PeerPlan {
+    plan: std::sync::Arc<peer::Plan>,
+}
+
+#[napi]
+impl PeerPlan {
+    /// Reads the plan; a malformed one is `INVALID_INPUT` naming what it lacks.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(plan: String) -> napi::Result<Self> {
+        Ok(PeerPlan {
+            plan: std::sync::Arc::new(peer::Plan::parse(&plan)?),
+        })
+    }
+
+    /// The source columns a row holds, in order (a PostgreSQL source reads them in this order).
+    #[napi(getter)]
+    pub fn columns(&self) -> Vec<String> {
+        self.plan.columns.clone()
+    }
+}
+
+/// A page of a peer's rows as the source gave them, not yet converted: converted and written
+/// by `importPeerPage`, so no row crosses into JavaScript on the way from an SQLite source.
+#[napi]
+pub struct PeerPage {
+    rows: std::sync::Mutex<Vec<Vec<Value>>>,
+    count: u32,
+    /// Rows of the same table before this page (messages number rows from 1).
+    first: u32,
+    after: Option<String>,
+}
+
+impl PeerPage {
+    fn new(plan: &peer::Plan, rows: Vec<Vec<Value>>, first: u32) -> Self {
+        let after = rows
+            .last()
+            .map(|row| Value::Array(plan.key_of(row)).to_string());
+        PeerPage {
+            count: rows.len() as u32,
+            rows: std::sync::Mutex::new(rows),
+            first,
+            after,
+        }
+    }
+}
+
+#[napi]
+impl PeerPage {
+    /// Rows in the page.
+    #[napi(getter)]
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The last row's key values as a JSON array (the next page starts after them).
+    #[napi(getter)]
+    pub fn after(&self) -> Option<String> {
+        self.after.clone()
+    }
+}
+
+/// A page of a peer's rows read by JavaScript (a PostgreSQL source): `rows` is a JSON array of
+/// arrays, each row's values in `plan.columns` order (dates as their ISO text).
+#[napi(catch_unwind)]
+pub fn peer_page_of(plan: &PeerPlan, rows: String, first: u32) -> napi::Result<PeerPage> {
+    let rows: Vec<Vec<Value>> = serde_json::from_str(&rows).map_err(|e| {
+        AdapterError::invalid(
+            &plan.plan.source_table,
+            format!("rows must be a JSON array of arrays: {e}"),
+        )
+    })?;
+    Ok(PeerPage::new(&plan.plan, rows, first))
+}
+
+/// Converts a page of a peer's rows to rows as stored (each field checked as the adapter's
+/// own methods check it, session tokens hashed and OAuth tokens sealed with the store's
+/// secrets) and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only
+/// converts. Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the
+/// source names them. A page is written once: it is empty afterwards.
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn import_peer_page<'e>(
+    env: &'e Env,
+    store: &Handle,
+    plan: &PeerPlan,
+    page: &PeerPage,
+    merge: bool,
+    dry_run: bool,
+) -> napi::Result<Unknown<'e>> {
+    let plan = plan.plan.clone();
+    let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
+    let m = maintenance(store)?;
+    let now = now_millis();
+    let stored = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| plan.convert(row, u64::from(page.first) + i as u64 + 1, m.secrets(), now))
+        .collect::<Result<Vec<_>>>()?;
+    drop(rows);
+    let shape = |p: std::sync::Arc<peer::Plan>| {
+        move |done: portable::Imported| {
+            let conflicts: Vec<String> = done
+                .conflicts
+                .iter()
+                .map(|c| p.in_source_terms(c))
+                .collect();
+            serde_json::json!({ "inserted": done.inserted, "conflicts": conflicts }).to_string()
+        }
+    };
+    if dry_run {
+        let done = portable::Imported {
+            inserted: stored.len() as u64,
+            conflicts: Vec::new(),
+        };
+        return respond(env, Answer::Now(Ok(done)), shape(plan));
+    }
+    let renamed = plan.clone();
+    let answer = in_source_terms(m.import_rows(plan.target, stored, merge), move |e| {
+        AdapterError::new(e.code, renamed.in_source_terms(&e.detail))
+    });
+    respond(env, answer, shape(plan))
+}
+
+/// `answer` with its error mapped by `f`, now or when it comes.
+fn in_source_terms<T: Send + 'static>(
+    answer: Answer<T>,
+    f: impl FnOnce(AdapterError) -> AdapterError + Send + 'static,
+) -> Answer<T> {
+    match answer {
+        Answer::Now(done) => Answer::Now(done.map_err(f)),
+        Answer::Later(start) => Answer::Later(Box::new(move |reply| {
+            start(Box::new(move |done| reply(done.map_err(f))))
+        })),
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A source value as JSON: integers, reals, text; blobs as base64.
+fn source_value(v: rusqlite::types::ValueRef) -> Value {
+    use base64::Engine;
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::from(i),
+        ValueRef::Real(x) => serde_json::Number::from_f64(x)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into()),
+        ValueRef::Blob(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+    }
+}
+
+fn bound(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(i64::from(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Sql::Integer)
+            .unwrap_or_else(|| Sql::Real(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
     }
 }

@@ -99,6 +99,9 @@ async fn export_page(
     rows.iter().map(|r| read_row(table, r)).collect()
 }
 
+/// Inserts sent to the server before their answers are read.
+const PIPELINE: usize = 1000;
+
 async fn import_rows(
     db: Arc<Hub>,
     table: &'static Table,
@@ -122,70 +125,99 @@ async fn import_rows(
         place.join(", "),
         if merge { " ON CONFLICT DO NOTHING" } else { "" }
     );
-    let user_exists = db.names.fill("SELECT 1 FROM {users} WHERE id = $1");
     let mut client = db.client("maintenance").await?;
     let tx = client.transaction().await.map_err(pg)?;
     let insert = tx.prepare(&text).await.map_err(pg)?;
-    let exists = tx.prepare(&user_exists).await.map_err(pg)?;
-    let user_at = table.of_user.then(|| table.index("user_id"));
     let mut done = Imported::default();
-    for mut row in rows {
-        fill_defaults(table, &mut row);
-        if let Some(at) = user_at {
-            let found = tx
-                .query_opt(&exists, &[&row[at].as_str()])
-                .await
-                .map_err(pg)?;
-            if found.is_none() {
-                let why = format!(
-                    "{}: its user {} is not in the target",
-                    table.describe(&row),
-                    row[at]
-                );
-                if merge {
-                    done.conflicts.push(why);
-                    continue;
-                }
+    // Which of the batch's users are in the target: one query for the whole batch.
+    let mut rows = rows;
+    if table.of_user {
+        let at = table.index("user_id");
+        let ids: Vec<&str> = rows.iter().filter_map(|r| r[at].as_str()).collect();
+        let found: std::collections::HashSet<String> = tx
+            .query(
+                &db.names.fill("SELECT id FROM {users} WHERE id = ANY($1)"),
+                &[&ids],
+            )
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let mut kept = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row[at].as_str().is_some_and(|id| found.contains(id)) {
+                kept.push(row);
+                continue;
+            }
+            let why = format!(
+                "{}: its user {} is not in the target",
+                table.describe(&row),
+                row[at]
+            );
+            if !merge {
                 return Err(AdapterError::not_found(why));
             }
+            done.conflicts.push(why);
         }
-        let params: Vec<Param> = table
-            .columns
+        rows = kept;
+    }
+    // The inserts are pipelined, a chunk at a time: the server runs them in order without a
+    // round trip each. After a failure the later ones fail too; the first failure in order is
+    // the one reported.
+    for chunk in rows.chunks_mut(PIPELINE) {
+        for row in chunk.iter_mut() {
+            fill_defaults(table, row);
+        }
+        let params: Vec<Vec<Param>> = chunk
             .iter()
-            .zip(row.iter())
-            .map(|(c, v)| param(c.kind, v))
+            .map(|row| {
+                table
+                    .columns
+                    .iter()
+                    .zip(row.iter())
+                    .map(|(c, v)| param(c.kind, v))
+                    .collect()
+            })
             .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-        match tx.execute(&insert, &refs).await {
-            Ok(0) => done.conflicts.push(format!(
-                "{}: already in the target (the same key{})",
-                table.describe(&row),
-                if table.name == "users" {
-                    " or email"
-                } else {
-                    ""
-                }
-            )),
-            Ok(_) => done.inserted += 1,
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                let on_email = e
-                    .as_db_error()
-                    .and_then(|d| d.constraint())
-                    .is_some_and(|c| c.contains("email"));
-                return Err(conflict(format!(
-                    "{}: {} (the source holds it twice, or the target already does)",
-                    table.describe(&row),
-                    if on_email {
-                        format!(
-                            "email {} belongs to another user",
-                            row[table.index("email")]
-                        )
+        let refs: Vec<Vec<&(dyn ToSql + Sync)>> = params
+            .iter()
+            .map(|p| p.iter().map(|x| x.as_ref() as _).collect())
+            .collect();
+        let results =
+            futures_util::future::join_all(refs.iter().map(|r| tx.execute(&insert, r))).await;
+        for (row, result) in chunk.iter().zip(results) {
+            match result {
+                Ok(0) => done.conflicts.push(format!(
+                    "{}: already in the target (the same key{})",
+                    table.describe(row),
+                    if table.name == "users" {
+                        " or email"
                     } else {
-                        "the same key is already there".to_string()
+                        ""
                     }
-                )));
+                )),
+                Ok(_) => done.inserted += 1,
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    let on_email = e
+                        .as_db_error()
+                        .and_then(|d| d.constraint())
+                        .is_some_and(|c| c.contains("email"));
+                    return Err(conflict(format!(
+                        "{}: {} (the source holds it twice, or the target already does)",
+                        table.describe(row),
+                        if on_email {
+                            format!(
+                                "email {} belongs to another user",
+                                row[table.index("email")]
+                            )
+                        } else {
+                            "the same key is already there".to_string()
+                        }
+                    )));
+                }
+                Err(e) => return Err(pg(e)),
             }
-            Err(e) => return Err(pg(e)),
         }
     }
     tx.commit().await.map_err(pg)?;
@@ -408,5 +440,9 @@ impl Maintenance for PgStore {
 
     fn clear(&self) -> Answer<()> {
         self.call("maintenance", clear)
+    }
+
+    fn secrets(&self) -> &crate::core::secrets::Secrets {
+        &self.inner.secrets
     }
 }
