@@ -23,6 +23,22 @@ const fixture = (name) => path.join(__dirname, 'fixtures', name)
 const CHILD_TIMEOUT_MS = 5000
 
 /**
+ * Runs `sql` on `filename` in another process (better-sqlite3, no busy wait), synchronously:
+ * this thread, and so the adapter's event loop, is blocked meanwhile. Returns what `pragma`
+ * (if given) answered there. POSIX locks never conflict inside one process, so lock behaviour
+ * needs another one.
+ */
+function inAnotherProcess(filename, sql, pragma = null) {
+  const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
+    const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
+    db.exec(${JSON.stringify(sql)})
+    console.log(JSON.stringify(${pragma ? `db.pragma(${JSON.stringify(pragma)})` : 'null'}))`
+  const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
+  expect(child.stderr).toBe('')
+  return JSON.parse(child.stdout)
+}
+
+/**
  * Starts a fixture script that prints "ready" once its adapter is open and waits for a line on
  * stdin before doing its work. Resolves with `{ ready, done }`: `ready` settles when the child is
  * ready, `done` with the JSON it printed after "ready" once it exits with code 0.
@@ -188,10 +204,7 @@ sqliteDescribe('reads issued together', () => {
     expect(await adapter.getSessionAndUser(session.sessionToken)).not.toBeNull()
     // spawnSync blocks this thread, so the snapshot the first read began is still leased
     // when the second read runs: only the file's WAL-index can tell it is stale.
-    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
-      const db = new Database(${JSON.stringify(filename)}); db.prepare('DELETE FROM sessions').run(); db.close()`
-    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
-    expect(child.stderr).toBe('')
+    inAnotherProcess(filename, 'DELETE FROM sessions')
     expect(await adapter.getSessionAndUser(session.sessionToken)).toBeNull()
     await adapter.close()
   })
@@ -206,15 +219,10 @@ sqliteDescribe('reads issued together', () => {
     }
     // The lease is a few milliseconds. After it, a commit by another connection leaves no
     // older snapshot of ours behind to hold back a TRUNCATE checkpoint.
-    // (Another process: POSIX locks never conflict inside one process.)
     await new Promise((resolve) => setTimeout(resolve, 100))
-    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
-      const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
-      db.prepare("UPDATE users SET name = 'renamed'").run()
-      console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')))`
-    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
-    expect(child.stderr).toBe('')
-    expect(JSON.parse(child.stdout)).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    expect(inAnotherProcess(filename, "UPDATE users SET name = 'renamed'", 'wal_checkpoint(TRUNCATE)')).toEqual([
+      { busy: 0, log: 0, checkpointed: 0 },
+    ])
     expect((await adapter.getUser(user.id)).name).toBe('renamed')
     await adapter.close()
   })
@@ -231,13 +239,9 @@ sqliteDescribe('reads issued together', () => {
     } finally {
       jest.useRealTimers()
     }
-    const script = `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))})
-      const db = new Database(${JSON.stringify(filename)}, { timeout: 0 })
-      db.prepare("UPDATE users SET name = 'renamed'").run()
-      console.log(JSON.stringify(db.pragma('wal_checkpoint(TRUNCATE)')))`
-    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 })
-    expect(child.stderr).toBe('')
-    expect(JSON.parse(child.stdout)).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    expect(inAnotherProcess(filename, "UPDATE users SET name = 'renamed'", 'wal_checkpoint(TRUNCATE)')).toEqual([
+      { busy: 0, log: 0, checkpointed: 0 },
+    ])
     await adapter.close()
   })
 
