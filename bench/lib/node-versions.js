@@ -71,9 +71,13 @@ function betterSqlite3Binding(version, dir, log) {
   fs.rmSync(copy, { recursive: true, force: true })
   fs.cpSync(source, copy, { recursive: true, filter: (f) => !f.startsWith(path.join(source, 'build')) })
   const node = path.join(dir, 'bin', 'node')
+  // Under `npm run`, npm's config reaches node-gyp as npm_config_* variables, and those win over
+  // its flags: a `nodedir=/usr` in ~/.npmrc would build against this Node.js's headers instead
+  // (as scripts/node-matrix.js found). Drop them, and name the version's headers both ways.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|runtime|dist_url|disturl)$/i.test(k)))
   run(node, [nodeGyp(), 'rebuild', '--release', `--nodedir=${dir}`, `--jobs=${process.env.BENCH_GYP_JOBS ?? '2'}`], {
     cwd: copy,
-    env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
+    env: { ...env, npm_config_nodedir: dir, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` },
   })
   // Load it with that Node.js once: a wrong ABI fails here, not in the middle of a round.
   run(node, ['-e', `new (require(${JSON.stringify(copy)}))(':memory:').prepare('select 1').get()`])
