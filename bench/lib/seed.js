@@ -22,7 +22,8 @@ async function seedRustFile(filename, n, log = () => {}) {
   await close()
 
   const Database = require('better-sqlite3')
-  const db = new Database(filename)
+  // On another Node.js (--node=24) the children load the addon built for it (node-versions.js).
+  const db = new Database(filename, { nativeBinding: process.env.BENCH_BETTER_SQLITE3_BINDING || undefined })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = OFF')
   db.pragma('cache_size = -1048576') // 1 GiB while loading: the indexes take random inserts.
