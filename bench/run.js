@@ -33,7 +33,7 @@
  *   --only-scale          run only the scale part (uniform and Zipf-like hot reads)
  *   --skip-install --skip-build
  *   --keep-data           keep bench/.data (the 1M file is then reused by the next run)
- *   --write / --no-write  write bench/RESULTS.md (default: only a full run writes it)
+ *   --write / --no-write  write bench/RESULTS.md, or RESULTS-node<major>.md with --node (default: only a full run writes it)
  *   --cpu-prof            write a V8 CPU profile of every child to bench/.data/prof
  *   --node=24             run the children on Node.js 24 (fetched from the npm registry into the
  *                         cache scripts/node-matrix.js uses; better-sqlite3 built for it there)
@@ -451,8 +451,11 @@ async function main() {
   const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds && !partial
   if (write) {
     const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, httpTable, coldTable, nodeSqliteNote, verdicts, report, quick })
-    fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), md)
-    log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, 'RESULTS.md'))}`)
+    // Children on another Node.js major (--node=24) write their own file beside RESULTS.md.
+    const major = runtime.version.split('.')[0]
+    const name = major === process.versions.node.split('.')[0] ? 'RESULTS.md' : `RESULTS-node${major}.md`
+    fs.writeFileSync(path.join(BENCH, name), md)
+    log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, name))}`)
   }
 }
 
