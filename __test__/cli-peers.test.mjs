@@ -13,9 +13,11 @@ import { sqliteTable, text, integer, primaryKey } from 'drizzle-orm/sqlite-core'
 import { DrizzleAdapter } from '@auth/drizzle-adapter'
 import { RustAdapter } from 'authjs-rust-adapter'
 import helpers from './helpers.js'
+import peerFixtures from './peer-fixtures.js'
 import prisma from './prisma.js'
 
 const { runCli: cli } = helpers
+const { userExtras, peerUser, peerAccount, peerAuthenticator } = peerFixtures
 
 const KEY = Buffer.alloc(32, 7).toString('base64')
 const dirs = []
@@ -123,32 +125,9 @@ async function drizzleSource() {
     authenticatorsTable: authenticators,
   })
   const written = []
-  for (const [i, role] of ['admin', 'member', 'guest'].entries()) {
-    const user = await adapter.createUser({
-      id: randomUUID(),
-      name: `User ${i}`,
-      email: `user${i}-${randomUUID()}@example.com`,
-      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
-      image: null,
-      role,
-      age: 30 + i,
-      isStaff: i === 0,
-      joinedAt: new Date(Date.UTC(2023, 5, 1 + i)),
-    })
-    const account = {
-      userId: user.id,
-      type: 'oauth',
-      provider: i % 2 ? 'google' : 'github',
-      providerAccountId: randomUUID(),
-      access_token: `access-${randomUUID()}`,
-      refresh_token: `refresh-${randomUUID()}`,
-      expires_at: 1900000000 + i,
-      token_type: 'bearer',
-      scope: 'read:user',
-      id_token: `id-${randomUUID()}`,
-      session_state: null,
-      tenant: `tenant-${i}`,
-    }
+  for (let i = 0; i < 3; i++) {
+    const user = await adapter.createUser({ ...peerUser(i), ...userExtras(i) })
+    const account = { ...peerAccount(i, user.id), session_state: null, tenant: `tenant-${i}` }
     await adapter.linkAccount(account)
     const tokens = []
     for (let s = 0; s < 3; s++) {
@@ -159,16 +138,7 @@ async function drizzleSource() {
     written.push({ user, account, tokens })
   }
   const token = await adapter.createVerificationToken({ identifier: 'a@example.com', token: randomUUID(), expires: new Date(Date.now() + 600000) })
-  const authenticator = await adapter.createAuthenticator({
-    credentialID: randomUUID(),
-    userId: written[0].user.id,
-    providerAccountId: written[0].account.providerAccountId,
-    credentialPublicKey: 'pk',
-    counter: 3,
-    credentialDeviceType: 'singleDevice',
-    credentialBackedUp: false,
-    transports: 'usb',
-  })
+  const authenticator = await adapter.createAuthenticator(peerAuthenticator(written[0].user.id, written[0].account.providerAccountId))
   sqlite.close()
   return { file, written, token, authenticator }
 }
@@ -411,27 +381,8 @@ test('an unreadable source file is refused naming it', () => {
 async function writeThrough(adapter, { extraUser = (i) => ({ role: ['admin', 'member', 'guest'][i], joinedAt: new Date(Date.UTC(2023, 5, 1 + i)) }), extraAccount = (i) => ({ tenant: `tenant-${i}` }) } = {}) {
   const written = []
   for (let i = 0; i < 3; i++) {
-    const user = await adapter.createUser({
-      id: randomUUID(),
-      name: `User ${i}`,
-      email: `user${i}-${randomUUID()}@example.com`,
-      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
-      image: null,
-      ...extraUser(i),
-    })
-    const account = {
-      userId: user.id,
-      type: 'oauth',
-      provider: i % 2 ? 'google' : 'github',
-      providerAccountId: randomUUID(),
-      access_token: `access-${randomUUID()}`,
-      refresh_token: `refresh-${randomUUID()}`,
-      expires_at: 1900000000 + i,
-      token_type: 'bearer',
-      scope: 'read:user',
-      id_token: `id-${randomUUID()}`,
-      ...extraAccount(i),
-    }
+    const user = await adapter.createUser({ ...peerUser(i), ...extraUser(i) })
+    const account = { ...peerAccount(i, user.id), ...extraAccount(i) }
     await adapter.linkAccount({ ...account }) // (TypeORM writes its own id into the object)
     const tokens = []
     for (let s = 0; s < 3; s++) {

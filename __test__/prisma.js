@@ -19,6 +19,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { randomUUID } = require('node:crypto')
 const { spawnSync } = require('node:child_process')
+const { userExtras, peerUser, peerAccount, peerAuthenticator } = require('./peer-fixtures.js')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -288,30 +289,11 @@ function removeGenerated() {
  */
 async function writeThroughPrisma(adapter) {
   const written = []
-  for (const [i, role] of ['admin', 'member', 'guest'].entries()) {
+  for (let i = 0; i < 3; i++) {
     // The peer lets Prisma choose the id (a cuid): the user it answers is the one to find again.
-    const user = await adapter.createUser({
-      id: randomUUID(),
-      name: `User ${i}`,
-      email: `user${i}-${randomUUID()}@example.com`,
-      emailVerified: i === 2 ? null : new Date(Date.UTC(2024, 0, 2 + i, 3, 4, 5, 6)),
-      image: null,
-      role,
-      age: 30 + i,
-      isStaff: i === 0,
-      joinedAt: new Date(Date.UTC(2023, 5, 1 + i)),
-    })
+    const user = await adapter.createUser({ ...peerUser(i), ...userExtras(i) })
     const account = await adapter.linkAccount({
-      userId: user.id,
-      type: 'oauth',
-      provider: i % 2 ? 'google' : 'github',
-      providerAccountId: randomUUID(),
-      access_token: `access-${randomUUID()}`,
-      refresh_token: `refresh-${randomUUID()}`,
-      expires_at: 1900000000 + i,
-      token_type: 'bearer',
-      scope: 'read:user',
-      id_token: `id-${randomUUID()}`,
+      ...peerAccount(i, user.id),
       session_state: i === 1 ? 'state-1' : null,
       tenant: `tenant-${i}`,
     })
@@ -323,16 +305,7 @@ async function writeThroughPrisma(adapter) {
     written.push({ user, account, tokens })
   }
   const token = await adapter.createVerificationToken({ identifier: 'a@example.com', token: randomUUID(), expires: new Date(Date.now() + 600000) })
-  const authenticator = await adapter.createAuthenticator({
-    credentialID: randomUUID(),
-    userId: written[0].user.id,
-    providerAccountId: written[0].account.providerAccountId,
-    credentialPublicKey: 'pk',
-    counter: 3,
-    credentialDeviceType: 'singleDevice',
-    credentialBackedUp: false,
-    transports: 'usb',
-  })
+  const authenticator = await adapter.createAuthenticator(peerAuthenticator(written[0].user.id, written[0].account.providerAccountId))
   return { written, token, authenticator }
 }
 
