@@ -15,7 +15,7 @@
  */
 
 const { loadNative } = require('./load.js')
-const { codedError, withCode } = require('./errors.js')
+const { codedError, withCode, awaitCoded: native } = require('./errors.js')
 
 /**
  * Rows read, converted and written per round (one transaction each); `AUTHJS_IMPORT_PAGE_ROWS`
@@ -118,21 +118,6 @@ function coded(call) {
   }
 }
 
-/**
- * An asynchronous native call's answer, its error coded.
- *
- * @template T
- * @param {() => T | Promise<T>} call
- * @returns {Promise<T>}
- */
-async function native(call) {
-  try {
-    return await call()
-  } catch (error) {
-    throw withCode(error)
-  }
-}
-
 /** PostgreSQL's type ids of `timestamp` (without time zone) and `date`. */
 const TIMESTAMP_OID = 1114
 const DATE_OID = 1082
@@ -146,13 +131,7 @@ const quote = (name) => `"${name.replace(/"/g, '""')}"`
  */
 function sqliteSource(file) {
   const { SqliteSource } = loadNative()
-  let db
-  try {
-    db = new SqliteSource(file)
-  } catch (error) {
-    throw withCode(error)
-  }
-  const source = db
+  const source = coded(() => new SqliteSource(file))
   return {
     tables: async () => JSON.parse(source.tables()),
     page: async (plan, _m, after, limit, first) => source.peerPage(plan, after, limit, first),

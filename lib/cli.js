@@ -16,7 +16,7 @@ const { Command, Option, CommanderError } = require('commander')
 const { loadNative } = require('./load.js')
 const { withDatabaseUrl } = require('./config.js')
 const { openNative } = require('./adapter.js')
-const { codedError, withCode, RustAdapterError } = require('./errors.js')
+const { codedError, withCode, RustAdapterError, awaitCoded: native } = require('./errors.js')
 
 /** Exit codes scripts can rely on (docs/cli.md). */
 const EXIT = Object.freeze({ OK: 0, FAILED: 1, USAGE: 2, PROBLEMS: 3 })
@@ -74,21 +74,6 @@ function storeConfig(opts, env, bulk = false) {
   const keys = opts.encryptionKey ?? []
   if (keys.length > 0) config.encryptionKey = keys.length === 1 ? keys[0] : keys
   return /** @type {import('./config').AdapterConfig} */ (withDatabaseUrl(/** @type {any} */ (config)))
-}
-
-/**
- * A native call's answer (a value now or a Promise), its errors coded.
- *
- * @template T
- * @param {() => T | Promise<T>} call
- * @returns {Promise<T>}
- */
-async function native(call) {
-  try {
-    return await call()
-  } catch (error) {
-    throw withCode(error)
-  }
 }
 
 /**

@@ -65,10 +65,26 @@ function withCode(error) {
 }
 
 /**
+ * A native call's answer (a value now or a Promise), awaited, its error coded: for the calls
+ * the command line makes outside the adapter's own scheduling.
+ *
+ * @template T
+ * @param {() => T | Promise<T>} call
+ * @returns {Promise<T>}
+ */
+async function awaitCoded(call) {
+  try {
+    return await call()
+  } catch (error) {
+    throw withCode(error)
+  }
+}
+
+/**
  * @param {unknown} error
  * @returns {error is { message: string }}
  */
 const hasMessage = (error) =>
   typeof error === 'object' && error !== null && typeof (/** @type {any} */ (error).message) === 'string'
 
-module.exports = { RustAdapterError, codedError, withCode, FACE_CODES }
+module.exports = { RustAdapterError, codedError, withCode, awaitCoded, FACE_CODES }
