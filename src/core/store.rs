@@ -157,8 +157,9 @@ pub trait Store: Send + Sync {
     ) -> Answer<Authenticator>;
     /// Deletes expired sessions and verification tokens.
     fn prune(&self, arrival: Arrival) -> Answer<Pruned>;
-    /// Marks the start (`true`) or the end (`false`) of reads issued together in one run of
-    /// JavaScript: a store may answer them from one snapshot. Reads after a write's answer
+    /// Marks the start (`true`) or the end (`false`) of a run of reads that may share one
+    /// snapshot (the face's short lease, across event-loop turns): a store may answer them
+    /// from one snapshot, as long as it is still the latest state. Reads after a write's answer
     /// must still see that write. Stores that gain nothing from it ignore it.
     fn reads_together(&self, _together: bool) {}
     /// True for a store that answers on the calling thread and gains from knowing which calls

@@ -250,8 +250,8 @@ pub fn create_user<'e>(
     )
 }
 
-/// Marks the start (`true`) and the end (`false`) of reads issued together in one run of
-/// JavaScript; SQLite answers them from one shared snapshot (see `Store::reads_together`).
+/// Marks the start (`true`) and the end (`false`) of the face's read lease (`lib/scheduling.js`);
+/// SQLite answers the reads meanwhile from one shared snapshot (see `Store::reads_together`).
 #[napi(catch_unwind)]
 pub fn reads_together(store: &Handle, together: bool) {
     if let Some(open) = store.store.if_open() {

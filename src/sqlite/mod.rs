@@ -159,8 +159,8 @@ impl SqliteStore {
     /// another connection has changed the file, so the reader's cache went cold after every
     /// write; the writer's own commits leave its cache warm.
     ///
-    /// Reads issued together (see [`Store::reads_together`]: the face marks the reads of one
-    /// turn of the event loop) share one read transaction per connection instead of each
+    /// Reads issued together (see [`Store::reads_together`]: the face marks a lease of a few
+    /// milliseconds, across turns of the event loop) share one read transaction per connection instead of each
     /// starting and ending its own: in WAL mode that is two `fcntl` lock calls and often an
     /// `fstat` per read, a fifth of a point read. The snapshot is only reused while it is
     /// still the latest state of the file: while no write of this store has committed (the
