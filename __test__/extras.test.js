@@ -219,6 +219,48 @@ describe('extras through other readers', () => {
   })
 })
 
+describe('what counts as an extra', () => {
+  test('linkAccount returns the stored account: its extras, and no key for an optional field not given', async () => {
+    const adapter = newAdapter()
+    const user = await adapter.createUser(userFixture())
+    const account = { userId: user.id, type: 'oidc', provider: 'acme', providerAccountId: 'a-1', expires_at: 1700000000, tenant: 'eu' }
+    expect(await adapter.linkAccount(account)).toStrictEqual(account)
+  })
+
+  test('a user given as a class instance: getters are read, own properties beyond the known ones are extras', async () => {
+    class Profile {
+      constructor(email) {
+        this.role = 'admin'
+        this.secretEmail = email
+      }
+      get email() {
+        return this.secretEmail
+      }
+    }
+    const adapter = newAdapter()
+    const created = await adapter.createUser(new Profile('getter@example.com'))
+    expect(created).toMatchObject({ email: 'getter@example.com', role: 'admin', secretEmail: 'getter@example.com' })
+    expect(await adapter.getUser(created.id)).toEqual(created)
+  })
+
+  test('an enumerable property inherited from a prototype is not stored as an extra', async () => {
+    const adapter = newAdapter()
+    const user = Object.assign(Object.create({ plan: 'inherited' }), userFixture({ role: 'editor' }))
+    const created = await adapter.createUser(user)
+    expect(created.role).toBe('editor')
+    expect('plan' in created).toBe(false)
+    expect('plan' in (await adapter.getUser(created.id))).toBe(false)
+  })
+
+  test('an account given with only the known properties comes back with no extras', async () => {
+    const adapter = newAdapter()
+    const user = await adapter.createUser(userFixture())
+    const account = accountFixture(user.id)
+    await adapter.linkAccount(account)
+    expect(await adapter.getAccount(account.providerAccountId, account.provider)).toStrictEqual(account)
+  })
+})
+
 describe('extras that cannot be stored', () => {
   test.each([
     ['a function', { callback: () => 1 }, 'user.callback'],

@@ -18,8 +18,10 @@ const {
   assembleSession,
   assembleSessionAndUser,
   assembleVerificationToken,
+  assembleAccount,
   fromColumns,
 } = require('./assemble.js')
+const { knownKeys, extrasPossible } = require('./fields.js')
 
 /** @typedef {import('../native').Handle} Handle */
 
@@ -61,6 +63,7 @@ function openNative(config) {
 function faceOf(store) {
   const native = loadNative()
   const { read, write } = schedulerOf(store, native)
+  const keys = knownKeys(native)
   const toUser = fromColumns(assembleUser)
   /**
    * A write whose result the native side builds with `assemble` (its columns, if it answers
@@ -76,7 +79,22 @@ function faceOf(store) {
     assembleSession,
   )
   return {
-    createUser: assembledWrite((arrival, user) => native.createUser(store, user, assembleUser, arrival), assembleUser),
+    createUser: assembledWrite(
+      (arrival, user) =>
+        native.createUser(
+          store,
+          user,
+          user?.id,
+          user?.name,
+          user?.email,
+          user?.emailVerified,
+          user?.image,
+          extrasPossible(user, keys.user),
+          assembleUser,
+          arrival,
+        ),
+      assembleUser,
+    ),
     getUser: read((id) => native.getUser(store, id, assembleUser), toUser),
     getUserByEmail: read((email) => native.getUserByEmail(store, email, assembleUser), toUser),
     getUserByAccount: read(
@@ -85,7 +103,28 @@ function faceOf(store) {
     ),
     updateUser: assembledWrite((arrival, user) => native.updateUser(store, user, assembleUser, arrival), assembleUser),
     deleteUser: assembledWrite((arrival, userId) => native.deleteUser(store, userId, assembleUser, arrival), assembleUser),
-    linkAccount: write((arrival, account) => native.linkAccount(store, account, arrival)),
+    linkAccount: assembledWrite(
+      (arrival, account) =>
+        native.linkAccount(
+          store,
+          account,
+          account?.userId,
+          account?.type,
+          account?.provider,
+          account?.providerAccountId,
+          account?.access_token,
+          account?.refresh_token,
+          account?.expires_at,
+          account?.token_type,
+          account?.scope,
+          account?.id_token,
+          account?.session_state,
+          extrasPossible(account, keys.account),
+          assembleAccount,
+          arrival,
+        ),
+      assembleAccount,
+    ),
     unlinkAccount: write(
       (arrival, key) => native.unlinkAccount(store, key, arrival),
       (row) => row ?? undefined,

@@ -13,6 +13,7 @@
 /** @typedef {import('../index').RustAdapterUser} AdapterUser */
 /** @typedef {import('../index').RustAdapterSession} AdapterSession */
 /** @typedef {import('../index').RustAdapterVerificationToken} VerificationToken */
+/** @typedef {import('../index').RustAdapterAccount} AdapterAccount */
 
 /**
  * An Auth.js user from its columns: `name`, `email` and `image` are present keys, `null`
@@ -87,6 +88,51 @@ function assembleVerificationToken(identifier, token, expires) {
 }
 
 /**
+ * A linked account from its columns: the four required properties, each optional one only
+ * when it holds a value (as it was given), then the provider's extra properties.
+ *
+ * @param {string} userId
+ * @param {AdapterAccount['type']} type
+ * @param {string} provider
+ * @param {string} providerAccountId
+ * @param {string | null} accessToken
+ * @param {string | null} refreshToken
+ * @param {number | null} expiresAt seconds since the epoch
+ * @param {string | null} tokenType
+ * @param {string | null} scope
+ * @param {string | null} idToken
+ * @param {string | null} sessionState
+ * @param {Record<string, unknown>} [extras]
+ * @returns {AdapterAccount}
+ */
+function assembleAccount(
+  userId,
+  type,
+  provider,
+  providerAccountId,
+  accessToken,
+  refreshToken,
+  expiresAt,
+  tokenType,
+  scope,
+  idToken,
+  sessionState,
+  extras,
+) {
+  /** @type {AdapterAccount} */
+  const account = { userId, type, provider, providerAccountId }
+  if (accessToken !== null) account.access_token = accessToken
+  if (refreshToken !== null) account.refresh_token = refreshToken
+  if (expiresAt !== null) account.expires_at = expiresAt
+  if (tokenType !== null) account.token_type = /** @type {any} */ (tokenType)
+  if (scope !== null) account.scope = scope
+  if (idToken !== null) account.id_token = idToken
+  if (sessionState !== null) account.session_state = /** @type {any} */ (sessionState)
+  if (extras !== undefined) Object.assign(account, extras)
+  return account
+}
+
+/**
  * Assembles columns that arrived later as one array, or passes `null` on.
  *
  * @template T
@@ -95,4 +141,11 @@ function assembleVerificationToken(identifier, token, expires) {
  */
 const fromColumns = (assemble) => (row) => (row === null ? null : assemble(.../** @type {unknown[]} */ (row)))
 
-module.exports = { assembleUser, assembleSession, assembleSessionAndUser, assembleVerificationToken, fromColumns }
+module.exports = {
+  assembleUser,
+  assembleSession,
+  assembleSessionAndUser,
+  assembleVerificationToken,
+  assembleAccount,
+  fromColumns,
+}

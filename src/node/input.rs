@@ -24,6 +24,9 @@ struct Fields<'a> {
     entity: &'static str,
     /// Properties the JavaScript face already read, taken instead of reading them again.
     read: &'a [(&'static str, Raw)],
+    /// False when the face found no property beyond the known ones, so there are no extras
+    /// to look for (see [`Extras`]).
+    extras_possible: bool,
 }
 
 /// Properties of an argument that the JavaScript face read itself and passed beside it
@@ -60,6 +63,7 @@ impl<'a> Fields<'a> {
             obj: expect_object(js, value, entity)?,
             entity,
             read: &[],
+            extras_possible: true,
         })
     }
 
@@ -73,11 +77,25 @@ impl<'a> Fields<'a> {
         read: ReadByFace<'a>,
         parse: impl Fn(&Fields) -> Result<T>,
     ) -> Result<T> {
+        Self::parse_read_known(js, value, entity, read, true, parse)
+    }
+
+    /// [`Self::parse_read`], told by the face whether `value` may hold properties beyond
+    /// the known ones (`false` skips enumerating its keys for extras).
+    fn parse_read_known<T>(
+        js: &'a Js,
+        value: Raw,
+        entity: &'static str,
+        read: ReadByFace<'a>,
+        extras_possible: bool,
+        parse: impl Fn(&Fields) -> Result<T>,
+    ) -> Result<T> {
         let taken = Fields {
             js,
             obj: value,
             entity,
             read,
+            extras_possible,
         };
         parse(&taken).or_else(|_| parse(&Fields::new(js, value, entity)?))
     }
@@ -155,6 +173,9 @@ impl<'a> Fields<'a> {
     /// Every own enumerable property not in `known`, encoded for storage.
     fn extras(&self, known: &[&str]) -> Result<Extras> {
         let mut out = Extras::new();
+        if !self.extras_possible {
+            return Ok(out);
+        }
         for (key, key_value) in self.js.own_keys(self.obj, self.entity)? {
             if key == FORBIDDEN_KEY {
                 return Err(AdapterError::invalid(
@@ -267,7 +288,8 @@ pub fn string_arg(js: &Js, v: Raw, field: impl FieldName) -> Result<String> {
     }
 }
 
-const USER_KEYS: &[&str] = &["id", "name", "email", "emailVerified", "image"];
+/// The properties of a user that are not extras.
+pub const USER_KEYS: &[&str] = &["id", "name", "email", "emailVerified", "image"];
 
 /// The request a session is created from, as the face captured it: `undefined` (nothing
 /// captured) or `{ userAgent?, ipAddress? }`.
@@ -415,7 +437,19 @@ pub fn string_list(js: &Js, v: Raw, field: &str) -> Result<Vec<String>> {
 
 /// `createUser` input. A missing id gets a random UUID.
 pub fn user(js: &Js, v: Raw) -> Result<User> {
-    let f = Fields::new(js, v, "user")?;
+    user_of(&Fields::new(js, v, "user")?)
+}
+
+/// `createUser` input, with its known properties as the face read them, and whether the face
+/// saw any other property (`extras_possible`).
+pub fn user_read(js: &Js, v: Raw, read: ReadByFace, extras_possible: bool) -> Result<User> {
+    // Every property of a user is optional: without this check a non-object would read as
+    // an empty user instead of failing as one.
+    expect_object(js, v, "user")?;
+    Fields::parse_read_known(js, v, "user", read, extras_possible, user_of)
+}
+
+fn user_of(f: &Fields) -> Result<User> {
     let id = match f.optional_string("id")? {
         Patch::Set(id) => non_empty(id, "user.id")?,
         _ => uuid::Uuid::new_v4().to_string(),
@@ -443,7 +477,8 @@ pub fn user_patch(js: &Js, v: Raw) -> Result<UserPatch> {
     })
 }
 
-const ACCOUNT_KEYS: &[&str] = &[
+/// The properties of an account that are not extras.
+pub const ACCOUNT_KEYS: &[&str] = &[
     "userId",
     "type",
     "provider",
@@ -459,7 +494,18 @@ const ACCOUNT_KEYS: &[&str] = &[
 
 /// `linkAccount` input. Provider-specific fields are kept as extras.
 pub fn account(js: &Js, v: Raw) -> Result<Account> {
-    let f = Fields::new(js, v, "account")?;
+    account_of(&Fields::new(js, v, "account")?)
+}
+
+/// `linkAccount` input, with its known properties as the face read them, and whether the
+/// face saw any other property (`extras_possible`).
+pub fn account_read(js: &Js, v: Raw, read: ReadByFace, extras_possible: bool) -> Result<Account> {
+    expect_object(js, v, "account")?;
+    Fields::parse_read_known(js, v, "account", read, extras_possible, account_of)
+}
+
+fn account_of(f: &Fields) -> Result<Account> {
+    let js = f.js;
     let expires_at = match f.raw("expires_at")? {
         None | Some((_, Type::Null)) => None,
         Some((v, Type::Number)) => {

@@ -29,8 +29,8 @@ use crate::core::store::{Answer, Store};
 use crate::replica;
 use js::Js;
 use output::{
-    ColumnArray, Columns, Out, SessionAndUserColumns, SessionColumns, ToJs, UserColumns,
-    VerificationTokenColumns,
+    AccountColumns, ColumnArray, Columns, Out, SessionAndUserColumns, SessionColumns, ToJs,
+    UserColumns, VerificationTokenColumns,
 };
 
 fn js(env: &Env) -> Js {
@@ -234,14 +234,28 @@ pub fn config_options() -> Vec<ConfigOption> {
 
 /// `createUser(user)`, assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+#[allow(clippy::too_many_arguments)]
 pub fn create_user<'e>(
     env: &'e Env,
     store: &Handle,
     user: Unknown,
+    id: Unknown,
+    name: Unknown,
+    email: Unknown,
+    email_verified: Unknown,
+    image: Unknown,
+    extras_possible: bool,
     assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
-    let user = input::user(&js(env), raw(&user))?;
+    let read = [
+        ("id", raw(&id)),
+        ("name", raw(&name)),
+        ("email", raw(&email)),
+        ("emailVerified", raw(&email_verified)),
+        ("image", raw(&image)),
+    ];
+    let user = input::user_read(&js(env), raw(&user), &read, extras_possible)?;
     respond_assembled(
         env,
         store.store.get()?.create_user(user, arrival.into()),
@@ -352,20 +366,66 @@ pub fn delete_user<'e>(
     )
 }
 
-/// `linkAccount(account)`.
+/// `linkAccount(account)`, with its known properties as the face read them (one argument
+/// each: an array would cost an N-API call per element), assembled by `assemble`.
 #[napi(catch_unwind, ts_return_type = "unknown | Promise<unknown>")]
+#[allow(clippy::too_many_arguments)]
 pub fn link_account<'e>(
     env: &'e Env,
     store: &Handle,
     account: Unknown,
+    user_id: Unknown,
+    kind: Unknown,
+    provider: Unknown,
+    provider_account_id: Unknown,
+    access_token: Unknown,
+    refresh_token: Unknown,
+    expires_at: Unknown,
+    token_type: Unknown,
+    scope: Unknown,
+    id_token: Unknown,
+    session_state: Unknown,
+    extras_possible: bool,
+    assemble: Unknown,
     arrival: Arrival,
 ) -> napi::Result<Unknown<'e>> {
-    let account = input::account(&js(env), raw(&account))?;
-    respond(
+    let read = [
+        ("userId", raw(&user_id)),
+        ("type", raw(&kind)),
+        ("provider", raw(&provider)),
+        ("providerAccountId", raw(&provider_account_id)),
+        ("access_token", raw(&access_token)),
+        ("refresh_token", raw(&refresh_token)),
+        ("expires_at", raw(&expires_at)),
+        ("token_type", raw(&token_type)),
+        ("scope", raw(&scope)),
+        ("id_token", raw(&id_token)),
+        ("session_state", raw(&session_state)),
+    ];
+    let account = input::account_read(&js(env), raw(&account), &read, extras_possible)?;
+    respond_assembled(
         env,
         store.store.get()?.link_account(account, arrival.into()),
-        same,
+        |account| Some(AccountColumns(account)),
+        assemble,
     )
+}
+
+/// The properties of a user and of an account that are not extras, for the face to tell
+/// whether an argument may carry extras (`extrasPossible` of `createUser`, `linkAccount`).
+#[napi(object, object_from_js = false)]
+pub struct InputKeys {
+    pub user: Vec<String>,
+    pub account: Vec<String>,
+}
+
+/// See [`InputKeys`].
+#[napi(catch_unwind)]
+pub fn input_keys() -> InputKeys {
+    InputKeys {
+        user: input::USER_KEYS.iter().map(|k| k.to_string()).collect(),
+        account: input::ACCOUNT_KEYS.iter().map(|k| k.to_string()).collect(),
+    }
 }
 
 /// `unlinkAccount({ provider, providerAccountId })`.

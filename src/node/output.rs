@@ -81,8 +81,8 @@ pub struct Args {
 }
 
 impl Args {
-    /// The most arguments a hot read passes (`getSessionAndUser`).
-    pub const MAX: usize = 9;
+    /// The most arguments an assembler takes (`assembleAccount`).
+    pub const MAX: usize = 12;
 
     fn new() -> Self {
         Args {
@@ -103,8 +103,7 @@ impl Args {
 }
 
 /// A hot call's result as the columns its JavaScript assembler takes as arguments
-/// (see `assembleUser`, `assembleSessionAndUser`, `assembleSession` and
-/// `assembleVerificationToken` in `adapter.js`).
+/// (see `lib/assemble.js`).
 ///
 /// Passing columns to one function call, which builds the object in JavaScript, costs about
 /// a quarter of setting the same values one by one through N-API (each `napi_set_element` or
@@ -125,6 +124,11 @@ pub struct SessionAndUserColumns(pub Session, pub User);
 /// A session's columns: `sessionToken, userId, expires (ms)`.
 pub struct SessionColumns(pub Session);
 
+/// An account's columns: `userId, type, provider, providerAccountId, access_token,
+/// refresh_token, expires_at, token_type, scope, id_token, session_state` (`null` when
+/// absent), then its extras (an object, or `undefined` when it has none).
+pub struct AccountColumns(pub Account);
+
 /// A verification token's columns: `identifier, token, expires (ms)`.
 pub struct VerificationTokenColumns(pub VerificationToken);
 
@@ -144,14 +148,18 @@ fn push_user(js: &Js, args: &mut Args, user: &User) -> Result<()> {
         None => js.null()?,
     });
     args.push(opt_str(js, &user.image)?);
-    args.push(if user.extra.is_empty() {
-        js.undefined()?
-    } else {
-        let extras = js.object()?;
-        set_extras(js, extras, &user.extra)?;
-        extras
-    });
+    args.push(extras_object(js, &user.extra)?);
     Ok(())
+}
+
+/// Extras as one object for an assembler to spread, or `undefined` when there are none.
+fn extras_object(js: &Js, extra: &Extras) -> Result<Raw> {
+    if extra.is_empty() {
+        return js.undefined();
+    }
+    let extras = js.object()?;
+    set_extras(js, extras, extra)?;
+    Ok(extras)
 }
 
 impl Columns for UserColumns {
@@ -182,6 +190,29 @@ impl Columns for SessionColumns {
     fn columns(&self, js: &Js) -> Result<Args> {
         let mut args = Args::new();
         push_session(js, &mut args, &self.0)?;
+        Ok(args)
+    }
+}
+
+impl Columns for AccountColumns {
+    fn columns(&self, js: &Js) -> Result<Args> {
+        let a = &self.0;
+        let mut args = Args::new();
+        args.push(js.str(&a.user_id)?);
+        args.push(js.str(&a.kind)?);
+        args.push(js.str(&a.provider)?);
+        args.push(js.str(&a.provider_account_id)?);
+        args.push(opt_str(js, &a.access_token)?);
+        args.push(opt_str(js, &a.refresh_token)?);
+        args.push(match a.expires_at {
+            Some(at) => js.num(at)?,
+            None => js.null()?,
+        });
+        args.push(opt_str(js, &a.token_type)?);
+        args.push(opt_str(js, &a.scope)?);
+        args.push(opt_str(js, &a.id_token)?);
+        args.push(opt_str(js, &a.session_state)?);
+        args.push(extras_object(js, &a.extra)?);
         Ok(args)
     }
 }
