@@ -39,7 +39,9 @@ fn from_row(row: &Row) -> rusqlite::Result<Account> {
     })
 }
 
-/// Links an account to its user and returns it as stored (tokens in the clear).
+/// Links an account to its user and returns it as stored (tokens in the clear): one
+/// statement, stepped to completion (so a lone `linkAccount` runs it in autocommit mode; see
+/// `Writer::run_statement_inline`).
 pub fn insert(conn: &Connection, secrets: &Secrets, account: &Account) -> Result<Account> {
     let extra = extras::to_column(&account.extra, "account")?;
     let [access_token, refresh_token, id_token] = secrets.seal_account_tokens(account)?;

@@ -399,7 +399,7 @@ impl Store for SqliteStore {
     }
 
     fn create_user(&self, user: User, arrival: Arrival) -> Answer<User> {
-        self.write_answer(arrival, move |c| users::insert(c, &user))
+        self.statement_answer(arrival, move |c| users::insert(c, &user))
     }
 
     fn get_user(&self, id: String) -> Answer<Option<User>> {
@@ -428,7 +428,7 @@ impl Store for SqliteStore {
 
     fn link_account(&self, account: Account, arrival: Arrival) -> Answer<Account> {
         let secrets = self.secrets.clone();
-        self.write_answer(arrival, move |c| accounts::insert(c, &secrets, &account))
+        self.statement_answer(arrival, move |c| accounts::insert(c, &secrets, &account))
     }
 
     fn unlink_account(

@@ -26,7 +26,8 @@ pub fn from_row(row: &Row, at: usize) -> rusqlite::Result<User> {
     })
 }
 
-/// Inserts a user and returns it as stored.
+/// Inserts a user and returns it as stored: one statement, stepped to completion (so a lone
+/// `createUser` runs it in autocommit mode; see `Writer::run_statement_inline`).
 pub fn insert(conn: &Connection, user: &User) -> Result<User> {
     let extra = extras::to_column(&user.extra, "user")?;
     conn.prepare_cached(
