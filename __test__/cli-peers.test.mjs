@@ -260,6 +260,39 @@ test('a source field the adapter would refuse fails the import naming its row an
   expect(dry.json.error.message).toContain('account.expires_at must be a finite number')
 })
 
+test('a bad row on a page read ahead (the next page, or the next table\'s first page) fails the import naming it, and leaves the target empty', () => {
+  // Pages of 2 rows: each page is read and converted while the one before it commits, and a
+  // table's first page while the previous table's last page commits.
+  const users = (db, bad) => {
+    const user = db.prepare('INSERT INTO "user" (id, email, emailVerified) VALUES (?, ?, ?)')
+    for (let i = 1; i <= 5; i++) user.run(`u${i}`, `u${i}@example.com`, i === bad ? 'soon' : 1700000000000)
+  }
+  const cases = [
+    {
+      file: rawDrizzle((db) => users(db, 4)),
+      message: 'user id "u4" (row 4): user.emailVerified is "soon"',
+    },
+    {
+      file: rawDrizzle((db) => {
+        users(db, 0)
+        db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, expires_at) VALUES (?, ?, ?, ?, ?)').run('u1', 'oauth', 'github', '1', 'soon')
+      }),
+      message: 'account provider "github", providerAccountId "1" (row 1): account.expires_at must be a finite number',
+    },
+  ]
+  for (const { file, message } of cases) {
+    const filename = path.join(tempDir(), 'auth.sqlite')
+    const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'], { AUTHJS_IMPORT_PAGE_ROWS: '2' })
+    expect(out.status).toBe(1)
+    expect(out.json.error.code).toBe('INVALID_INPUT')
+    expect(out.json.error.message).toContain(message)
+    expect(out.json.error.message).toContain('the target was left empty')
+    const stats = cli(['stats', '--filename', filename, '--json']).json
+    expect(stats.rows).toEqual({ users: 0, accounts: 0, sessions: 0, verification_tokens: 0, authenticators: 0 })
+    expect(cli(['check', '--filename', filename, '--json']).json.ok).toBe(true)
+  }
+})
+
 test('a date in no form the peers store is refused naming the row and field; a session is never named by its whole token', () => {
   const token = `secret-token-${randomUUID()}`
   const file = rawDrizzle((db) => {

@@ -346,6 +346,8 @@ impl PeerPlan {
 #[napi]
 pub struct PeerPage {
     rows: std::sync::Mutex<Vec<Vec<Value>>>,
+    /// The rows as stored, once `convertPeerPage` converted them (ahead of `importPeerPage`).
+    stored: std::sync::Mutex<Option<Vec<Vec<Value>>>>,
     count: u32,
     /// Rows of the same table before this page (messages number rows from 1).
     first: u32,
@@ -360,6 +362,7 @@ impl PeerPage {
         PeerPage {
             count: rows.len() as u32,
             rows: std::sync::Mutex::new(rows),
+            stored: std::sync::Mutex::new(None),
             first,
             after,
         }
@@ -394,11 +397,36 @@ pub fn peer_page_of(plan: &PeerPlan, rows: String, first: u32) -> napi::Result<P
     Ok(PeerPage::new(&plan.plan, rows, first))
 }
 
-/// Converts a page of a peer's rows to rows as stored (each field checked as the adapter's
-/// own methods check it, session tokens hashed and OAuth tokens sealed with the store's
-/// secrets) and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only
-/// converts. Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the
-/// source names them. A page is written once: it is empty afterwards.
+/// Converts a page's rows to rows as stored (each field checked as the adapter's own methods
+/// check it, session tokens hashed and OAuth tokens sealed with the store's secrets).
+fn convert_rows(
+    m: &dyn Maintenance,
+    plan: &peer::Plan,
+    page: &PeerPage,
+) -> Result<Vec<Vec<Value>>> {
+    let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
+    let now = now_millis();
+    let secrets = m.secrets();
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| plan.convert_owned(row, u64::from(page.first) + i as u64 + 1, secrets, now))
+        .collect()
+}
+
+/// Converts a page of a peer's rows now, ahead of its `importPeerPage`: the import converts
+/// the next page while the writer thread (or the server) writes this one. A conversion error
+/// names the row, as `importPeerPage`'s would.
+#[napi(catch_unwind)]
+pub fn convert_peer_page(store: &Handle, plan: &PeerPlan, page: &PeerPage) -> napi::Result<()> {
+    let stored = convert_rows(maintenance(store)?, &plan.plan, page)?;
+    *page.stored.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
+    Ok(())
+}
+
+/// Converts a page of a peer's rows to rows as stored (unless `convertPeerPage` already did)
+/// and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only converts.
+/// Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the source names
+/// them. A page is written once: it is empty afterwards.
 #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
 pub fn import_peer_page<'e>(
     env: &'e Env,
@@ -409,15 +437,12 @@ pub fn import_peer_page<'e>(
     dry_run: bool,
 ) -> napi::Result<Unknown<'e>> {
     let plan = plan.plan.clone();
-    let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
     let m = maintenance(store)?;
-    let now = now_millis();
-    let stored = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| plan.convert(row, u64::from(page.first) + i as u64 + 1, m.secrets(), now))
-        .collect::<Result<Vec<_>>>()?;
-    drop(rows);
+    let converted = page.stored.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let stored = match converted {
+        Some(rows) => rows,
+        None => convert_rows(m, &plan, page)?,
+    };
     let shape = |p: std::sync::Arc<peer::Plan>| {
         move |done: portable::Imported| {
             let conflicts: Vec<String> = done
