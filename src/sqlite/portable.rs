@@ -156,7 +156,7 @@ fn insert_rows(
         match stmt.execute(params_from_iter(row.iter().map(bind_ref))) {
             Ok(0) => done.conflicts.push(format!(
                 "{}: already in the target (the same key{})",
-                table.describe(&row),
+                table.describe(row),
                 if table.name == "users" {
                     " or email"
                 } else {
@@ -171,7 +171,7 @@ fn insert_rows(
                 }
                 let why = format!(
                     "{}: its user {} is not in the target",
-                    table.describe(&row),
+                    table.describe(row),
                     row[at]
                 );
                 if merge {
@@ -183,7 +183,7 @@ fn insert_rows(
             Err(e) if is_unique(&e) => {
                 return Err(conflict(format!(
                     "{}: {} (the source holds it twice, or the target already does)",
-                    table.describe(&row),
+                    table.describe(row),
                     if e.to_string().contains("users.email") {
                         format!(
                             "email {} belongs to another user",
