@@ -125,6 +125,20 @@ pub fn clear_rows<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>>
     answer(env, store, |m| Ok(m.clear()), |()| String::new())
 }
 
+/// Before an import into a store that holds no rows: drops what is faster built once at the
+/// end (SQLite: the indexes on `user_id`); answers `true` when it did, as text. An interrupted
+/// import's file gets them back when it is next opened.
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn begin_bulk_import<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>> {
+    answer(env, store, |m| Ok(m.begin_bulk_import()), |b| b.to_string())
+}
+
+/// Builds back what `beginBulkImport` dropped (after a failed import too).
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn end_bulk_import<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>> {
+    answer(env, store, |m| Ok(m.end_bulk_import()), |()| String::new())
+}
+
 /// Checks stored rows of `table` (one JSON object text each) without writing them (`import
 /// --dry-run`); answers how many there were.
 #[napi(catch_unwind)]

@@ -11,6 +11,13 @@ use crate::core::model::Millis;
 use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
 use crate::core::store::{Answer, Arrival, Maintenance};
 
+/// WAL pages between automatic checkpoints while an import writes into an empty file (64 MiB
+/// of 4 KiB pages).
+const BULK_CHECKPOINT_PAGES: u32 = 16384;
+
+/// SQLite's default, which the adapter's connections keep (`connection.rs` sets none).
+const DEFAULT_CHECKPOINT_PAGES: u32 = 1000;
+
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "maintenance")
 }
@@ -414,6 +421,43 @@ impl Maintenance for SqliteStore {
 
     fn secrets(&self) -> &crate::core::secrets::Secrets {
         &self.secrets
+    }
+
+    fn begin_bulk_import(&self) -> Answer<bool> {
+        self.write_answer(Arrival::Together, |conn| {
+            for t in &TABLES {
+                let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", t.name);
+                if count(conn, &sql, &[])? != 0 {
+                    return Ok(false);
+                }
+            }
+            // A checkpoint after each page's commit copied the pages it wrote back into the
+            // file; every 64 MiB of WAL instead, a page written by several commits is copied
+            // once (a tenth less CPU time at 1,000,000 users). Connection state, not the
+            // file's: `end_bulk_import` (or the process's end) puts it back.
+            conn.execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}"
+            ))
+            .map_err(sqlite)?;
+            // Into empty tables, each row then writes fewer b-trees, and each index is built
+            // once at the end from its sorted keys (at 1,000,000 users, a quarter less time
+            // than keeping them up to date row by row; docs/performance.md).
+            for (name, _) in super::schema::USER_ID_INDEXES {
+                conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))
+                    .map_err(sqlite)?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn end_bulk_import(&self) -> Answer<()> {
+        self.write_answer(Arrival::Together, |conn| {
+            conn.execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {DEFAULT_CHECKPOINT_PAGES}"
+            ))
+            .map_err(sqlite)?;
+            super::schema::ensure_user_id_indexes(conn).map_err(sqlite)
+        })
     }
 
     fn clear(&self) -> Answer<()> {
