@@ -198,6 +198,16 @@ pub trait Maintenance: Send + Sync {
         rows: Vec<Vec<serde_json::Value>>,
         merge: bool,
     ) -> Answer<crate::core::portable::Imported>;
+    /// Readies rows of `table` for [`Maintenance::import_rows`] ahead of it, on the calling
+    /// thread: in the order the store writes them best, with what it fills in itself (a
+    /// session's public id). `import_rows` readies rows that were not (cheaply for rows that
+    /// were).
+    fn ready_rows(
+        &self,
+        _table: &'static crate::core::portable::Table,
+        _rows: &mut [Vec<serde_json::Value>],
+    ) {
+    }
     /// Rows per table, live and expired sessions at `now`, accounts per provider, size and
     /// schema version, as a JSON object.
     fn stats(&self, now: Millis) -> Answer<serde_json::Value>;

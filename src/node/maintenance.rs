@@ -432,7 +432,10 @@ fn convert_rows(
 /// names the row, as `importPeerPage`'s would.
 #[napi(catch_unwind)]
 pub fn convert_peer_page(store: &Handle, plan: &PeerPlan, page: &PeerPage) -> napi::Result<()> {
-    let stored = convert_rows(maintenance(store)?, &plan.plan, page)?;
+    let m = maintenance(store)?;
+    let mut stored = convert_rows(m, &plan.plan, page)?;
+    // Sorted now too: `importPeerPage` then hands the writer thread rows ready to write.
+    m.ready_rows(plan.plan.target, &mut stored);
     *page.stored.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
     Ok(())
 }
