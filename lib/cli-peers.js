@@ -266,7 +266,10 @@ function checkSchema(spec, tables, peer) {
  * Imports a peer's rows into `store`, a page at a time: each page is read (natively from an
  * SQLite file), converted and written in one transaction while the next page is read.
  *
- * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean,
+ * With `staged` (an empty SQLite target readied by `beginBulkImport`), the store may hold a
+ * table's rows back and write them at the table's end, in its key's order.
+ *
+ * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean, staged?: boolean,
  *   store: import('../native').Handle, n: typeof import('../native'), env: NodeJS.ProcessEnv,
  *   progress: (total: number) => { add: (n: number) => void, stop: () => void } }} opts
  */
@@ -324,7 +327,7 @@ async function importPeer(opts) {
       while (page && page.count > 0) {
         const current = page
         read += current.count
-        const pending = native(() => n.importPeerPage(store, plan, current, Boolean(opts.merge), Boolean(opts.dryRun)))
+        const pending = native(() => n.importPeerPage(store, plan, current, Boolean(opts.merge), Boolean(opts.dryRun), Boolean(opts.staged)))
         const last = current.count < PAGE
         const next = last ? null : fetch(i, current.after ?? null, read)
         if (last) upcoming = fetch(i + 1, null, 0)
@@ -335,6 +338,7 @@ async function importPeer(opts) {
         page = next ? await next : null
       }
       upcoming ??= fetch(i + 1, null, 0)
+      if (opts.staged) await native(() => n.flushStagedPeerRows(store, plan))
     }
   } finally {
     bar?.stop()

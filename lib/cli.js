@@ -335,14 +335,14 @@ async function undoOnFailure(store, n, wasEmpty, work) {
  * @param {import('../native').Handle} store
  * @param {typeof import('../native')} n
  * @param {boolean} intoEmpty
- * @param {() => Promise<T>} work
+ * @param {(bulk: boolean) => Promise<T>} work told whether the store was readied (rows may then be staged)
  * @returns {Promise<T>}
  */
 async function bulkImport(store, n, intoEmpty, work) {
-  if (!intoEmpty || !JSON.parse(await native(() => n.beginBulkImport(store)))) return work()
+  if (!intoEmpty || !JSON.parse(await native(() => n.beginBulkImport(store)))) return work(false)
   let result
   try {
-    result = await work()
+    result = await work(true)
   } catch (error) {
     await native(() => n.endBulkImport(store)).catch(() => {})
     throw error
@@ -522,9 +522,16 @@ function program(io, setExit) {
         : await withStore(opts, io, async (store, n) => {
             const wasEmpty = refuseNonEmpty(await statsOf(store, n), Boolean(opts.merge))
             const intoEmpty = wasEmpty && !opts.dryRun
-            return bulkImport(store, n, intoEmpty, () =>
+            return bulkImport(store, n, intoEmpty, (bulk) =>
               undoOnFailure(store, n, intoEmpty, () =>
-                importPeer({ ...opts, store, n, env: io.env, progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import') }),
+                importPeer({
+                  ...opts,
+                  staged: bulk && !opts.merge,
+                  store,
+                  n,
+                  env: io.env,
+                  progress: (/** @type {number} */ total) => progress(io, Boolean(opts.json), total, opts.dryRun ? 'check' : 'import'),
+                }),
               ),
             )
           }, true)

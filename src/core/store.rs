@@ -198,6 +198,23 @@ pub trait Maintenance: Send + Sync {
         rows: Vec<Vec<serde_json::Value>>,
         merge: bool,
     ) -> Answer<crate::core::portable::Imported>;
+    /// [`Maintenance::import_rows`] without `merge`, into a store that held no rows when
+    /// [`Maintenance::begin_bulk_import`] answered `true`: the store may hold the rows back and
+    /// write them all at once, in the order its tables keep them, at
+    /// [`Maintenance::flush_staged`] (the SQLite store does so for sessions, whose key, a
+    /// token's hash, comes in no useful order).
+    fn stage_rows(
+        &self,
+        table: &'static crate::core::portable::Table,
+        rows: Vec<Vec<serde_json::Value>>,
+    ) -> Answer<crate::core::portable::Imported> {
+        self.import_rows(table, rows, false)
+    }
+    /// Writes the rows of `table` held back by [`Maintenance::stage_rows`], in one
+    /// transaction; a row refused (a key twice, a user missing) fails it, naming the row.
+    fn flush_staged(&self, _table: &'static crate::core::portable::Table) -> Answer<()> {
+        Answer::Now(Ok(()))
+    }
     /// Readies rows of `table` for [`Maintenance::import_rows`] ahead of it, on the calling
     /// thread: in the order the store writes them best, with what it fills in itself (a
     /// session's public id). `import_rows` readies rows that were not (cheaply for rows that

@@ -442,6 +442,8 @@ pub fn convert_peer_page(store: &Handle, plan: &PeerPlan, page: &PeerPage) -> na
 
 /// Converts a page of a peer's rows to rows as stored (unless `convertPeerPage` already did)
 /// and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only converts.
+/// `staged` (without `merge`, into a store `beginBulkImport` readied) lets the store hold them
+/// back until `flushStagedPeerRows`.
 /// Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the source names
 /// them. A page is written once: it is empty afterwards.
 #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
@@ -452,6 +454,7 @@ pub fn import_peer_page<'e>(
     page: &PeerPage,
     merge: bool,
     dry_run: bool,
+    staged: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
     let plan = plan.plan.clone();
     let m = maintenance(store)?;
@@ -478,10 +481,32 @@ pub fn import_peer_page<'e>(
         return respond(env, Answer::Now(Ok(done)), shape(plan));
     }
     let renamed = plan.clone();
-    let answer = in_source_terms(m.import_rows(plan.target, stored, merge), move |e| {
+    let written = if staged == Some(true) && !merge {
+        m.stage_rows(plan.target, stored)
+    } else {
+        m.import_rows(plan.target, stored, merge)
+    };
+    let answer = in_source_terms(written, move |e| {
         AdapterError::new(e.code, renamed.in_source_terms(&e.detail))
     });
     respond(env, answer, shape(plan))
+}
+
+/// Writes the rows of the plan's table that `importPeerPage` held back (`staged`), in one
+/// transaction; an error names the row as the source names it.
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn flush_staged_peer_rows<'e>(
+    env: &'e Env,
+    store: &Handle,
+    plan: &PeerPlan,
+) -> napi::Result<Unknown<'e>> {
+    let plan = plan.plan.clone();
+    let m = maintenance(store)?;
+    let renamed = plan.clone();
+    let answer = in_source_terms(m.flush_staged(plan.target), move |e| {
+        AdapterError::new(e.code, renamed.in_source_terms(&e.detail))
+    });
+    respond(env, answer, |()| String::new())
 }
 
 /// `answer` with its error mapped by `f`, now or when it comes.
