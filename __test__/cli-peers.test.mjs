@@ -260,6 +260,124 @@ test('a source field the adapter would refuse fails the import naming its row an
   expect(dry.json.error.message).toContain('account.expires_at must be a finite number')
 })
 
+test('a bad row on a page read ahead (the next page, or the next table\'s first page) fails the import naming it, and leaves the target empty', () => {
+  // Pages of 2 rows: each page is read and converted while the one before it commits, and a
+  // table's first page while the previous table's last page commits.
+  const users = (db, bad) => {
+    const user = db.prepare('INSERT INTO "user" (id, email, emailVerified) VALUES (?, ?, ?)')
+    for (let i = 1; i <= 5; i++) user.run(`u${i}`, `u${i}@example.com`, i === bad ? 'soon' : 1700000000000)
+  }
+  const cases = [
+    {
+      file: rawDrizzle((db) => users(db, 4)),
+      message: 'user id "u4" (row 4): user.emailVerified is "soon"',
+    },
+    {
+      file: rawDrizzle((db) => {
+        users(db, 0)
+        db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, expires_at) VALUES (?, ?, ?, ?, ?)').run('u1', 'oauth', 'github', '1', 'soon')
+      }),
+      message: 'account provider "github", providerAccountId "1" (row 1): account.expires_at must be a finite number',
+    },
+  ]
+  for (const { file, message } of cases) {
+    const filename = path.join(tempDir(), 'auth.sqlite')
+    const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'], { AUTHJS_IMPORT_PAGE_ROWS: '2' })
+    expect(out.status).toBe(1)
+    expect(out.json.error.code).toBe('INVALID_INPUT')
+    expect(out.json.error.message).toContain(message)
+    expect(out.json.error.message).toContain('the target was left empty')
+    const stats = cli(['stats', '--filename', filename, '--json']).json
+    expect(stats.rows).toEqual({ users: 0, accounts: 0, sessions: 0, verification_tokens: 0, authenticators: 0 })
+    expect(cli(['check', '--filename', filename, '--json']).json.ok).toBe(true)
+  }
+})
+
+/** A target file's schema (every table and index as stored) and its rows, as better-sqlite3 reads them. */
+function snapshot(filename, { without } = {}) {
+  // (Not read-only: a WAL file's reader makes its shared-memory file when it is not there.)
+  const db = new Database(filename, { fileMustExist: true })
+  try {
+    const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all()
+    const indexes = Object.fromEntries(['users', 'accounts', 'sessions', 'verification_tokens', 'authenticators'].map((t) => [t, db.pragma(`index_list(${t})`)]))
+    // A session's public id and times are made when it is written: the same in no two imports.
+    const rows = {
+      users: db.prepare('SELECT * FROM users WHERE id IS NOT ? ORDER BY id').all(without ?? null),
+      accounts: db.prepare('SELECT * FROM accounts ORDER BY provider, provider_account_id').all(),
+      sessions: db.prepare('SELECT session_token_hash, user_id, expires, user_agent, ip_address FROM sessions ORDER BY session_token_hash').all(),
+    }
+    return { schema, indexes, rows }
+  } finally {
+    db.close()
+  }
+}
+
+test('into an empty file the indexes on user_id are built once at the end: the same rows and the same schema as a row-by-row import', async () => {
+  const N = 300
+  const file = rawDrizzle((db) => {
+    const user = db.prepare('INSERT INTO "user" (id, name, email, emailVerified, role) VALUES (?, ?, ?, ?, ?)')
+    const account = db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, access_token, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const session = db.prepare('INSERT INTO session (sessionToken, userId, expires) VALUES (?, ?, ?)')
+    for (let i = 0; i < N; i++) {
+      const id = randomUUID()
+      user.run(id, `User ${i}`, `user${i}@example.com`, 1700000000000 + i, `r${i % 3}`)
+      account.run(id, 'oauth', i % 2 ? 'github' : 'google', String(i), `gho_${i}`, 1900000000)
+      for (let s = 0; s < 2; s++) session.run(randomUUID(), id, Date.now() + 86400000)
+    }
+  })
+  const env = { AUTHJS_IMPORT_PAGE_ROWS: '64' }
+  // Into an empty file.
+  const fast = path.join(tempDir(), 'auth.sqlite')
+  const a = cli(['import', '--from', 'drizzle', '--source', file, '--filename', fast, '--json'], env)
+  expect(a.status).toBe(0)
+  // Row by row, every index kept up to date: into a file that holds a row (--merge).
+  const slow = path.join(tempDir(), 'auth.sqlite')
+  const held = RustAdapter({ filename: slow })
+  await held.createUser({ id: 'zz-held', email: 'held@example.com', emailVerified: null })
+  await held.close()
+  const b = cli(['import', '--from', 'drizzle', '--source', file, '--filename', slow, '--merge', '--json'], env)
+  expect(b.status).toBe(0)
+  expect(b.json.conflicts).toEqual([])
+  expect(a.json.inserted).toEqual(b.json.inserted)
+  expect(a.json.inserted).toMatchObject({ user: N, account: N, session: 2 * N })
+  const fastSnapshot = snapshot(fast)
+  expect(fastSnapshot).toEqual(snapshot(slow, { without: 'zz-held' }))
+  expect(fastSnapshot.rows.sessions).toHaveLength(2 * N)
+  expect(fastSnapshot.indexes.sessions.map((i) => i.name)).toContain('sessions_user_id_idx')
+  expect(fastSnapshot.indexes.accounts.map((i) => i.name)).toContain('accounts_user_id_idx')
+  expect(fastSnapshot.indexes.authenticators.map((i) => i.name)).toContain('authenticators_user_id_idx')
+  // The schema is the one a new file gets.
+  const fresh = path.join(tempDir(), 'auth.sqlite')
+  expect(cli(['migrate', '--filename', fresh, '--json']).status).toBe(0)
+  expect(fastSnapshot.schema).toEqual(snapshot(fresh).schema)
+  expect(cli(['check', '--filename', fast, '--json']).json.ok).toBe(true)
+})
+
+test('a failed import into an empty file leaves it empty with every index; a file whose import was killed before its indexes were built gets them back when opened', async () => {
+  const file = rawDrizzle((db) => {
+    const user = db.prepare('INSERT INTO "user" (id, email) VALUES (?, ?)')
+    const account = db.prepare('INSERT INTO account (userId, type, provider, providerAccountId, expires_at) VALUES (?, ?, ?, ?, ?)')
+    for (let i = 1; i <= 5; i++) {
+      user.run(`u${i}`, `u${i}@example.com`)
+      account.run(`u${i}`, 'oauth', 'github', String(i), i === 4 ? 'soon' : 1900000000)
+    }
+  })
+  const fresh = path.join(tempDir(), 'auth.sqlite')
+  expect(cli(['migrate', '--filename', fresh, '--json']).status).toBe(0)
+  const filename = path.join(tempDir(), 'auth.sqlite')
+  const out = cli(['import', '--from', 'drizzle', '--source', file, '--filename', filename, '--json'], { AUTHJS_IMPORT_PAGE_ROWS: '2' })
+  expect(out.status).toBe(1)
+  expect(out.json.error.message).toContain('providerAccountId "4" (row 4): account.expires_at must be a finite number')
+  expect(snapshot(filename)).toEqual(snapshot(fresh))
+  expect(snapshot(filename).rows.users).toEqual([])
+  // What a kill between the first page and the end leaves: rows, and no indexes on user_id.
+  const db = new Database(filename)
+  db.exec("INSERT INTO users (id, email) VALUES ('u1', 'u1@example.com'); DROP INDEX accounts_user_id_idx; DROP INDEX sessions_user_id_idx; DROP INDEX authenticators_user_id_idx;")
+  db.close()
+  expect(cli(['stats', '--filename', filename, '--json']).json.rows.users).toBe(1)
+  expect(snapshot(filename).schema).toEqual(snapshot(fresh).schema)
+})
+
 test('a date in no form the peers store is refused naming the row and field; a session is never named by its whole token', () => {
   const token = `secret-token-${randomUUID()}`
   const file = rawDrizzle((db) => {

@@ -266,7 +266,10 @@ function checkSchema(spec, tables, peer) {
  * Imports a peer's rows into `store`, a page at a time: each page is read (natively from an
  * SQLite file), converted and written in one transaction while the next page is read.
  *
- * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean,
+ * With `staged` (an empty SQLite target readied by `beginBulkImport`), the store may hold a
+ * table's rows back and write them at the table's end, in its key's order.
+ *
+ * @param {{ from: string, source: string, merge?: boolean, dryRun?: boolean, staged?: boolean,
  *   store: import('../native').Handle, n: typeof import('../native'), env: NodeJS.ProcessEnv,
  *   progress: (total: number) => { add: (n: number) => void, stop: () => void } }} opts
  */
@@ -285,30 +288,57 @@ async function importPeer(opts) {
     let total = 0
     for (const [model, m] of Object.entries(spec)) if (columns[model]) total += await source.count(m.table)
     bar = opts.progress(total)
-    for (const [model, m] of Object.entries(spec)) {
+    const models = Object.entries(spec).flatMap(([model, m]) => {
       const cols = columns[model]
-      if (!cols) continue
+      if (!cols) return []
       const known = new Set(Object.values(m.fields))
       const extras = model === 'user' || model === 'account' ? cols.filter((c) => !known.has(c.name) && !(model !== 'user' && PEER_OWN.has(c.name))) : []
       const plan = coded(() => new n.PeerPlan(JSON.stringify({ model, table: m.table, key: m.key, fields: m.fields, extras })))
+      return [{ model, m, plan }]
+    })
+    /**
+     * A page of model `i`'s rows after `after`, read and then converted to rows as stored
+     * (each row checked, tokens hashed, OAuth tokens sealed); null past the last model.
+     *
+     * @param {number} i
+     * @param {string | null} after
+     * @param {number} first rows of the table before the page
+     * @returns {Promise<PeerPage> | null}
+     */
+    const fetch = (i, after, first) => {
+      if (i >= models.length) return null
+      const { m, plan } = models[i]
+      const page = native(() => source.page(plan, m, after, PAGE, first)).then((p) => {
+        if (p.count > 0) coded(() => n.convertPeerPage(store, plan, p))
+        return p
+      })
+      page.catch(() => {}) // awaited in turn: a failure is thrown there, after the writes before it
+      return page
+    }
+    // Each page commits on the writer thread (SQLite) or the server while the next one (the
+    // next table's first, after a table's last) is read and converted on this thread.
+    let upcoming = fetch(0, null, 0)
+    for (let i = 0; i < models.length; i++) {
+      const { model, plan } = models[i]
       written[model] = 0
       let read = 0
-      /** @type {PeerPage | null} */
-      let page = await native(() => source.page(plan, m, null, PAGE, 0))
+      let page = await upcoming
+      upcoming = null
       while (page && page.count > 0) {
         const current = page
         read += current.count
-        // The page is converted now and commits on the writer thread (SQLite) or the server
-        // while the next page is read.
-        const pending = native(() => n.importPeerPage(store, plan, current, Boolean(opts.merge), Boolean(opts.dryRun)))
-        const next = current.count < PAGE ? null : native(() => source.page(plan, m, current.after ?? null, PAGE, read))
-        next?.catch(() => {})
+        const pending = native(() => n.importPeerPage(store, plan, current, Boolean(opts.merge), Boolean(opts.dryRun), Boolean(opts.staged)))
+        const last = current.count < PAGE
+        const next = last ? null : fetch(i, current.after ?? null, read)
+        if (last) upcoming = fetch(i + 1, null, 0)
         const done = JSON.parse(await pending)
         written[model] += done.inserted
         conflicts.push(...done.conflicts)
         bar.add(current.count)
         page = next ? await next : null
       }
+      upcoming ??= fetch(i + 1, null, 0)
+      if (opts.staged) await native(() => n.flushStagedPeerRows(store, plan))
     }
   } finally {
     bar?.stop()

@@ -163,6 +163,11 @@ pub struct Plan {
     field_at: Vec<usize>,
     /// The source column of each of the model's fields, in [`Model::fields`] order.
     field_column: Vec<String>,
+    /// Each field as errors name it (`user.email`), in [`Model::fields`] order.
+    field_name: Vec<String>,
+    /// Whether a field's value may be moved out of the source row: its column holds no other
+    /// field and no key (the key names the row in errors).
+    movable: Vec<bool>,
     extras: Vec<Extra>,
 }
 
@@ -248,6 +253,15 @@ impl Plan {
                     .ok_or_else(|| plan_error(format!("key column {k:?} is not read")))
             })
             .collect::<Result<Vec<_>>>()?;
+        let movable = field_at
+            .iter()
+            .map(|at| field_at.iter().filter(|a| *a == at).count() == 1 && !key_at.contains(at))
+            .collect();
+        let field_name = model
+            .fields()
+            .iter()
+            .map(|f| format!("{}.{f}", model.entity()))
+            .collect();
         Ok(Plan {
             model,
             target: portable::table(model.table())?,
@@ -257,6 +271,8 @@ impl Plan {
             key_at,
             field_at,
             field_column,
+            field_name,
+            movable,
             extras,
         })
     }
@@ -295,6 +311,17 @@ impl Plan {
         secrets: &Secrets,
         now: Millis,
     ) -> Result<Vec<Value>> {
+        self.convert_owned(row.to_vec(), number, secrets, now)
+    }
+
+    /// [`Plan::convert`] of a row it may take values from (no copy of each string).
+    pub fn convert_owned(
+        &self,
+        mut row: Vec<Value>,
+        number: u64,
+        secrets: &Secrets,
+        now: Millis,
+    ) -> Result<Vec<Value>> {
         if row.len() != self.columns.len() {
             return Err(plan_error(format!(
                 "{} row {number} has {} values for {} columns",
@@ -303,55 +330,56 @@ impl Plan {
                 self.columns.len()
             )));
         }
-        self.stored(row, secrets, now).map_err(|e| {
+        self.stored(&mut row, secrets, now).map_err(|e| {
             AdapterError::new(
                 e.code,
-                format!("{} (row {number}): {}", self.describe(row), e.detail),
+                format!("{} (row {number}): {}", self.describe(&row), e.detail),
             )
         })
     }
 
-    fn field(&self, row: &[Value], i: usize) -> Value {
-        row[self.field_at[i]].clone()
+    /// Field `i`'s value: moved out of the row when nothing else reads it, else copied.
+    fn field(&self, row: &mut [Value], i: usize) -> Value {
+        let at = self.field_at[i];
+        if self.movable[i] {
+            std::mem::take(&mut row[at])
+        } else {
+            row[at].clone()
+        }
     }
 
-    fn name(&self, field: &str) -> String {
-        format!("{}.{field}", self.model.entity())
-    }
-
-    fn stored(&self, row: &[Value], secrets: &Secrets, now: Millis) -> Result<Vec<Value>> {
-        let f = |i: usize| self.field(row, i);
-        let names = self.model.fields();
-        let n = |i: usize| self.name(names[i]);
+    fn stored(&self, row: &mut [Value], secrets: &Secrets, now: Millis) -> Result<Vec<Value>> {
+        let mut f = |i: usize| self.field(row, i);
+        let n = |i: usize| self.field_name[i].as_str();
         Ok(match self.model {
             Model::User => vec![
-                Value::String(id_string(f(0), &n(0))?),
-                opt_string(f(1), &n(1))?,
-                opt_string(f(2), &n(2))?,
-                opt_date(&f(3), &n(3))?.map_or(Value::Null, Value::from),
-                opt_string(f(4), &n(4))?,
+                Value::String(id_string(f(0), n(0))?),
+                opt_string(f(1), n(1))?,
+                opt_string(f(2), n(2))?,
+                opt_date(&f(3), n(3))?.map_or(Value::Null, Value::from),
+                opt_string(f(4), n(4))?,
                 self.extras(row, "user")?,
             ],
             Model::Account => {
                 // Peers keep null columns out of the object they hand `linkAccount`.
-                let text = |i: usize| -> Result<Option<String>> {
-                    Ok(match opt_string(f(i), &n(i))? {
+                let text = |v: Value, name: &str| -> Result<Option<String>> {
+                    Ok(match opt_string(v, name)? {
                         Value::String(s) => Some(s),
                         _ => None,
                     })
                 };
                 let account = Account {
-                    user_id: id_string(f(0), &n(0))?,
-                    kind: req_string(f(1), &n(1))?,
-                    provider: req_string(f(2), &n(2))?,
-                    provider_account_id: req_string(f(3), &n(3))?,
-                    refresh_token: text(4)?,
-                    access_token: text(5)?,
-                    expires_at: expires_at(&f(6), &n(6))?,
-                    token_type: text(7)?,
-                    scope: text(8)?,
-                    id_token: text(9)?,
-                    session_state: text(10)?,
+                    user_id: id_string(f(0), n(0))?,
+                    kind: req_string(f(1), n(1))?,
+                    provider: req_string(f(2), n(2))?,
+                    provider_account_id: req_string(f(3), n(3))?,
+                    refresh_token: text(f(4), n(4))?,
+                    access_token: text(f(5), n(5))?,
+                    expires_at: expires_at(&f(6), n(6))?,
+                    token_type: text(f(7), n(7))?,
+                    scope: text(f(8), n(8))?,
+                    id_token: text(f(9), n(9))?,
+                    session_state: text(f(10), n(10))?,
                     extra: Extras::new(),
                 };
                 let extra = self.extras(row, "account")?;
@@ -373,11 +401,11 @@ impl Plan {
                 ]
             }
             Model::Session => {
-                let token = req_string(f(0), &n(0))?;
+                let token = req_string(f(0), n(0))?;
                 vec![
                     Value::String(secrets.session_token_hash(&token)),
-                    Value::String(id_string(f(1), &n(1))?),
-                    Value::from(req_date(&f(2), &n(2))?),
+                    Value::String(id_string(f(1), n(1))?),
+                    Value::from(req_date(&f(2), n(2))?),
                     Value::String(public_id()),
                     Value::from(now),
                     Value::from(now),
@@ -386,19 +414,19 @@ impl Plan {
                 ]
             }
             Model::VerificationToken => vec![
-                Value::String(req_string(f(0), &n(0))?),
-                Value::String(req_string(f(1), &n(1))?),
-                Value::from(req_date(&f(2), &n(2))?),
+                Value::String(req_string(f(0), n(0))?),
+                Value::String(req_string(f(1), n(1))?),
+                Value::from(req_date(&f(2), n(2))?),
             ],
             Model::Authenticator => vec![
-                Value::String(req_string(f(0), &n(0))?),
-                Value::String(id_string(f(1), &n(1))?),
-                Value::String(req_string(f(2), &n(2))?),
-                Value::String(req_string(f(3), &n(3))?),
-                Value::from(counter(&f(4), &n(4))?),
-                Value::String(req_string(f(5), &n(5))?),
-                Value::Bool(truthy(&f(6), &n(6))?),
-                opt_string(f(7), &n(7))?,
+                Value::String(req_string(f(0), n(0))?),
+                Value::String(id_string(f(1), n(1))?),
+                Value::String(req_string(f(2), n(2))?),
+                Value::String(req_string(f(3), n(3))?),
+                Value::from(counter(&f(4), n(4))?),
+                Value::String(req_string(f(5), n(5))?),
+                Value::Bool(truthy(&f(6), n(6))?),
+                opt_string(f(7), n(7))?,
             ],
         })
     }
@@ -907,6 +935,47 @@ mod tests {
             .unwrap_err();
         assert!(!e.detail.contains("tok-123456789"), "{e}");
         assert!(e.detail.contains("session.expires is required"), "{e}");
+    }
+
+    #[test]
+    fn a_column_read_for_two_fields_gives_both_its_value() {
+        // Values are moved out of a source row only when no other field (nor the key, which
+        // names the row in errors) reads their column.
+        let p = Plan::parse(
+            &json!({"model": "user", "table": "people", "key": ["id"],
+                    "fields": {"id": "id", "name": "email", "email": "email",
+                               "emailVerified": "emailVerified", "image": "image"}})
+            .to_string(),
+        )
+        .unwrap();
+        let s = Secrets::new(None, &[]).unwrap();
+        let row = vec![
+            json!("u1"),
+            json!("ada@example.com"),
+            Value::Null,
+            Value::Null,
+        ];
+        let stored = p.convert_owned(row, 1, &s, 0).unwrap();
+        assert_eq!(
+            stored[..3],
+            [
+                json!("u1"),
+                json!("ada@example.com"),
+                json!("ada@example.com")
+            ]
+        );
+        let bad = vec![
+            json!("u2"),
+            json!("ada@example.com"),
+            json!("soon"),
+            Value::Null,
+        ];
+        let e = p.convert_owned(bad, 2, &s, 0).unwrap_err();
+        assert!(
+            e.detail
+                .starts_with("people id \"u2\" (row 2): user.emailVerified is \"soon\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -198,6 +198,33 @@ pub trait Maintenance: Send + Sync {
         rows: Vec<Vec<serde_json::Value>>,
         merge: bool,
     ) -> Answer<crate::core::portable::Imported>;
+    /// [`Maintenance::import_rows`] without `merge`, into a store that held no rows when
+    /// [`Maintenance::begin_bulk_import`] answered `true`: the store may hold the rows back and
+    /// write them all at once, in the order its tables keep them, at
+    /// [`Maintenance::flush_staged`] (the SQLite store does so for sessions, whose key, a
+    /// token's hash, comes in no useful order).
+    fn stage_rows(
+        &self,
+        table: &'static crate::core::portable::Table,
+        rows: Vec<Vec<serde_json::Value>>,
+    ) -> Answer<crate::core::portable::Imported> {
+        self.import_rows(table, rows, false)
+    }
+    /// Writes the rows of `table` held back by [`Maintenance::stage_rows`], in one
+    /// transaction; a row refused (a key twice, a user missing) fails it, naming the row.
+    fn flush_staged(&self, _table: &'static crate::core::portable::Table) -> Answer<()> {
+        Answer::Now(Ok(()))
+    }
+    /// Readies rows of `table` for [`Maintenance::import_rows`] ahead of it, on the calling
+    /// thread: in the order the store writes them best, with what it fills in itself (a
+    /// session's public id). `import_rows` readies rows that were not (cheaply for rows that
+    /// were).
+    fn ready_rows(
+        &self,
+        _table: &'static crate::core::portable::Table,
+        _rows: &mut [Vec<serde_json::Value>],
+    ) {
+    }
     /// Rows per table, live and expired sessions at `now`, accounts per provider, size and
     /// schema version, as a JSON object.
     fn stats(&self, now: Millis) -> Answer<serde_json::Value>;
@@ -208,6 +235,17 @@ pub trait Maintenance: Send + Sync {
     fn reseal(&self) -> Answer<u64>;
     /// Deletes every row of every table (undoes a failed import into an empty store).
     fn clear(&self) -> Answer<()>;
+    /// Before an import into a store that holds no rows: drops what the store can build
+    /// faster once at the end than row by row (SQLite: the indexes on `user_id`). Answers
+    /// whether it dropped anything; [`Maintenance::end_bulk_import`] builds it back, after a
+    /// failed import too. A store that holds rows, or has nothing to drop, is left as it is.
+    fn begin_bulk_import(&self) -> Answer<bool> {
+        Answer::Now(Ok(false))
+    }
+    /// Builds back what [`Maintenance::begin_bulk_import`] dropped.
+    fn end_bulk_import(&self) -> Answer<()> {
+        Answer::Now(Ok(()))
+    }
     /// The store's secret and encryption keys: rows imported from another adapter
     /// (`crate::core::peer`) are hashed and sealed with them, as the store's own writes are.
     fn secrets(&self) -> &crate::core::secrets::Secrets;

@@ -125,6 +125,20 @@ pub fn clear_rows<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>>
     answer(env, store, |m| Ok(m.clear()), |()| String::new())
 }
 
+/// Before an import into a store that holds no rows: drops what is faster built once at the
+/// end (SQLite: the indexes on `user_id`); answers `true` when it did, as text. An interrupted
+/// import's file gets them back when it is next opened.
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn begin_bulk_import<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>> {
+    answer(env, store, |m| Ok(m.begin_bulk_import()), |b| b.to_string())
+}
+
+/// Builds back what `beginBulkImport` dropped (after a failed import too).
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn end_bulk_import<'e>(env: &'e Env, store: &Handle) -> napi::Result<Unknown<'e>> {
+    answer(env, store, |m| Ok(m.end_bulk_import()), |()| String::new())
+}
+
 /// Checks stored rows of `table` (one JSON object text each) without writing them (`import
 /// --dry-run`); answers how many there were.
 #[napi(catch_unwind)]
@@ -346,6 +360,8 @@ impl PeerPlan {
 #[napi]
 pub struct PeerPage {
     rows: std::sync::Mutex<Vec<Vec<Value>>>,
+    /// The rows as stored, once `convertPeerPage` converted them (ahead of `importPeerPage`).
+    stored: std::sync::Mutex<Option<Vec<Vec<Value>>>>,
     count: u32,
     /// Rows of the same table before this page (messages number rows from 1).
     first: u32,
@@ -360,6 +376,7 @@ impl PeerPage {
         PeerPage {
             count: rows.len() as u32,
             rows: std::sync::Mutex::new(rows),
+            stored: std::sync::Mutex::new(None),
             first,
             after,
         }
@@ -394,11 +411,41 @@ pub fn peer_page_of(plan: &PeerPlan, rows: String, first: u32) -> napi::Result<P
     Ok(PeerPage::new(&plan.plan, rows, first))
 }
 
-/// Converts a page of a peer's rows to rows as stored (each field checked as the adapter's
-/// own methods check it, session tokens hashed and OAuth tokens sealed with the store's
-/// secrets) and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only
-/// converts. Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the
-/// source names them. A page is written once: it is empty afterwards.
+/// Converts a page's rows to rows as stored (each field checked as the adapter's own methods
+/// check it, session tokens hashed and OAuth tokens sealed with the store's secrets).
+fn convert_rows(
+    m: &dyn Maintenance,
+    plan: &peer::Plan,
+    page: &PeerPage,
+) -> Result<Vec<Vec<Value>>> {
+    let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
+    let now = now_millis();
+    let secrets = m.secrets();
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| plan.convert_owned(row, u64::from(page.first) + i as u64 + 1, secrets, now))
+        .collect()
+}
+
+/// Converts a page of a peer's rows now, ahead of its `importPeerPage`: the import converts
+/// the next page while the writer thread (or the server) writes this one. A conversion error
+/// names the row, as `importPeerPage`'s would.
+#[napi(catch_unwind)]
+pub fn convert_peer_page(store: &Handle, plan: &PeerPlan, page: &PeerPage) -> napi::Result<()> {
+    let m = maintenance(store)?;
+    let mut stored = convert_rows(m, &plan.plan, page)?;
+    // Sorted now too: `importPeerPage` then hands the writer thread rows ready to write.
+    m.ready_rows(plan.plan.target, &mut stored);
+    *page.stored.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
+    Ok(())
+}
+
+/// Converts a page of a peer's rows to rows as stored (unless `convertPeerPage` already did)
+/// and writes them in one transaction (`Maintenance::import_rows`); `dryRun` only converts.
+/// `staged` (without `merge`, into a store `beginBulkImport` readied) lets the store hold them
+/// back until `flushStagedPeerRows`.
+/// Answers `{"inserted": n, "conflicts": [...]}` as JSON text, rows named as the source names
+/// them. A page is written once: it is empty afterwards.
 #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
 pub fn import_peer_page<'e>(
     env: &'e Env,
@@ -407,17 +454,15 @@ pub fn import_peer_page<'e>(
     page: &PeerPage,
     merge: bool,
     dry_run: bool,
+    staged: Option<bool>,
 ) -> napi::Result<Unknown<'e>> {
     let plan = plan.plan.clone();
-    let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
     let m = maintenance(store)?;
-    let now = now_millis();
-    let stored = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| plan.convert(row, u64::from(page.first) + i as u64 + 1, m.secrets(), now))
-        .collect::<Result<Vec<_>>>()?;
-    drop(rows);
+    let converted = page.stored.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let stored = match converted {
+        Some(rows) => rows,
+        None => convert_rows(m, &plan, page)?,
+    };
     let shape = |p: std::sync::Arc<peer::Plan>| {
         move |done: portable::Imported| {
             let conflicts: Vec<String> = done
@@ -436,10 +481,32 @@ pub fn import_peer_page<'e>(
         return respond(env, Answer::Now(Ok(done)), shape(plan));
     }
     let renamed = plan.clone();
-    let answer = in_source_terms(m.import_rows(plan.target, stored, merge), move |e| {
+    let written = if staged == Some(true) && !merge {
+        m.stage_rows(plan.target, stored)
+    } else {
+        m.import_rows(plan.target, stored, merge)
+    };
+    let answer = in_source_terms(written, move |e| {
         AdapterError::new(e.code, renamed.in_source_terms(&e.detail))
     });
     respond(env, answer, shape(plan))
+}
+
+/// Writes the rows of the plan's table that `importPeerPage` held back (`staged`), in one
+/// transaction; an error names the row as the source names it.
+#[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+pub fn flush_staged_peer_rows<'e>(
+    env: &'e Env,
+    store: &Handle,
+    plan: &PeerPlan,
+) -> napi::Result<Unknown<'e>> {
+    let plan = plan.plan.clone();
+    let m = maintenance(store)?;
+    let renamed = plan.clone();
+    let answer = in_source_terms(m.flush_staged(plan.target), move |e| {
+        AdapterError::new(e.code, renamed.in_source_terms(&e.detail))
+    });
+    respond(env, answer, |()| String::new())
 }
 
 /// `answer` with its error mapped by `f`, now or when it comes.

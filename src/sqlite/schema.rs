@@ -113,6 +113,34 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
+/// The indexes on `user_id` of the latest schema, as its migrations create them: they serve
+/// reads by user (a user's accounts, sessions and passkeys; deleting a user), not any key.
+/// An import into an empty file drops them while it writes and builds them once at the end
+/// (see `crate::sqlite::portable`); [`migrate`] builds any that is missing, so a file whose
+/// import was killed in between gets them back the next time it is opened.
+pub const USER_ID_INDEXES: [(&str, &str); 3] = [
+    (
+        "accounts_user_id_idx",
+        "CREATE INDEX IF NOT EXISTS accounts_user_id_idx ON accounts(user_id)",
+    ),
+    (
+        "sessions_user_id_idx",
+        "CREATE INDEX IF NOT EXISTS sessions_user_id_idx ON sessions(user_id)",
+    ),
+    (
+        "authenticators_user_id_idx",
+        "CREATE INDEX IF NOT EXISTS authenticators_user_id_idx ON authenticators(user_id)",
+    ),
+];
+
+/// Builds the [`USER_ID_INDEXES`] that are missing (none, but after an interrupted import).
+pub fn ensure_user_id_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (_, create) in USER_ID_INDEXES {
+        conn.execute_batch(create)?;
+    }
+    Ok(())
+}
+
 /// Data steps by version (index = version - 1).
 const DATA_STEPS: &[Option<DataStep>] = &[None, None, Some(hash_session_tokens), None, None, None];
 
@@ -218,6 +246,9 @@ pub fn migrate_to(conn: &Connection, target: i64, secrets: &Secrets) -> Result<(
             conn.execute_batch(&format!("PRAGMA user_version = {target}"))
                 .map_err(sqlite)?;
         }
+        if target == LATEST_VERSION {
+            ensure_user_id_indexes(conn).map_err(sqlite)?;
+        }
         Ok(())
     })();
     match steps {
@@ -277,6 +308,28 @@ mod tests {
         migrate(&conn, &no_secrets()).unwrap();
         migrate(&conn, &no_secrets()).unwrap();
         assert_eq!(version(&conn).unwrap(), LATEST_VERSION);
+    }
+
+    #[test]
+    fn a_user_id_index_dropped_by_an_interrupted_import_is_rebuilt_at_open() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &no_secrets()).unwrap();
+        let sql = |conn: &Connection| -> Vec<String> {
+            conn.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let created = sql(&conn);
+        assert_eq!(created.len(), USER_ID_INDEXES.len());
+        conn.execute_batch("DROP INDEX sessions_user_id_idx; DROP INDEX accounts_user_id_idx")
+            .unwrap();
+        assert_eq!(sql(&conn).len(), 1);
+        migrate(&conn, &no_secrets()).unwrap();
+        // The same indexes, stored as the migrations stored them.
+        assert_eq!(sql(&conn), created);
     }
 
     #[test]
