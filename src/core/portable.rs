@@ -170,6 +170,41 @@ impl Table {
         format!("{} {}", self.name, parts.join(", "))
     }
 
+    /// Why `--merge` keeps out a row the target already holds.
+    pub fn already_there(&self, row: &[Value]) -> String {
+        let or_email = if self.name == "users" {
+            " or email"
+        } else {
+            ""
+        };
+        format!(
+            "{}: already in the target (the same key{or_email})",
+            self.describe(row)
+        )
+    }
+
+    /// Why a row whose user (its `user_id` column) is not in the target is kept out.
+    pub fn user_missing(&self, row: &[Value]) -> String {
+        format!(
+            "{}: its user {} is not in the target",
+            self.describe(row),
+            row[self.index("user_id")]
+        )
+    }
+
+    /// The refusal of a row whose key (or, `on_email`, a user's email) is already there.
+    pub fn held_twice(&self, row: &[Value], on_email: bool) -> AdapterError {
+        let what = if on_email {
+            format!("email {} belongs to another user", row[self.index("email")])
+        } else {
+            "the same key is already there".to_string()
+        };
+        conflict(format!(
+            "{}: {what} (the source holds it twice, or the target already does)",
+            self.describe(row)
+        ))
+    }
+
     /// Checks a portable row (a JSON object of column → value) and returns its values in
     /// column order. Unknown columns, missing required ones and wrong types are refused,
     /// naming the column.

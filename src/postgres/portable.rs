@@ -12,7 +12,7 @@ use super::sql::{self, LATEST_VERSION};
 use super::{Hub, PgStore};
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
-use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::portable::{fill_defaults, real, Imported, Kind, Table, TABLES};
 use crate::core::store::{Answer, Maintenance};
 
 fn pg(e: tokio_postgres::Error) -> AdapterError {
@@ -150,11 +150,7 @@ async fn import_rows(
                 kept.push(row);
                 continue;
             }
-            let why = format!(
-                "{}: its user {} is not in the target",
-                table.describe(&row),
-                row[at]
-            );
+            let why = table.user_missing(&row);
             if !merge {
                 return Err(AdapterError::not_found(why));
             }
@@ -188,33 +184,14 @@ async fn import_rows(
             futures_util::future::join_all(refs.iter().map(|r| tx.execute(&insert, r))).await;
         for (row, result) in chunk.iter().zip(results) {
             match result {
-                Ok(0) => done.conflicts.push(format!(
-                    "{}: already in the target (the same key{})",
-                    table.describe(row),
-                    if table.name == "users" {
-                        " or email"
-                    } else {
-                        ""
-                    }
-                )),
+                Ok(0) => done.conflicts.push(table.already_there(row)),
                 Ok(_) => done.inserted += 1,
                 Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                     let on_email = e
                         .as_db_error()
                         .and_then(|d| d.constraint())
                         .is_some_and(|c| c.contains("email"));
-                    return Err(conflict(format!(
-                        "{}: {} (the source holds it twice, or the target already does)",
-                        table.describe(row),
-                        if on_email {
-                            format!(
-                                "email {} belongs to another user",
-                                row[table.index("email")]
-                            )
-                        } else {
-                            "the same key is already there".to_string()
-                        }
-                    )));
+                    return Err(table.held_twice(row, on_email));
                 }
                 Err(e) => return Err(pg(e)),
             }

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::SqliteStore;
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
-use crate::core::portable::{conflict, fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::portable::{fill_defaults, real, Imported, Kind, Table, TABLES};
 use crate::core::store::{Answer, Arrival, Maintenance};
 
 /// WAL pages between automatic checkpoints while an import writes into an empty file (64 MiB
@@ -165,26 +165,14 @@ fn insert_rows(
         // The foreign key refuses a row whose user is missing; only then is it looked up, to
         // say so (or, with merge, to keep the row out).
         match stmt.execute(params_from_iter(row.iter().map(bind_ref))) {
-            Ok(0) => done.conflicts.push(format!(
-                "{}: already in the target (the same key{})",
-                table.describe(row),
-                if table.name == "users" {
-                    " or email"
-                } else {
-                    ""
-                }
-            )),
+            Ok(0) => done.conflicts.push(table.already_there(row)),
             Ok(_) => done.inserted += 1,
             Err(e) if is_foreign_key(&e) && user_at.is_some() => {
                 let at = user_at.expect("checked");
                 if user_exists(conn, &row[at])? {
                     return Err(sqlite(e));
                 }
-                let why = format!(
-                    "{}: its user {} is not in the target",
-                    table.describe(row),
-                    row[at]
-                );
+                let why = table.user_missing(row);
                 if merge {
                     done.conflicts.push(why);
                     continue;
@@ -192,18 +180,7 @@ fn insert_rows(
                 return Err(AdapterError::not_found(why));
             }
             Err(e) if is_unique(&e) => {
-                return Err(conflict(format!(
-                    "{}: {} (the source holds it twice, or the target already does)",
-                    table.describe(row),
-                    if e.to_string().contains("users.email") {
-                        format!(
-                            "email {} belongs to another user",
-                            row[table.index("email")]
-                        )
-                    } else {
-                        "the same key is already there".to_string()
-                    }
-                )))
+                return Err(table.held_twice(row, e.to_string().contains("users.email")))
             }
             Err(e) => return Err(sqlite(e)),
         }
@@ -291,11 +268,7 @@ fn refused_staged_row(
             "SELECT {list} FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM main.users u WHERE u.id = s.user_id) LIMIT 1"
         ));
         if let Ok(Some(row)) = orphan {
-            return AdapterError::not_found(format!(
-                "{}: its user {} is not in the target",
-                table.describe(&row),
-                row[table.index("user_id")]
-            ));
+            return AdapterError::not_found(table.user_missing(&row));
         }
     }
     if is_unique(&e) {
@@ -304,10 +277,7 @@ fn refused_staged_row(
             "SELECT {list} FROM {stage} WHERE ({key}) IN (SELECT {key} FROM {stage} GROUP BY {key} HAVING count(*) > 1) LIMIT 1"
         ));
         if let Ok(Some(row)) = twice {
-            return conflict(format!(
-                "{}: the same key is already there (the source holds it twice, or the target already does)",
-                table.describe(&row)
-            ));
+            return table.held_twice(&row, false);
         }
     }
     sqlite(e)
