@@ -6,7 +6,7 @@ fn main() {
 }
 
 /// Hands `link/hot-text.ld` to the linker when the addon is built for x86_64 Linux: the
-/// functions a running adapter executes, placed side by side before the rest of the code, so
+/// functions a running adapter executes, placed side by side in a section of their own, so
 /// that the kernel's fault-around (64 KiB of a library's code mapped around each page touched)
 /// makes about half as much of the binary resident (see `scripts/hot-text.js`, which writes
 /// the script, and docs/performance.md, "Resident code").
