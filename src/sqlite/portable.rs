@@ -170,12 +170,13 @@ fn import_rows(conn: &Connection, table: &Table, rows: Rows, merge: bool) -> Res
 /// allocator, contending for the other thread's arena. Another thread frees them. (A packed
 /// page is three allocations: freed here.)
 fn free_elsewhere(rows: Rows) {
-    if let Rows::Values(rows) = rows {
-        if rows.len() >= 1000 {
+    match rows {
+        Rows::Values(rows) if rows.len() >= 1000 => {
             let _ = std::thread::Builder::new()
                 .name("authjs-import-free".into())
                 .spawn(move || drop(rows));
         }
+        Rows::Values(_) | Rows::Packed(_) => {}
     }
 }
 
@@ -788,5 +789,104 @@ impl Maintenance for SqliteStore {
             )
             .map_err(sqlite)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::secrets::Secrets;
+    use serde_json::json;
+
+    fn target() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        super::super::schema::migrate(&conn, &Secrets::new(None, &[]).unwrap()).unwrap();
+        conn
+    }
+
+    fn users(ids: &[&str]) -> Vec<Vec<Value>> {
+        ids.iter()
+            .map(|id| {
+                vec![
+                    json!(id),
+                    json!(format!("User {id}")),
+                    json!(format!("{id}@example.com")),
+                    json!(1_700_000_000_000i64),
+                    Value::Null,
+                    json!("{\"role\":\"admin\"}"),
+                ]
+            })
+            .collect()
+    }
+
+    fn stored(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
+        let t = table("users").unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt
+            .query_map([], |r| read_row(t, r))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows
+    }
+
+    use crate::core::portable::table;
+
+    #[test]
+    fn packed_and_value_rows_are_written_alike() {
+        let t = table("users").unwrap();
+        let rows = users(&["u2", "u1", "ü3"]);
+        let (a, b) = (target(), target());
+        let sql = "SELECT id, name, email, email_verified, image, extra FROM users ORDER BY id";
+        insert_rows(&a, t, &Rows::Values(rows.clone()), false).unwrap();
+        insert_rows(&b, t, &ready(t, rows.clone()), false).unwrap();
+        assert!(matches!(ready(t, rows.clone()), Rows::Packed(_)));
+        assert_eq!(stored(&a, sql), stored(&b, sql));
+        let mut expected = rows;
+        expected.sort_by(|x, y| compare(&x[0], &y[0]));
+        assert_eq!(stored(&b, sql), expected);
+    }
+
+    #[test]
+    fn a_packed_row_refused_is_named_as_before() {
+        let t = table("users").unwrap();
+        let conn = target();
+        insert_rows(&conn, t, &ready(t, users(&["u1"])), false).unwrap();
+        // The same email under another id: the message names the row and the email.
+        let mut twice = users(&["u9"]);
+        twice[0][2] = json!("u1@example.com");
+        let e = insert_rows(&conn, t, &ready(t, twice), false).unwrap_err();
+        assert_eq!(
+            e.detail,
+            "users id \"u9\": email \"u1@example.com\" belongs to another user (the source holds it twice, or the target already does)"
+        );
+        // With merge, kept out and reported; the others written.
+        let done = insert_rows(&conn, t, &ready(t, users(&["u1", "u2"])), true).unwrap();
+        assert_eq!(done.inserted, 1);
+        assert_eq!(
+            done.conflicts,
+            vec!["users id \"u1\": already in the target (the same key or email)"]
+        );
+        // A session whose user is missing.
+        let s = table("sessions").unwrap();
+        let session = vec![vec![
+            json!("h1"),
+            json!("nobody"),
+            json!(5),
+            json!("p1"),
+            json!(1),
+            json!(1),
+            Value::Null,
+            Value::Null,
+        ]];
+        let e = insert_rows(&conn, s, &ready(s, session), false).unwrap_err();
+        assert_eq!(
+            e.detail,
+            "sessions session_token_hash \"h1\": its user \"nobody\" is not in the target"
+        );
+        // A failed row leaves no binding behind: the statement writes the next rows as given.
+        let done = insert_rows(&conn, t, &ready(t, users(&["u3"])), false).unwrap();
+        assert_eq!(done.inserted, 1);
     }
 }
