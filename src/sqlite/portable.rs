@@ -240,6 +240,16 @@ impl<'c> PageInsert<'c> {
     /// it out). Errors are rusqlite's, with SQLite's code and message, as `execute` gives them.
     fn insert(&mut self, row: RowRef<'_>) -> rusqlite::Result<usize> {
         use rusqlite::ffi;
+        let given = match row {
+            RowRef::Values(values) => values.len(),
+            RowRef::Packed(page, r) => page.row(r).len(),
+        };
+        // SAFETY: the statement is ours.
+        let wanted = unsafe { ffi::sqlite3_bind_parameter_count(self.stmt) } as usize;
+        if given != wanted {
+            // Every parameter is bound for each row: none keeps the previous row's value.
+            return Err(rusqlite::Error::InvalidParameterCount(given, wanted));
+        }
         let mut rc = ffi::SQLITE_OK;
         match row {
             RowRef::Values(values) => {
@@ -885,6 +895,9 @@ mod tests {
             e.detail,
             "sessions session_token_hash \"h1\": its user \"nobody\" is not in the target"
         );
+        // A row of another width is refused, not written with nulls.
+        let short = Rows::Values(vec![vec![json!("u7")]]);
+        assert!(insert_rows(&conn, t, &short, false).is_err());
         // A failed row leaves no binding behind: the statement writes the next rows as given.
         let done = insert_rows(&conn, t, &ready(t, users(&["u3"])), false).unwrap();
         assert_eq!(done.inserted, 1);
