@@ -195,7 +195,7 @@ pub trait Maintenance: Send + Sync {
     fn import_rows(
         &self,
         table: &'static crate::core::portable::Table,
-        rows: Vec<Vec<serde_json::Value>>,
+        rows: crate::core::portable::Rows,
         merge: bool,
     ) -> Answer<crate::core::portable::Imported>;
     /// [`Maintenance::import_rows`] without `merge`, into a store that held no rows when
@@ -206,7 +206,7 @@ pub trait Maintenance: Send + Sync {
     fn stage_rows(
         &self,
         table: &'static crate::core::portable::Table,
-        rows: Vec<Vec<serde_json::Value>>,
+        rows: crate::core::portable::Rows,
     ) -> Answer<crate::core::portable::Imported> {
         self.import_rows(table, rows, false)
     }
@@ -216,14 +216,19 @@ pub trait Maintenance: Send + Sync {
         Answer::Now(Ok(()))
     }
     /// Readies rows of `table` for [`Maintenance::import_rows`] ahead of it, on the calling
-    /// thread: in the order the store writes them best, with what it fills in itself (a
-    /// session's public id). `import_rows` readies rows that were not (cheaply for rows that
-    /// were).
+    /// thread, as they come (converted, one by one; the first error is answered): in the order
+    /// the store writes them best, with what it fills in itself (a session's public id), in
+    /// the form it writes best (SQLite: [`crate::core::portable::Packed`], each row packed as
+    /// it comes and its values freed at once). `import_rows` readies rows handed to it as
+    /// values.
     fn ready_rows(
         &self,
         _table: &'static crate::core::portable::Table,
-        _rows: &mut [Vec<serde_json::Value>],
-    ) {
+        rows: &mut dyn Iterator<Item = Result<Vec<serde_json::Value>>>,
+    ) -> Result<crate::core::portable::Rows> {
+        Ok(crate::core::portable::Rows::Values(
+            rows.collect::<Result<_>>()?,
+        ))
     }
     /// Rows per table, live and expired sessions at `now`, accounts per provider, size and
     /// schema version, as a JSON object.

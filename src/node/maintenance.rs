@@ -91,7 +91,7 @@ pub fn import_rows<'e>(
     answer(
         env,
         store,
-        |m| Ok(m.import_rows(t, values, merge)),
+        |m| Ok(m.import_rows(t, portable::Rows::Values(values), merge)),
         |done| {
             serde_json::json!({ "inserted": done.inserted, "conflicts": done.conflicts })
                 .to_string()
@@ -360,8 +360,9 @@ impl PeerPlan {
 #[napi]
 pub struct PeerPage {
     rows: std::sync::Mutex<Vec<Vec<Value>>>,
-    /// The rows as stored, once `convertPeerPage` converted them (ahead of `importPeerPage`).
-    stored: std::sync::Mutex<Option<Vec<Vec<Value>>>>,
+    /// The rows as stored, once `convertPeerPage` converted them (ahead of `importPeerPage`),
+    /// readied for the store's writer (`Maintenance::ready_rows`).
+    stored: std::sync::Mutex<Option<portable::Rows>>,
     count: u32,
     /// Rows of the same table before this page (messages number rows from 1).
     first: u32,
@@ -412,19 +413,16 @@ pub fn peer_page_of(plan: &PeerPlan, rows: String, first: u32) -> napi::Result<P
 }
 
 /// Converts a page's rows to rows as stored (each field checked as the adapter's own methods
-/// check it, session tokens hashed and OAuth tokens sealed with the store's secrets).
-fn convert_rows(
-    m: &dyn Maintenance,
-    plan: &peer::Plan,
-    page: &PeerPage,
-) -> Result<Vec<Vec<Value>>> {
+/// check it, session tokens hashed and OAuth tokens sealed with the store's secrets), readied
+/// by the store as they come (`Maintenance::ready_rows`).
+fn convert_rows(m: &dyn Maintenance, plan: &peer::Plan, page: &PeerPage) -> Result<portable::Rows> {
     let rows = std::mem::take(&mut *page.rows.lock().unwrap_or_else(|p| p.into_inner()));
     let now = now_millis();
     let secrets = m.secrets();
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, row)| plan.convert_owned(row, u64::from(page.first) + i as u64 + 1, secrets, now))
-        .collect()
+    let mut converted = rows.into_iter().enumerate().map(|(i, row)| {
+        plan.convert_owned(row, u64::from(page.first) + i as u64 + 1, secrets, now)
+    });
+    m.ready_rows(plan.target, &mut converted)
 }
 
 /// Converts a page of a peer's rows now, ahead of its `importPeerPage`: the import converts
@@ -433,9 +431,9 @@ fn convert_rows(
 #[napi(catch_unwind)]
 pub fn convert_peer_page(store: &Handle, plan: &PeerPlan, page: &PeerPage) -> napi::Result<()> {
     let m = maintenance(store)?;
-    let mut stored = convert_rows(m, &plan.plan, page)?;
-    // Sorted now too: `importPeerPage` then hands the writer thread rows ready to write.
-    m.ready_rows(plan.plan.target, &mut stored);
+    // Readied (sorted, packed) now too: `importPeerPage` then hands the writer thread rows
+    // ready to write.
+    let stored = convert_rows(m, &plan.plan, page)?;
     *page.stored.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::sql::{self, LATEST_VERSION};
 use super::{Hub, PgStore};
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
-use crate::core::portable::{fill_defaults, real, Imported, Kind, Table, TABLES};
+use crate::core::portable::{fill_defaults, real, Imported, Kind, Rows, Table, TABLES};
 use crate::core::store::{Answer, Maintenance};
 
 fn pg(e: tokio_postgres::Error) -> AdapterError {
@@ -389,12 +389,8 @@ impl Maintenance for PgStore {
         })
     }
 
-    fn import_rows(
-        &self,
-        table: &'static Table,
-        rows: Vec<Vec<Value>>,
-        merge: bool,
-    ) -> Answer<Imported> {
+    fn import_rows(&self, table: &'static Table, rows: Rows, merge: bool) -> Answer<Imported> {
+        let rows = rows.into_values();
         self.call_within("maintenance", None, move |db| {
             import_rows(db, table, rows, merge)
         })
