@@ -11,10 +11,10 @@ fn main() {
 /// makes about half as much of the binary resident (see `scripts/hot-text.js`, which writes
 /// the script, and docs/performance.md, "Resident code").
 ///
-/// Only for `x86_64-unknown-linux-gnu`, where it was measured, and where the linkers Rust uses
-/// (its own `rust-lld` since 1.90, GNU ld and gold before) all read an `INSERT` script. The
-/// layout changes no behaviour; `AUTHJS_HOT_TEXT=off` builds without it (e.g. for a linker
-/// that cannot read it, such as mold).
+/// Only for `x86_64-unknown-linux-gnu`, where it was measured with Rust's own `rust-lld` (the
+/// default linker there since Rust 1.90; GNU ld also reads an `INSERT` script). The layout
+/// changes no behaviour; `AUTHJS_HOT_TEXT=off` builds without it (e.g. for a linker that
+/// cannot read it, such as mold or gold).
 fn hot_text() {
     println!("cargo:rerun-if-changed=link/hot-text.ld");
     println!("cargo:rerun-if-env-changed=AUTHJS_HOT_TEXT");
