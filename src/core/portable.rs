@@ -296,6 +296,25 @@ pub fn fill_defaults(table: &Table, values: &mut [Value]) {
     }
 }
 
+/// Key values in the order SQLite sorts them (null, numbers, text by bytes): the order rows
+/// are sorted in before they are written.
+pub fn compare_key_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::Number(_), _) => Ordering::Less,
+        (_, Value::Number(_)) => Ordering::Greater,
+        _ => Ordering::Equal,
+    }
+}
+
 /// One value of a [`Packed`] page: numbers in place, text as a span of the page's text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell {
@@ -652,30 +671,12 @@ mod tests {
             let mut expected = rows.clone();
             expected.sort_by(|a, b| {
                 key.iter()
-                    .map(|&k| reference_compare(&a[k], &b[k]))
+                    .map(|&k| compare_key_values(&a[k], &b[k]))
                     .find(|o| o.is_ne())
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
             let sorted = Packed::of(&rows, 3).unwrap().sorted_by(&key);
             assert_eq!(Rows::Packed(sorted).into_values(), expected, "key {key:?}");
-        }
-    }
-
-    /// The order rows are sorted in before they are written (`sqlite::portable::compare`).
-    fn reference_compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-        use std::cmp::Ordering;
-        match (a, b) {
-            (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
-            (Value::Number(x), Value::Number(y)) => x
-                .as_f64()
-                .partial_cmp(&y.as_f64())
-                .unwrap_or(Ordering::Equal),
-            (Value::Null, Value::Null) => Ordering::Equal,
-            (Value::Null, _) => Ordering::Less,
-            (_, Value::Null) => Ordering::Greater,
-            (Value::Number(_), _) => Ordering::Less,
-            (_, Value::Number(_)) => Ordering::Greater,
-            _ => Ordering::Equal,
         }
     }
 

@@ -9,7 +9,7 @@ use super::SqliteStore;
 use crate::core::error::{AdapterError, Result};
 use crate::core::model::Millis;
 use crate::core::portable::{
-    fill_defaults, real, Cell, Imported, Kind, Packed, Rows, Table, TABLES,
+    compare_key_values, fill_defaults, real, Cell, Imported, Kind, Packed, Rows, Table, TABLES,
 };
 use crate::core::store::{Answer, Arrival, Maintenance};
 
@@ -107,7 +107,7 @@ fn in_insert_order(table: &Table, rows: &mut [Vec<Value>]) {
     let key = insert_key(table);
     rows.sort_by(|a, b| {
         key.iter()
-            .map(|&i| compare(&a[i], &b[i]))
+            .map(|&i| compare_key_values(&a[i], &b[i]))
             .find(|o| o.is_ne())
             .unwrap_or(std::cmp::Ordering::Equal)
     });
@@ -505,23 +505,6 @@ fn refused_staged_row(
     sqlite(e)
 }
 
-/// Key values in the order SQLite sorts them (null, numbers, text by bytes).
-fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .partial_cmp(&y.as_f64())
-            .unwrap_or(std::cmp::Ordering::Equal),
-        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-        (Value::Null, _) => std::cmp::Ordering::Less,
-        (_, Value::Null) => std::cmp::Ordering::Greater,
-        (Value::Number(_), _) => std::cmp::Ordering::Less,
-        (_, Value::Number(_)) => std::cmp::Ordering::Greater,
-        _ => std::cmp::Ordering::Equal,
-    }
-}
-
 fn is_foreign_key(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -854,7 +837,7 @@ mod tests {
         assert!(matches!(ready(t, rows.clone()), Rows::Packed(_)));
         assert_eq!(stored(&a, sql), stored(&b, sql));
         let mut expected = rows;
-        expected.sort_by(|x, y| compare(&x[0], &y[0]));
+        expected.sort_by(|x, y| compare_key_values(&x[0], &y[0]));
         assert_eq!(stored(&b, sql), expected);
     }
 
