@@ -17,9 +17,6 @@ use crate::core::store::{Answer, Arrival, Maintenance};
 /// of 4 KiB pages).
 const BULK_CHECKPOINT_PAGES: u32 = 16384;
 
-/// SQLite's default, which the adapter's connections keep (`connection.rs` sets none).
-const DEFAULT_CHECKPOINT_PAGES: u32 = 1000;
-
 fn sqlite(e: rusqlite::Error) -> AdapterError {
     AdapterError::from_sqlite(e, "maintenance")
 }
@@ -731,7 +728,8 @@ impl Maintenance for SqliteStore {
     }
 
     fn begin_bulk_import(&self) -> Answer<bool> {
-        self.write_answer(Arrival::Together, |conn| {
+        let checkpoints = self.checkpoints();
+        self.write_answer(Arrival::Together, move |conn| {
             for t in &TABLES {
                 let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", t.name);
                 if count(conn, &sql, &[])? != 0 {
@@ -740,12 +738,11 @@ impl Maintenance for SqliteStore {
             }
             // A checkpoint after each page's commit copied the pages it wrote back into the
             // file; every 64 MiB of WAL instead, a page written by several commits is copied
-            // once (a tenth less CPU time at 1,000,000 users). Connection state, not the
+            // once (a tenth less CPU time at 1,000,000 users). The store's state, not the
             // file's: `end_bulk_import` (or the process's end) puts it back.
-            conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}"
-            ))
-            .map_err(sqlite)?;
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.bulk(BULK_CHECKPOINT_PAGES);
+            }
             // Into empty tables, each row then writes fewer b-trees, and each index is built
             // once at the end from its sorted keys (at 1,000,000 users, a quarter less time
             // than keeping them up to date row by row; docs/performance.md).
@@ -758,11 +755,11 @@ impl Maintenance for SqliteStore {
     }
 
     fn end_bulk_import(&self) -> Answer<()> {
-        self.write_answer(Arrival::Together, |conn| {
-            conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {DEFAULT_CHECKPOINT_PAGES}"
-            ))
-            .map_err(sqlite)?;
+        let checkpoints = self.checkpoints();
+        self.write_answer(Arrival::Together, move |conn| {
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.normal();
+            }
             // Rows held back by a failed import are dropped with their stage.
             for t in &TABLES {
                 if let Some(stage) = stage_of(t) {

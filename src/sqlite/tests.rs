@@ -895,3 +895,99 @@ fn the_read_connection_keeps_a_small_page_cache_and_the_writer_the_configured_on
     assert_eq!(writer, -16384);
     assert_eq!(reader, -2048);
 }
+
+/// Pages of `filename` itself (not its WAL): what checkpoints have copied back so far.
+fn main_file_pages(filename: &str) -> u64 {
+    std::fs::metadata(filename).unwrap().len() / 4096
+}
+
+/// Writes `count` users of about 3 KB each in one transaction: about one WAL page each.
+fn write_large_users(store: &SqliteStore, prefix: &str, count: usize) {
+    let prefix = prefix.to_owned();
+    store
+        .write_blocking(move |c| {
+            for i in 0..count {
+                let mut u = user(&format!("{prefix}{i}"), None);
+                u.name = Some("x".repeat(3000));
+                users::insert(c, &u)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_pause_in_the_writes_lets_the_background_thread_copy_the_wal_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    let before = main_file_pages(&config.filename);
+    // Past the background threshold, below the one where a commit checkpoints itself.
+    write_large_users(&store, "u", 1500);
+    assert!(
+        main_file_pages(&config.filename) < 100,
+        "no checkpoint inside the commit"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while main_file_pages(&config.filename) < 1000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let after = main_file_pages(&config.filename);
+    assert!(
+        after >= 1000,
+        "the file grew from {before} to {after} pages only"
+    );
+    assert_eq!(
+        store
+            .read(|c| users::by_id(c, "u1499"))
+            .unwrap()
+            .unwrap()
+            .id,
+        "u1499"
+    );
+}
+
+#[test]
+fn a_commit_past_the_inline_threshold_checkpoints_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    // Only the writer's own checkpoint is left (as while an import writes).
+    store.checkpoints().unwrap().bulk(checkpointer::INLINE_AT);
+    write_large_users(&store, "u", 4500);
+    // The commit returned after its checkpoint: the file holds the pages already.
+    assert!(main_file_pages(&config.filename) >= 4000);
+    write_large_users(&store, "v", 100);
+    // And the WAL started again from its beginning at the next write.
+    let (log, _) = store
+        .read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .map_err(|e| crate::core::error::AdapterError::from_sqlite(e, "test"))
+        })
+        .unwrap();
+    assert!(
+        log < 1000,
+        "the WAL holds the last write's pages only ({log})"
+    );
+}
+
+#[test]
+fn close_waits_for_the_background_thread_and_folds_the_wal_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = SqliteStore::open(&config).unwrap();
+    write_large_users(&store, "u", 1500);
+    store.close().blocking_recv().unwrap().unwrap();
+    let wal = std::fs::metadata(format!("{}-wal", config.filename)).map_or(0, |m| m.len());
+    assert_eq!(
+        wal, 0,
+        "close() truncates the WAL after its last checkpoint"
+    );
+    let reopened = SqliteStore::open(&config).unwrap();
+    assert!(reopened
+        .read(|c| users::by_id(c, "u1499"))
+        .unwrap()
+        .is_some());
+}

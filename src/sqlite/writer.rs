@@ -9,6 +9,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpointer::Checkpoints;
 use super::connection::{lock, SharedConnection};
 use super::side_files::SideFiles;
 use crate::core::error::{AdapterError, ErrorCode, Result};
@@ -39,6 +40,8 @@ pub struct Writer {
     busy_timeout: Duration,
     /// The file's `-wal` and `-shm`, checked after every commit (`None` in memory).
     side_files: Option<Arc<SideFiles>>,
+    /// When the WAL is copied back into the file (`None` in memory).
+    checkpoints: Option<Arc<Checkpoints>>,
 }
 
 /// Turns a received write result into the caller's result.
@@ -57,6 +60,7 @@ impl Writer {
         slot: SharedConnection,
         busy_timeout: Duration,
         side_files: Option<SideFiles>,
+        checkpoints: Option<Arc<Checkpoints>>,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread_slot = slot.clone();
@@ -64,9 +68,18 @@ impl Writer {
         let thread_commits = commits.clone();
         let side_files = side_files.map(Arc::new);
         let thread_side_files = side_files.clone();
+        let thread_checkpoints = checkpoints.clone();
         thread::Builder::new()
             .name("authjs-sqlite-writer".into())
-            .spawn(move || run(thread_slot, thread_commits, thread_side_files, rx))
+            .spawn(move || {
+                run(
+                    thread_slot,
+                    thread_commits,
+                    thread_side_files,
+                    thread_checkpoints,
+                    rx,
+                )
+            })
             .map_err(|e| {
                 AdapterError::new(
                     ErrorCode::DbError,
@@ -80,7 +93,13 @@ impl Writer {
             commits,
             busy_timeout,
             side_files,
+            checkpoints,
         })
+    }
+
+    /// The checkpoint policy of the writer's connection (`None` in memory).
+    pub fn checkpoints(&self) -> Option<&Arc<Checkpoints>> {
+        self.checkpoints.as_ref()
     }
 
     /// The connection slot the writer uses.
@@ -336,6 +355,7 @@ fn run(
     slot: SharedConnection,
     commits: Arc<AtomicU64>,
     side_files: Option<Arc<SideFiles>>,
+    checkpoints: Option<Arc<Checkpoints>>,
     rx: mpsc::Receiver<Message>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -356,12 +376,20 @@ fn run(
             run_batch(&slot, &commits, side_files.as_deref(), batch);
         }
         if let Some(ack) = close {
+            // The last checkpoint below needs the checkpoint lock the background thread
+            // takes while it copies.
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.stop();
+            }
             let closed = shut_down(&slot, rx);
             let _ = ack.send(closed);
             return;
         }
     }
     // Every handle is gone (the adapter was garbage-collected): close quietly.
+    if let Some(checkpoints) = &checkpoints {
+        checkpoints.stop();
+    }
     lock(&slot).take();
 }
 
