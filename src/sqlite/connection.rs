@@ -16,6 +16,20 @@ const STATEMENT_CACHE_CAPACITY: usize = 64;
 /// The read connection's page cache, at most (KiB): see [`open_raw`].
 const READER_CACHE_KIB: u32 = 2048;
 
+/// WAL pages after which a commit of the writer's connection checkpoints (copies the WAL back
+/// into the file, so that it can start again from its beginning): 16 MiB of 4 KiB pages.
+///
+/// SQLite's default is 1,000. The commit that takes the WAL past the threshold does the
+/// checkpoint before it returns: it copies every page the WAL holds and syncs the file, two
+/// more syncs than a plain commit. At 1,000 pages that was one sign-up chain in about eighty
+/// in the bench (createUser, linkAccount, createSession on a file of 10,000 users), 4.6-6 ms
+/// against a median of 0.5 ms, which made those chains the p99. At 4,000 a quarter as many
+/// writes pay for one, each about 1.8 times as long (11-12 ms): a page rewritten by several
+/// commits is copied once, and the syncs cost the same whatever the size, so less work is
+/// done in all. The price is a WAL file of up to 16 MiB on disk, read whole by the first
+/// connection after a crash. Measurements: docs/performance.md, "Checkpoints".
+pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 4000;
+
 /// SQLite's file header: the first 16 bytes of every SQLite 3 database.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -110,6 +124,11 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON")
             .map_err(sqlite)?;
+    } else {
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}"
+        ))
+        .map_err(sqlite)?;
     }
     Ok(conn)
 }

@@ -18,15 +18,12 @@
 //! - **Sweeping** expired sessions and verification tokens runs on a small Rust thread that
 //!   queues a prune on the writer every `sweepInterval`; it never keeps Node's event loop alive
 //!   and stops when the store closes or is dropped.
-//! - **Checkpoints** (copying the WAL back into the file) run on another small thread once
-//!   writes pause, and inside a commit only when writes never pause (see [`checkpointer`]).
 //!
 //! A `":memory:"` database has a single connection shared by both sides (a second
 //! connection would see a different, empty database).
 
 pub mod accounts;
 pub mod authenticators;
-mod checkpointer;
 mod connection;
 mod error;
 mod portable;
@@ -98,7 +95,7 @@ impl SqliteStore {
             config.secret.as_deref(),
             &config.encryption_keys,
         )?);
-        let mut write_conn = connection::open_writer(config)
+        let write_conn = connection::open_writer(config)
             .and_then(|conn| schema::migrate(&conn, &secrets).map(|()| conn))
             .map_err(|e| connection::explain_open_failure(config, e))?;
         // A WAL left behind (a close() on a full disk could not truncate it) is folded back
@@ -114,12 +111,6 @@ impl SqliteStore {
         } else {
             wal_index::WalIndex::of(&write_conn)
         };
-        // In memory there is no WAL to fold back.
-        let checkpoints = if config.is_memory() {
-            None
-        } else {
-            Some(checkpointer::Checkpoints::start(config, &mut write_conn)?)
-        };
         let write_slot: SharedConnection = Arc::new(Mutex::new(Some(write_conn)));
         let reader = if config.is_memory() {
             write_slot.clone()
@@ -130,7 +121,6 @@ impl SqliteStore {
             write_slot,
             std::time::Duration::from_millis(u64::from(config.busy_timeout_ms)),
             side_files,
-            checkpoints,
         )?);
         let sweeper = (config.sweep_interval_ms > 0).then(|| {
             sweeper::Sweeper::start(
@@ -149,11 +139,6 @@ impl SqliteStore {
             wal_index,
             snapshots: Mutex::new([None, None]),
         })
-    }
-
-    /// The checkpoint policy of the writer's connection (`None` in memory).
-    fn checkpoints(&self) -> Option<Arc<checkpointer::Checkpoints>> {
-        self.writer.checkpoints().cloned()
     }
 
     /// The secrets used to hash session tokens and seal OAuth tokens.

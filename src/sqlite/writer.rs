@@ -9,7 +9,6 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::checkpointer::Checkpoints;
 use super::connection::{lock, SharedConnection};
 use super::side_files::SideFiles;
 use crate::core::error::{AdapterError, ErrorCode, Result};
@@ -40,8 +39,6 @@ pub struct Writer {
     busy_timeout: Duration,
     /// The file's `-wal` and `-shm`, checked after every commit (`None` in memory).
     side_files: Option<Arc<SideFiles>>,
-    /// When the WAL is copied back into the file (`None` in memory).
-    checkpoints: Option<Arc<Checkpoints>>,
 }
 
 /// Turns a received write result into the caller's result.
@@ -60,7 +57,6 @@ impl Writer {
         slot: SharedConnection,
         busy_timeout: Duration,
         side_files: Option<SideFiles>,
-        checkpoints: Option<Arc<Checkpoints>>,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread_slot = slot.clone();
@@ -68,18 +64,9 @@ impl Writer {
         let thread_commits = commits.clone();
         let side_files = side_files.map(Arc::new);
         let thread_side_files = side_files.clone();
-        let thread_checkpoints = checkpoints.clone();
         thread::Builder::new()
             .name("authjs-sqlite-writer".into())
-            .spawn(move || {
-                run(
-                    thread_slot,
-                    thread_commits,
-                    thread_side_files,
-                    thread_checkpoints,
-                    rx,
-                )
-            })
+            .spawn(move || run(thread_slot, thread_commits, thread_side_files, rx))
             .map_err(|e| {
                 AdapterError::new(
                     ErrorCode::DbError,
@@ -93,13 +80,7 @@ impl Writer {
             commits,
             busy_timeout,
             side_files,
-            checkpoints,
         })
-    }
-
-    /// The checkpoint policy of the writer's connection (`None` in memory).
-    pub fn checkpoints(&self) -> Option<&Arc<Checkpoints>> {
-        self.checkpoints.as_ref()
     }
 
     /// The connection slot the writer uses.
@@ -355,7 +336,6 @@ fn run(
     slot: SharedConnection,
     commits: Arc<AtomicU64>,
     side_files: Option<Arc<SideFiles>>,
-    checkpoints: Option<Arc<Checkpoints>>,
     rx: mpsc::Receiver<Message>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -376,20 +356,12 @@ fn run(
             run_batch(&slot, &commits, side_files.as_deref(), batch);
         }
         if let Some(ack) = close {
-            // The last checkpoint below needs the checkpoint lock the background thread
-            // takes while it copies.
-            if let Some(checkpoints) = &checkpoints {
-                checkpoints.stop();
-            }
             let closed = shut_down(&slot, rx);
             let _ = ack.send(closed);
             return;
         }
     }
     // Every handle is gone (the adapter was garbage-collected): close quietly.
-    if let Some(checkpoints) = &checkpoints {
-        checkpoints.stop();
-    }
     lock(&slot).take();
 }
 
