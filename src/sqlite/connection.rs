@@ -127,12 +127,15 @@ fn open_raw(config: &Config, read_only: bool) -> Result<Connection> {
         conn.execute_batch("PRAGMA query_only = ON")
             .map_err(sqlite)?;
     } else {
-        conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}"
-        ))
-        .map_err(sqlite)?;
+        checkpoint_every(&conn, WAL_CHECKPOINT_PAGES).map_err(sqlite)?;
     }
     Ok(conn)
+}
+
+/// Makes the commit that takes `conn`'s WAL past `pages` pages checkpoint it (SQLite's
+/// automatic checkpoint): [`WAL_CHECKPOINT_PAGES`] normally, more while an import writes.
+pub(crate) fn checkpoint_every(conn: &Connection, pages: u32) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", pages)
 }
 
 /// Opens the writer connection and switches the file to WAL mode.

@@ -739,10 +739,7 @@ impl Maintenance for SqliteStore {
             // file; every 64 MiB of WAL instead, a page written by several commits is copied
             // once (a tenth less CPU time at 1,000,000 users). Connection state, not the
             // file's: `end_bulk_import` (or the process's end) puts it back.
-            conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}"
-            ))
-            .map_err(sqlite)?;
+            super::connection::checkpoint_every(conn, BULK_CHECKPOINT_PAGES).map_err(sqlite)?;
             // Into empty tables, each row then writes fewer b-trees, and each index is built
             // once at the end from its sorted keys (at 1,000,000 users, a quarter less time
             // than keeping them up to date row by row; docs/performance.md).
@@ -756,11 +753,8 @@ impl Maintenance for SqliteStore {
 
     fn end_bulk_import(&self) -> Answer<()> {
         self.write_answer(Arrival::Together, |conn| {
-            conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {}",
-                super::connection::WAL_CHECKPOINT_PAGES
-            ))
-            .map_err(sqlite)?;
+            super::connection::checkpoint_every(conn, super::connection::WAL_CHECKPOINT_PAGES)
+                .map_err(sqlite)?;
             // Rows held back by a failed import are dropped with their stage.
             for t in &TABLES {
                 if let Some(stage) = stage_of(t) {
