@@ -62,25 +62,51 @@ const BENCH = __dirname
 const ROOT = path.resolve(BENCH, '..')
 const DATA = path.join(BENCH, '.data')
 
-/** Options that take a value, which may also follow as the next argument (`--backend postgres`). */
-const VALUE_OPTIONS = new Set(['backend', 'rounds', 'n', 'only', 'synchronous', 'node'])
-
-function parseArgs(argv) {
-  const args = {}
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
-    if (!m) throw new Error(`unknown argument ${arg}`)
-    if (m[2] === undefined && VALUE_OPTIONS.has(m[1]) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      args[m[1]] = argv[++i]
-    } else {
-      args[m[1]] = m[2] ?? true
-    }
-  }
-  return args
+/** Every option, as `node:util`'s `parseArgs` reads them: an unknown one is an error, not a run. */
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  quick: { type: 'boolean' },
+  rounds: { type: 'string' },
+  n: { type: 'string' },
+  only: { type: 'string' },
+  synchronous: { type: 'string' },
+  'no-scale': { type: 'boolean' },
+  'no-http': { type: 'boolean' },
+  'no-cold': { type: 'boolean' },
+  'only-http': { type: 'boolean' },
+  'only-scale': { type: 'boolean' },
+  'skip-install': { type: 'boolean' },
+  'skip-build': { type: 'boolean' },
+  'keep-data': { type: 'boolean' },
+  write: { type: 'boolean' },
+  'no-write': { type: 'boolean' },
+  'cpu-prof': { type: 'boolean' },
+  node: { type: 'string' },
+  backend: { type: 'string' },
 }
 
-const args = parseArgs(process.argv.slice(2))
+/** The options part of this file's header comment, for `--help`. */
+function usage() {
+  const header = fs.readFileSync(__filename, 'utf8').split('*/')[0]
+  return header
+    .split('\n')
+    .slice(3)
+    .map((line) => line.replace(/^ \* ?/, ''))
+    .join('\n')
+    .trim()
+}
+
+let args
+try {
+  args = require('node:util').parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\nbench: \`npm run bench -- --help\` lists the options\n`)
+  process.exit(2)
+}
+if (args.help) {
+  process.stdout.write(`${usage()}\n`)
+  process.exit(0)
+}
 const quick = Boolean(args.quick)
 const backend = args.backend ?? 'sqlite'
 if (!['sqlite', 'postgres'].includes(backend)) {
