@@ -85,7 +85,7 @@ const OPTIONS = {
   backend: { type: 'string' },
 }
 
-/** The options part of this file's header comment, for `--help`. */
+/** This file's header comment (what the bench does, then its options), for `--help`. */
 function usage() {
   const header = fs.readFileSync(__filename, 'utf8').split('*/')[0]
   return header
