@@ -472,14 +472,16 @@ async function main() {
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
   const raw = { plan: PLAN, parts: PARTS, synchronous, env, load, suiteRuns, scale, agg, http, cold }
-  fs.writeFileSync(path.join(DATA, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(raw, null, 1))
+  // Children on another Node.js major (--node=24) write their own files beside this Node's, so
+  // a run on one major never overwrites the other's raw figures.
+  const major = runtime.version.split('.')[0]
+  const suffix = major === process.versions.node.split('.')[0] ? '' : `-node${major}`
+  fs.writeFileSync(path.join(DATA, `${quick ? 'results-quick' : 'results'}${suffix}.json`), JSON.stringify(raw, null, 1))
   const partial = args['only-http'] || args['only-scale'] || args['no-http'] || args['no-scale'] || args['no-cold']
   const write = args.write ? true : args['no-write'] ? false : !quick && !args.only && !args.n && !args.rounds && !partial
   if (write) {
     const md = require('./lib/markdown.js').render({ PLAN, synchronous, env, load, loadNote, busy, suiteTable, rss, scaleTable, httpTable, coldTable, nodeSqliteNote, verdicts, report, quick })
-    // Children on another Node.js major (--node=24) write their own file beside RESULTS.md.
-    const major = runtime.version.split('.')[0]
-    const name = major === process.versions.node.split('.')[0] ? 'RESULTS.md' : `RESULTS-node${major}.md`
+    const name = `RESULTS${suffix}.md`
     fs.writeFileSync(path.join(BENCH, name), md)
     log(`bench: wrote ${path.relative(ROOT, path.join(BENCH, name))}`)
   }
