@@ -939,7 +939,7 @@ fn a_commit_past_the_checkpoint_threshold_copies_the_wal_back_before_it_returns(
     let log: i64 = store
         .read(|c| {
             c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
-                .map_err(|e| crate::core::error::AdapterError::from_sqlite(e, "test"))
+                .map_err(|e| AdapterError::from_sqlite(e, "test"))
         })
         .unwrap();
     assert!(
